@@ -1,0 +1,53 @@
+"""Lastmeter: the server of Kunming's township social work stations.
+
+``create_app`` is the application factory (``flask --app server …``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from server.config import environment, flask_settings, load_config
+
+
+def create_app(config: Mapping[str, object] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    settings = load_config(environment(), app.instance_path, config)
+    app.config.update(settings)
+    app.config.update(flask_settings(settings))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    import server.models  # noqa: F401  (registers every table)
+    from server.extensions import db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    with app.app_context():
+        _configure_sqlite(db.engine)
+
+    from server import boundary, cli
+    from server.api import health
+
+    boundary.init_app(app)
+    app.register_blueprint(health.bp)
+    cli.init_app(app)
+    return app
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL lets readers and one writer work together; foreign keys are off by default in SQLite."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

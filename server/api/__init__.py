@@ -1,0 +1,1 @@
+"""The JSON REST API (``/api/v1``) and operational endpoints."""

@@ -1,0 +1,50 @@
+"""The request boundary shared by every blueprint: one commit per request, and the
+rendering of LastmeterError as JSON, OpenRosa XML or a page depending on who asked."""
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from server.errors import LastmeterError
+from server.extensions import db
+
+# Blueprints that speak OpenRosa XML to ODK Collect; they register their own renderer.
+XML_RENDERERS: dict[str, object] = {}
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_commit_or_roll_back)
+    app.register_error_handler(LastmeterError, _render_error)
+    app.register_error_handler(HTTPException, _render_http_exception)
+
+
+def _commit_or_roll_back(response: Response) -> Response:
+    """The single commit of a request: only when the response says it succeeded."""
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def _render_error(error: LastmeterError) -> Response | tuple:
+    db.session.rollback()
+    renderer = XML_RENDERERS.get(request.blueprint or "")
+    if renderer is not None:
+        return renderer(error)  # type: ignore[operator]
+    if wants_json():
+        return jsonify(error.to_dict()), error.http_status
+    return render_template("error.html", error=error), error.http_status
+
+
+def _render_http_exception(exc: HTTPException) -> Response | HTTPException:
+    db.session.rollback()
+    if wants_json():
+        body = {"code": f"{exc.code}.0", "message": exc.name, "message_en": exc.name,
+                "details": {"description": exc.description}}
+        return jsonify(body), exc.code or 500  # type: ignore[return-value]
+    return exc

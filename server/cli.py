@@ -1,0 +1,86 @@
+"""Command-line interface: ``flask --app server <command>``. Command names are fixed;
+other tools call them. Each command is one transaction, committed at its end."""
+from __future__ import annotations
+
+import sys
+from functools import wraps
+from typing import Callable
+
+import click
+from flask import Flask
+from flask_migrate import upgrade
+
+from server.adapters.tabular import read_table
+from server.domain.access import Role
+from server.domain.places import AREA_COLUMNS
+from server.errors import LastmeterError
+from server.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    for command in (init_db, import_areas, create_user, load_demo):
+        app.cli.add_command(command)
+
+
+def in_transaction(fn: Callable) -> Callable:
+    """Run a command body as one transaction; a LastmeterError rolls back and exits 1 with its message."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            result = fn(*args, **kwargs)
+            db.session.commit()
+            return result
+        except LastmeterError as error:
+            db.session.rollback()
+            click.echo(f"错误 [{error.code}]: {error.message('zh')}", err=True)
+            click.echo(f"Error [{error.code}]: {error.message('en')}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (safe to run again)."""
+    upgrade()
+    click.echo("数据库已就绪 / database schema is up to date")
+
+
+@click.command("import-areas")
+@click.argument("file", type=click.Path(dir_okay=False))
+@in_transaction
+def import_areas(file: str) -> None:
+    """Import administrative areas from a CSV/XLSX with columns code,name,parent_code,level."""
+    from server.services.places import import_areas as run_import
+
+    table = read_table(file, required=AREA_COLUMNS)
+    summary = run_import(table.rows, first_line=table.first_line)
+    click.echo(f"新增 {summary.created}，更名 {summary.updated}，未变 {summary.unchanged} / "
+               f"created {summary.created}, renamed {summary.updated}, unchanged {summary.unchanged}")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--scope", "scope_code", required=True, help="Area code: city, county or station (township) code.")
+@click.option("--password", required=True)
+@click.option("--name", "display_name", default="", help="Display name.")
+@in_transaction
+def create_user(username: str, role: str, scope_code: str, password: str, display_name: str) -> None:
+    """Create a user with one role and one scope."""
+    from server.services.accounts import create_user as run_create
+
+    user = run_create(username, role, scope_code, password, display_name)
+    click.echo(f"已创建用户 / created user {user.username} ({user.role}, {user.scope_code})")
+
+
+@click.command("load-demo")
+@in_transaction
+def load_demo() -> None:
+    """Load demo Kunming data: areas, stations with staff, one user per role (idempotent)."""
+    from server.services.demo import load_demo as run_load
+
+    report = run_load()
+    for line in report.lines():
+        click.echo(line)

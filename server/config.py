@@ -1,0 +1,142 @@
+"""Every configuration key Lastmeter reads, declared once, with its default.
+
+Settings come from the environment (``LASTMETER_*``) and are checked when the app
+starts. Nothing else in the code base reads the environment; everything else reads
+``app.config`` through the names declared here.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping
+from urllib.parse import urlsplit
+
+from server.errors import ConfigError
+
+ENVIRONMENTS = ("development", "testing", "production")
+
+
+def _int(value: str) -> int:
+    return int(value.strip())
+
+
+def _str(value: str) -> str:
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key: its environment variable, default and meaning."""
+
+    key: str
+    default: object
+    parse: Callable[[str], object]
+    doc: str
+
+    @property
+    def env_var(self) -> str:
+        return f"LASTMETER_{self.key}"
+
+
+# The single table of settings. ``None`` as a default means "derived at start-up"
+# (see ``_derived_defaults``). README.md's configuration table mirrors this list.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("ENV", "production", _str,
+            "development, testing or production. Production refuses to start without a secret key."),
+    Setting("SECRET_KEY", None, _str,
+            "Signs sessions and tokens. Required outside development/testing."),
+    Setting("DATABASE_URL", None, _str,
+            "SQLAlchemy URL. Default: a SQLite file `lastmeter.sqlite3` in the instance folder. "
+            "PostgreSQL: `postgresql+psycopg://user:pass@host/db`."),
+    Setting("MEDIA_ROOT", None, _str,
+            "Folder for photos and other media. Default: `media/` in the instance folder."),
+    Setting("PUBLIC_URL", "http://127.0.0.1:5000", _str,
+            "The externally visible base URL; every absolute URL the server emits starts with it."),
+    Setting("MAX_SUBMISSION_BYTES", 100_000_000, _int,
+            "Largest submission body accepted (advertised to ODK Collect as X-OpenRosa-Accept-Content-Length)."),
+    Setting("FORMS_DIR", None, _str,
+            "Folder of XLSForms that `publish-forms` publishes by default. Default: `forms/` of the checkout."),
+)
+
+SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}
+
+
+def load_config(
+    environ: Mapping[str, str], instance_path: str, overrides: Mapping[str, object] | None = None
+) -> dict[str, object]:
+    """Build and check the configuration from an environment mapping and overrides.
+
+    Overrides (used by tests) take precedence over the environment and are keyed by
+    the bare setting name (``DATABASE_URL``), not the environment variable.
+    """
+    overrides = dict(overrides or {})
+    values: dict[str, object] = {}
+    for setting in SETTINGS:
+        if setting.key in overrides:
+            values[setting.key] = overrides.pop(setting.key)
+            continue
+        raw = environ.get(setting.env_var)
+        if raw is None or raw.strip() == "":
+            values[setting.key] = setting.default
+            continue
+        try:
+            values[setting.key] = setting.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(setting=setting.env_var, reason=str(exc)) from exc
+    _apply_derived_defaults(values, instance_path)
+    _check(values)
+    values.update(overrides)  # Flask-level extras (e.g. TESTING) pass straight through
+    return values
+
+
+def _apply_derived_defaults(values: dict[str, object], instance_path: str) -> None:
+    instance = Path(instance_path)
+    if values["DATABASE_URL"] is None:
+        values["DATABASE_URL"] = f"sqlite:///{instance / 'lastmeter.sqlite3'}"
+    if values["MEDIA_ROOT"] is None:
+        values["MEDIA_ROOT"] = str(instance / "media")
+    if values["FORMS_DIR"] is None:
+        values["FORMS_DIR"] = str(Path(__file__).resolve().parent.parent / "forms")
+    if values["SECRET_KEY"] is None and values["ENV"] in ("development", "testing"):
+        # A fixed key is fine on a laptop; production must set its own.
+        values["SECRET_KEY"] = "lastmeter-development-only-key"
+
+
+def _check(values: dict[str, object]) -> None:
+    env = values["ENV"]
+    if env not in ENVIRONMENTS:
+        raise ConfigError(setting="LASTMETER_ENV", reason=f"must be one of {', '.join(ENVIRONMENTS)}")
+    if not values["SECRET_KEY"]:
+        raise ConfigError(setting="LASTMETER_SECRET_KEY", reason="required when LASTMETER_ENV=production")
+    if env == "production" and len(str(values["SECRET_KEY"])) < 16:
+        raise ConfigError(setting="LASTMETER_SECRET_KEY", reason="must be at least 16 characters")
+    public = urlsplit(str(values["PUBLIC_URL"]))
+    if public.scheme not in ("http", "https") or not public.netloc or public.query or public.fragment:
+        raise ConfigError(setting="LASTMETER_PUBLIC_URL",
+                          reason="must be an absolute http(s) URL without query, e.g. https://lastmeter.example.cn")
+    values["PUBLIC_URL"] = str(values["PUBLIC_URL"]).rstrip("/")
+    if int(values["MAX_SUBMISSION_BYTES"]) < 1_000_000:  # type: ignore[arg-type]
+        raise ConfigError(setting="LASTMETER_MAX_SUBMISSION_BYTES", reason="must be at least 1000000")
+
+
+def flask_settings(values: Mapping[str, object]) -> dict[str, object]:
+    """Flask and Flask-SQLAlchemy keys derived from Lastmeter's own settings."""
+    url = str(values["DATABASE_URL"])
+    engine_options: dict[str, object] = {}
+    if url.startswith("postgresql"):
+        engine_options = {"pool_pre_ping": True}
+    return {
+        "SECRET_KEY": values["SECRET_KEY"],
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        # A little head-room over the advertised limit for multipart framing.
+        "MAX_CONTENT_LENGTH": int(values["MAX_SUBMISSION_BYTES"]) + 1_000_000,  # type: ignore[arg-type]
+        "TESTING": values["ENV"] == "testing",
+        "JSON_AS_ASCII": False,
+    }
+
+
+def environment() -> Mapping[str, str]:
+    """The process environment; the one place the code base reads it."""
+    return os.environ

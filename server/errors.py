@@ -1,0 +1,158 @@
+"""The one error hierarchy of Lastmeter, with stable codes.
+
+Errors are raised low (services, adapters, pure modules) and rendered at the edge:
+OpenRosa XML for ODK Collect, JSON for the REST API, a page for people, a line on
+the terminal for the CLI. Each class carries a stable ``code`` ("<http status>.<n>",
+as ODK Central does) and a message template in Simplified Chinese and English,
+filled from keyword details. This module imports neither Flask nor the database.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class LastmeterError(Exception):
+    """Base of every error the application raises on purpose."""
+
+    code: ClassVar[str] = "500.1"
+    zh: ClassVar[str] = "服务器内部错误。"
+    en: ClassVar[str] = "Internal server error."
+
+    def __init__(self, **details: Any) -> None:
+        self.details = details
+        super().__init__(self.message("en"))
+
+    @property
+    def http_status(self) -> int:
+        return int(self.code.split(".")[0])
+
+    def message(self, lang: str = "zh") -> str:
+        template = self.zh if lang.startswith("zh") else self.en
+        try:
+            return template.format(**self.details)
+        except (KeyError, IndexError):
+            return template
+
+    def bilingual(self) -> str:
+        return f"{self.message('zh')} ({self.message('en')})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message("zh"),
+            "message_en": self.message("en"),
+            "details": {k: v for k, v in self.details.items() if _json_safe(v)},
+        }
+
+
+def _json_safe(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool, type(None), list, dict))
+
+
+# --- configuration (raised at start-up) -------------------------------------------------
+
+class ConfigError(LastmeterError):
+    code = "500.2"
+    zh = "配置错误：{setting} {reason}"
+    en = "Configuration error: {setting} {reason}"
+
+
+# --- 400: the request or file is wrong ----------------------------------------------------
+
+class BadRequest(LastmeterError):
+    code = "400.1"
+    zh = "请求无效：{reason}"
+    en = "Invalid request: {reason}"
+
+
+class InvalidRows(LastmeterError):
+    """A file of rows (CSV/XLSX) with one or more bad rows; nothing was imported."""
+
+    code = "400.2"
+    zh = "文件有 {count} 处错误，未导入任何数据：\n{lines}"
+    en = "The file has {count} problem(s); nothing was imported:\n{lines}"
+
+    def __init__(self, problems: list["RowProblem"]) -> None:
+        self.problems = problems
+        super().__init__(
+            count=len(problems),
+            lines="\n".join(p.render() for p in problems),
+            problems=[p.as_dict() for p in problems],
+        )
+
+    def message(self, lang: str = "zh") -> str:
+        lines = "\n".join(p.render(lang) for p in self.problems)
+        template = self.zh if lang.startswith("zh") else self.en
+        return template.format(count=len(self.problems), lines=lines)
+
+
+class RowProblem:
+    """One problem in one row of an imported file (line numbers count the header as 1)."""
+
+    def __init__(self, line: int, zh: str, en: str, column: str | None = None) -> None:
+        self.line, self.zh, self.en, self.column = line, zh, en, column
+
+    def render(self, lang: str = "zh") -> str:
+        text = self.zh if lang.startswith("zh") else self.en
+        where = f"第 {self.line} 行" if lang.startswith("zh") else f"line {self.line}"
+        return f"{where}: {text}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "column": self.column, "message": self.zh, "message_en": self.en}
+
+
+class InvalidForm(LastmeterError):
+    """An XLSForm that pyxform or ODK Validate (JavaRosa) rejects."""
+
+    code = "400.3"
+    zh = "表单“{source}”无法发布：{reason}"
+    en = "The form '{source}' cannot be published: {reason}"
+
+
+class InvalidValue(LastmeterError):
+    code = "400.4"
+    zh = "{field} 无效：{reason}"
+    en = "{field} is invalid: {reason}"
+
+
+# --- 401 / 403: who you are ---------------------------------------------------------------
+
+class AuthenticationRequired(LastmeterError):
+    code = "401.1"
+    zh = "请先登录。"
+    en = "Please sign in."
+
+
+class InvalidCredentials(LastmeterError):
+    code = "401.2"
+    zh = "用户名或密码不正确。"
+    en = "Wrong username or password."
+
+
+class Forbidden(LastmeterError):
+    code = "403.1"
+    zh = "您没有权限执行此操作。"
+    en = "You are not allowed to do this."
+
+
+# --- 404: not there (or not yours) --------------------------------------------------------
+
+class NotFound(LastmeterError):
+    code = "404.1"
+    zh = "找不到{what}：{key}"
+    en = "Not found: {what} {key}"
+
+
+# --- 409: conflicts with what is stored ---------------------------------------------------
+
+class Conflict(LastmeterError):
+    code = "409.1"
+    zh = "冲突：{reason}"
+    en = "Conflict: {reason}"
+
+
+class FormVersionConflict(LastmeterError):
+    code = "409.3"
+    zh = "表单“{xml_form_id}”的版本 {version} 已发布，但内容不同。修改表单后请提高 version 再发布。"
+    en = ("Version {version} of form '{xml_form_id}' is already published with different content. "
+          "Increase the version in the settings sheet and publish again.")

@@ -1,0 +1,31 @@
+"""People who sign in: one role, one scope (an area code)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.domain.access import Role
+from server.extensions import db
+from server.models.places import Area
+from server.models.types import UTCDateTime, str_enum, utcnow
+
+
+class User(db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+    scope_code: Mapped[str] = mapped_column(ForeignKey("area.code"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    scope_area: Mapped[Area] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"

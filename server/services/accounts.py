@@ -1,0 +1,79 @@
+"""User accounts: creation with role and scope rules, password checks, scopes."""
+from __future__ import annotations
+
+import re
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from server.domain.access import ROLE_NAMES_ZH, Role, Scope, scope_level_allowed
+from server.domain.places import LEVEL_NAMES_ZH
+from server.errors import Conflict, InvalidCredentials, InvalidValue, NotFound
+from server.extensions import db
+from server.models import User
+from server.queries import accounts as queries
+from server.queries import places as place_queries
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+MIN_PASSWORD_LENGTH = 8
+# scrypt is the KDF werkzeug uses by default; named here so the choice is explicit.
+PASSWORD_METHOD = "scrypt"
+# Verified against when the username is unknown, so both paths cost the same time.
+_DUMMY_HASH = generate_password_hash("lastmeter-timing-guard", method=PASSWORD_METHOD)
+
+
+def check_password_policy(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidValue(field="password",
+                           reason=f"密码至少 {MIN_PASSWORD_LENGTH} 个字符 / at least {MIN_PASSWORD_LENGTH} characters")
+    if password.isdigit() or password.isalpha():
+        raise InvalidValue(field="password", reason="密码须同时包含字母和数字 / use both letters and digits")
+
+
+def create_user(username: str, role: Role | str, scope_code: str, password: str, display_name: str = "") -> User:
+    """Create a user whose scope is an area of the level their role needs."""
+    username = username.strip().lower()
+    if not USERNAME_PATTERN.match(username):
+        raise InvalidValue(field="username",
+                           reason="用户名为 3–64 位小写字母、数字、点、下划线或连字符 / "
+                                  "3–64 lowercase letters, digits, '.', '_' or '-'")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise InvalidValue(field="role", reason=f"应为 {', '.join(Role)} 之一 / must be one of {', '.join(Role)}")
+    check_password_policy(password)
+    area = place_queries.get_area_by_code(scope_code)
+    if area is None:
+        raise NotFound(what="区划", key=scope_code)
+    if not scope_level_allowed(role, area.level):
+        raise InvalidValue(field="scope", reason=f"{ROLE_NAMES_ZH[role]}的范围不能是{LEVEL_NAMES_ZH[area.level]} "
+                                                 f"{area.name} / a {role} cannot have a {area.level} as scope")
+    if role in (Role.STATION, Role.WORKER) and place_queries.get_station_by_code(scope_code) is None:
+        raise NotFound(what="社工站", key=scope_code)
+    if queries.get_user_by_username(username) is not None:
+        raise Conflict(reason=f"用户名 {username} 已存在 / username {username} is taken")
+    user = User(username=username, display_name=display_name or username, role=role, scope_code=scope_code,
+                password_hash=generate_password_hash(password, method=PASSWORD_METHOD))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    check_password_policy(password)
+    user.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+    db.session.flush()
+
+
+def authenticate(username: str, password: str) -> User:
+    """The active user with these credentials, or InvalidCredentials (same error either way)."""
+    user = queries.get_user_by_username(username.strip().lower())
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        raise InvalidCredentials()
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        raise InvalidCredentials()
+    return user
+
+
+def scope_of(user: User) -> Scope:
+    return Scope(role=user.role, area_code=user.scope_code, area_path=user.scope_area.path)

@@ -1,0 +1,56 @@
+from sqlalchemy import func, select, text
+
+from server.extensions import db
+from server.models import Area, StaffMember, Station, User
+
+
+def test_healthz_checks_the_database(client, app):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json["status"] == "ok"
+    assert response.json["database"] == db.engine.dialect.name
+
+
+def test_init_db_is_idempotent(runner):
+    first = runner.invoke(args=["init-db"])
+    second = runner.invoke(args=["init-db"])
+    assert first.exit_code == 0 and second.exit_code == 0, second.output
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
+    if db.engine.dialect.name != "sqlite":
+        return
+    assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_load_demo_is_idempotent_and_prints_accounts(runner):
+    first = runner.invoke(args=["load-demo"])
+    assert first.exit_code == 0, first.output
+    counts = (count(Area), count(Station), count(StaffMember), count(User))
+    assert db.session.scalar(select(func.count()).select_from(Area).where(Area.level == "county")) == 14
+    assert counts[1] >= 14 * 3
+    for username in ("admin", "wuhua", "huashan", "worker1"):
+        assert username in first.output
+    second = runner.invoke(args=["load-demo"])
+    assert second.exit_code == 0, second.output
+    assert (count(Area), count(Station), count(StaffMember), count(User)) == counts
+
+
+def test_every_demo_station_has_a_head_a_deputy_and_staff(runner):
+    runner.invoke(args=["load-demo"])
+    for station in db.session.scalars(select(Station)):
+        roles = [m.role for m in station.staff]
+        assert roles.count("head") == 1 and roles.count("deputy_head") == 1
+        assert roles.count("staff") >= 2
+        assert station.official_name.startswith("昆明市") and station.official_name.endswith("社会工作服务站")
+
+
+def test_unknown_json_route_gets_a_json_404(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json["code"] == "404.0"
