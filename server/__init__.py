@@ -29,11 +29,10 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     with app.app_context():
         _configure_sqlite(db.engine)
 
-    from server import boundary, cli
-    from server.api import health
+    from server import api, boundary, cli
 
     boundary.init_app(app)
-    app.register_blueprint(health.bp)
+    api.init_app(app)
     cli.init_app(app)
     return app
 

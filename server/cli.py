@@ -3,6 +3,7 @@ other tools call them. Each command is one transaction, committed at its end."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from functools import wraps
 from typing import Callable
 
@@ -18,7 +19,7 @@ from server.extensions import db
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, import_areas, create_user, load_demo):
+    for command in (init_db, import_areas, create_user, load_demo, publish_forms):
         app.cli.add_command(command)
 
 
@@ -84,3 +85,26 @@ def load_demo() -> None:
     report = run_load()
     for line in report.lines():
         click.echo(line)
+
+
+@click.command("publish-forms")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, exists=True))
+@in_transaction
+def publish_forms(files: tuple[str, ...]) -> None:
+    """Convert XLSForms with ODK Validate and publish them (default: every form in forms/).
+
+    All or nothing: if one form is refused, none of them is published.
+    """
+    from flask import current_app
+
+    from server.services.forms import publish_form, xlsform_files
+
+    paths = [Path(f) for f in files] or xlsform_files(current_app.config["FORMS_DIR"])
+    if not paths:
+        click.echo("没有可发布的表单 / no forms to publish")
+        return
+    for path in paths:
+        result = publish_form(path.read_bytes(), path.name)
+        click.echo(f"{result.xml_form_id} {result.version} {result.outcome}: {result.title}")
+        for warning in result.warnings:
+            click.echo(f"  警告 / warning: {warning}")

@@ -1,1 +1,19 @@
-"""The JSON REST API (``/api/v1``) and operational endpoints."""
+"""The JSON REST API under ``/api/v1`` (bearer tokens from ``POST /api/v1/sessions``).
+
+Route table — one module per resource:
+- ``sessions.py``  POST /sessions, DELETE /sessions/current
+- ``forms.py``     GET /forms, POST /forms (admin: publish an XLSForm)
+``health.py`` holds ``GET /healthz`` outside the versioned prefix.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def init_app(app: Flask) -> None:
+    from server.api import forms, health, sessions  # noqa: F401  (routes register on bp)
+
+    app.register_blueprint(bp)
+    app.register_blueprint(health.bp)

@@ -1,6 +1,6 @@
 """SQLAlchemy 2 typed models. Importing this package registers every table (for Alembic)."""
-from server.models.accounts import User
+from server.models.accounts import ApiSession, User
 from server.models.places import Area, StaffMember, Station
 from server.models.forms import Form, FormVersion
 
-__all__ = ["Area", "Form", "FormVersion", "StaffMember", "Station", "User"]
+__all__ = ["ApiSession", "Area", "Form", "FormVersion", "StaffMember", "Station", "User"]

@@ -1,15 +1,18 @@
 """User accounts: creation with role and scope rules, password checks, scopes."""
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
+from datetime import datetime, timedelta, timezone
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from server.domain.access import ROLE_NAMES_ZH, Role, Scope, scope_level_allowed
 from server.domain.places import LEVEL_NAMES_ZH
-from server.errors import Conflict, InvalidCredentials, InvalidValue, NotFound
+from server.errors import AuthenticationRequired, Conflict, InvalidCredentials, InvalidValue, NotFound
 from server.extensions import db
-from server.models import User
+from server.models import ApiSession, User
 from server.queries import accounts as queries
 from server.queries import places as place_queries
 
@@ -77,3 +80,36 @@ def authenticate(username: str, password: str) -> User:
 
 def scope_of(user: User) -> Scope:
     return Scope(role=user.role, area_code=user.scope_code, area_path=user.scope_area.path)
+
+
+API_SESSION_LIFETIME = timedelta(hours=12)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def open_api_session(username: str, password: str, now: datetime | None = None) -> tuple[str, ApiSession]:
+    """Check the credentials and issue a bearer token (returned once; only its hash is kept)."""
+    user = authenticate(username, password)
+    now = now or datetime.now(timezone.utc)
+    token = secrets.token_urlsafe(32)
+    session = ApiSession(user_id=user.id, token_hash=_token_hash(token), created_at=now,
+                         expires_at=now + API_SESSION_LIFETIME)
+    session.user = user
+    db.session.add(session)
+    db.session.flush()
+    return token, session
+
+
+def user_for_api_token(token: str, now: datetime | None = None) -> tuple[User, ApiSession]:
+    now = now or datetime.now(timezone.utc)
+    session = queries.get_api_session_by_token_hash(_token_hash(token))
+    if session is None or session.revoked_at is not None or session.expires_at <= now or not session.user.active:
+        raise AuthenticationRequired()
+    return session.user, session
+
+
+def close_api_session(session: ApiSession, now: datetime | None = None) -> None:
+    session.revoked_at = now or datetime.now(timezone.utc)
+    db.session.flush()

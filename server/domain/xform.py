@@ -1,0 +1,81 @@
+"""What the server needs to know of an XForm definition, read from its XML.
+
+Pure: bytes in, frozen dataclasses out. Reads the form id, version and title, and
+the files the form refers to (the attachments a manifest must list): secondary
+instances with a ``src`` (``jr://file-csv/cases.csv``) and media in the itext
+(``jr://images/logo.png``). Modelled on what ODK Central computes as a form's
+expected attachments.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from xml.etree.ElementTree import Element
+
+from server.adapters.xml import local_name, parse_xml
+from server.errors import InvalidForm
+
+JR_PREFIXES = {
+    "jr://file-csv/": "file",
+    "jr://file/": "file",
+    "jr://images/": "image",
+    "jr://audio/": "audio",
+    "jr://video/": "video",
+}
+
+
+@dataclass(frozen=True)
+class FormAttachment:
+    name: str
+    kind: str  # file | image | audio | video
+
+
+@dataclass(frozen=True)
+class XFormInfo:
+    xml_form_id: str
+    version: str
+    title: str
+    attachments: tuple[FormAttachment, ...]
+
+
+def read_xform_info(xml: bytes, source: str = "XForm") -> XFormInfo:
+    root = parse_xml(xml, "XForm")
+    model = _first(root, "model")
+    if model is None:
+        raise InvalidForm(source=source, reason="XForm 缺少 <model> (the XForm has no <model>)")
+    instances = [child for child in model if local_name(child.tag) == "instance"]
+    primary = next((i for i in instances if i.get("id") is None), instances[0] if instances else None)
+    data = next(iter(primary), None) if primary is not None else None
+    if data is None or not (data.get("id") or "").strip():
+        raise InvalidForm(source=source, reason="XForm 主实例缺少 id (the primary instance has no id attribute)")
+    title_element = _first(root, "title")
+    title = (title_element.text or "").strip() if title_element is not None else ""
+    return XFormInfo(
+        xml_form_id=data.get("id", "").strip(),
+        version=(data.get("version") or "").strip(),
+        title=title or data.get("id", ""),
+        attachments=tuple(_attachments(root, instances)),
+    )
+
+
+def _first(root: Element, name: str) -> Element | None:
+    return next((e for e in root.iter() if local_name(e.tag) == name), None)
+
+
+def _attachments(root: Element, instances: list[Element]) -> list[FormAttachment]:
+    found: dict[str, FormAttachment] = {}
+    references = [i.get("src") or "" for i in instances]
+    references += [(v.text or "").strip() for v in root.iter() if local_name(v.tag) == "value" and v.get("form")]
+    for reference in references:
+        attachment = _attachment_for(reference)
+        if attachment is not None and attachment.name not in found:
+            found[attachment.name] = attachment
+    return list(found.values())
+
+
+def _attachment_for(reference: str) -> FormAttachment | None:
+    for prefix, kind in JR_PREFIXES.items():
+        if reference.startswith(prefix):
+            name = reference[len(prefix):]
+            if name and "/" not in name and name not in (".", ".."):
+                return FormAttachment(name=name, kind=kind)
+    return None

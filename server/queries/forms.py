@@ -1,0 +1,20 @@
+"""Queries on forms and their versions."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import Form, FormVersion
+
+
+def get_form_by_xml_form_id(xml_form_id: str) -> Form | None:
+    return db.session.scalars(select(Form).where(Form.xml_form_id == xml_form_id)).first()
+
+
+def get_form_version(form_id: int, version: str) -> FormVersion | None:
+    query = select(FormVersion).where(FormVersion.form_id == form_id, FormVersion.version == version)
+    return db.session.scalars(query).first()
+
+
+def list_forms() -> list[Form]:
+    return list(db.session.scalars(select(Form).order_by(Form.xml_form_id)))
