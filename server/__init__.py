@@ -10,6 +10,7 @@ from typing import Mapping
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.config import environment, flask_settings, load_config
 
@@ -20,6 +21,9 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.config.update(settings)
     app.config.update(flask_settings(settings))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if int(settings["TRUSTED_PROXIES"]):
+        hops = int(settings["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
 
     import server.models  # noqa: F401  (registers every table)
     from server.extensions import db, migrate
@@ -29,10 +33,12 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     with app.app_context():
         _configure_sqlite(db.engine)
 
-    from server import api, boundary, cli
+    from server import api, boundary, cli, media, openrosa
 
     boundary.init_app(app)
+    media.init_app(app)
     api.init_app(app)
+    openrosa.init_app(app)
     cli.init_app(app)
     return app
 
@@ -48,5 +54,5 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged submission survives power loss
         cursor.close()

@@ -7,24 +7,39 @@ from werkzeug.exceptions import HTTPException
 
 from server.errors import LastmeterError
 from server.extensions import db
+from server.media import discard_new_blobs, keep_new_blobs
 
-# Blueprints that speak OpenRosa XML to ODK Collect; they register their own renderer.
+# Blueprints that speak another format (OpenRosa XML to ODK Collect) register their renderers here.
 XML_RENDERERS: dict[str, object] = {}
+HTTP_ERROR_RENDERERS: dict[str, object] = {}
 
 
 def init_app(app: Flask) -> None:
     app.after_request(_commit_or_roll_back)
+    app.teardown_request(_forget_failed_request)
     app.register_error_handler(LastmeterError, _render_error)
     app.register_error_handler(HTTPException, _render_http_exception)
 
 
 def _commit_or_roll_back(response: Response) -> Response:
-    """The single commit of a request: only when the response says it succeeded."""
+    """The single commit of a request: only when the response says it succeeded.
+
+    The response has not left yet, so a 201 is only ever sent for what was committed;
+    if the commit itself fails, the error handler answers instead.
+    """
     if response.status_code < 400:
         db.session.commit()
+        keep_new_blobs()
     else:
         db.session.rollback()
+        discard_new_blobs()
     return response
+
+
+def _forget_failed_request(exc: BaseException | None) -> None:
+    if exc is not None:
+        db.session.rollback()
+        discard_new_blobs()
 
 
 def wants_json() -> bool:
@@ -33,6 +48,7 @@ def wants_json() -> bool:
 
 def _render_error(error: LastmeterError) -> Response | tuple:
     db.session.rollback()
+    discard_new_blobs()
     renderer = XML_RENDERERS.get(request.blueprint or "")
     if renderer is not None:
         return renderer(error)  # type: ignore[operator]
@@ -43,6 +59,10 @@ def _render_error(error: LastmeterError) -> Response | tuple:
 
 def _render_http_exception(exc: HTTPException) -> Response | HTTPException:
     db.session.rollback()
+    discard_new_blobs()
+    renderer = HTTP_ERROR_RENDERERS.get(request.blueprint or "")
+    if renderer is not None:
+        return renderer(exc)  # type: ignore[operator]
     if wants_json():
         body = {"code": f"{exc.code}.0", "message": exc.name, "message_en": exc.name,
                 "details": {"description": exc.description}}

@@ -55,6 +55,12 @@ SETTINGS: tuple[Setting, ...] = (
             "The externally visible base URL; every absolute URL the server emits starts with it."),
     Setting("MAX_SUBMISSION_BYTES", 100_000_000, _int,
             "Largest submission body accepted (advertised to ODK Collect as X-OpenRosa-Accept-Content-Length)."),
+    Setting("ALLOWANCE_LINE_URBAN", 830, _int,
+            "Monthly urban minimum-allowance line (yuan) that the household survey compares income with."),
+    Setting("ALLOWANCE_LINE_RURAL", 560, _int,
+            "Monthly rural minimum-allowance line (yuan) for the household survey."),
+    Setting("TRUSTED_PROXIES", 0, _int,
+            "Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted."),
     Setting("FORMS_DIR", None, _str,
             "Folder of XLSForms that `publish-forms` publishes by default. Default: `forms/` of the checkout."),
 )

@@ -79,3 +79,64 @@ def _attachment_for(reference: str) -> FormAttachment | None:
             if name and "/" not in name and name not in (".", ".."):
                 return FormAttachment(name=name, kind=kind)
     return None
+
+
+# --- the form's fields, for typing submitted values ------------------------------------
+
+@dataclass(frozen=True)
+class FieldDef:
+    path: str        # relative to the instance root: 'registration/reg_name'
+    data_type: str   # the bind type: string, int, decimal, date, dateTime, geopoint, binary, …
+    control: str     # the body control: input, select, select1, upload, … ('' for calculates)
+
+    @property
+    def is_select_multiple(self) -> bool:
+        return self.control == "select"
+
+    @property
+    def is_binary(self) -> bool:
+        return self.data_type == "binary"
+
+
+@dataclass(frozen=True)
+class XFormSchema:
+    root_name: str
+    fields: dict[str, FieldDef]
+    repeats: frozenset[str]
+    groups: frozenset[str]
+
+    def binary_paths(self) -> frozenset[str]:
+        return frozenset(p for p, f in self.fields.items() if f.is_binary)
+
+
+def read_xform_schema(xml: bytes) -> XFormSchema:
+    """Fields (by bind) and repeats (by body) of a form, paths relative to the instance root."""
+    root = parse_xml(xml, "XForm")
+    model = _first(root, "model")
+    instance = next((c for c in model if local_name(c.tag) == "instance" and c.get("id") is None), None) \
+        if model is not None else None
+    data = next(iter(instance), None) if instance is not None else None
+    if data is None:
+        raise InvalidForm(source="XForm", reason="XForm 缺少主实例 (the XForm has no primary instance)")
+    root_name = local_name(data.tag)
+    prefix = f"/{root_name}/"
+    controls: dict[str, str] = {}
+    repeats: set[str] = set()
+    body = _first(root, "body")
+    for element in (body.iter() if body is not None else ()):
+        name = local_name(element.tag)
+        if name == "repeat" and element.get("nodeset", "").startswith(prefix):
+            repeats.add(element.get("nodeset")[len(prefix):])
+        elif element.get("ref", "").startswith(prefix):
+            controls[element.get("ref")[len(prefix):]] = name
+    fields: dict[str, FieldDef] = {}
+    for bind in (b for b in model if local_name(b.tag) == "bind"):
+        nodeset = bind.get("nodeset", "")
+        if not nodeset.startswith(prefix):
+            continue
+        path = nodeset[len(prefix):]
+        fields[path] = FieldDef(path=path, data_type=bind.get("type", "string"), control=controls.get(path, ""))
+    groups = {path.rsplit("/", 1)[0] for path in fields if "/" in path}
+    groups |= {g.rsplit("/", i)[0] for g in list(groups) for i in range(1, g.count("/") + 1)}
+    return XFormSchema(root_name=root_name, fields=fields, repeats=frozenset(repeats),
+                       groups=frozenset(groups - repeats))

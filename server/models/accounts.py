@@ -20,6 +20,9 @@ class User(db.Model):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
+    # MD5(username:realm:password) for HTTP Digest, the only scheme ODK Collect offers over plain
+    # HTTP. Password-equivalent for this realm only; the scrypt hash above serves every other login.
+    digest_ha1: Mapped[Optional[str]] = mapped_column(String(32))
     role: Mapped[Role] = mapped_column(str_enum(Role))
     scope_code: Mapped[str] = mapped_column(ForeignKey("area.code"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -41,6 +44,23 @@ class ApiSession(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
+class CollectToken(db.Model):
+    """A worker's ODK Collect token (Central's App User key): the secret part of their server URL.
+
+    Kept readable because the station head shows it again as the worker's settings QR code.
+    """
+
+    __tablename__ = "collect_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import ApiSession, User
+from server.models import ApiSession, CollectToken, User
 
 
 def get_user_by_username(username: str) -> User | None:
@@ -17,3 +17,13 @@ def get_user_by_id(user_id: int) -> User | None:
 
 def get_api_session_by_token_hash(token_hash: str) -> ApiSession | None:
     return db.session.scalars(select(ApiSession).where(ApiSession.token_hash == token_hash)).first()
+
+
+def get_collect_token(token: str) -> CollectToken | None:
+    return db.session.scalars(select(CollectToken).where(CollectToken.token == token)).first()
+
+
+def list_active_collect_tokens(user_id: int) -> list[CollectToken]:
+    query = (select(CollectToken).where(CollectToken.user_id == user_id, CollectToken.revoked_at.is_(None))
+             .order_by(CollectToken.id))
+    return list(db.session.scalars(query))

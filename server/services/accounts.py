@@ -8,14 +8,18 @@ from datetime import datetime, timedelta, timezone
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from server.domain.access import ROLE_NAMES_ZH, Role, Scope, scope_level_allowed
+from server.domain.access import ROLE_NAMES_ZH, STATION_ROLES, Role, Scope, scope_level_allowed
 from server.domain.places import LEVEL_NAMES_ZH
-from server.errors import AuthenticationRequired, Conflict, InvalidCredentials, InvalidValue, NotFound
+from server.errors import AuthenticationRequired, Conflict, Forbidden, InvalidCredentials, InvalidValue, NotFound
 from server.extensions import db
-from server.models import ApiSession, User
+from server.models import ApiSession, CollectToken, User
+from server.openrosa.digest import ha1_for
 from server.queries import accounts as queries
 from server.queries import places as place_queries
 
+# Roles that fill forms in ODK Collect: they get a Collect token and a Digest credential.
+COLLECT_ROLES = STATION_ROLES
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MIN_PASSWORD_LENGTH = 8
 # scrypt is the KDF werkzeug uses by default; named here so the choice is explicit.
@@ -55,15 +59,19 @@ def create_user(username: str, role: Role | str, scope_code: str, password: str,
     if queries.get_user_by_username(username) is not None:
         raise Conflict(reason=f"用户名 {username} 已存在 / username {username} is taken")
     user = User(username=username, display_name=display_name or username, role=role, scope_code=scope_code,
-                password_hash=generate_password_hash(password, method=PASSWORD_METHOD))
+                password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
+                digest_ha1=ha1_for(username, password) if role in COLLECT_ROLES else None)
     db.session.add(user)
     db.session.flush()
+    if role in COLLECT_ROLES:
+        issue_collect_token(user)
     return user
 
 
 def set_password(user: User, password: str) -> None:
     check_password_policy(password)
     user.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+    user.digest_ha1 = ha1_for(user.username, password) if user.role in COLLECT_ROLES else None
     db.session.flush()
 
 
@@ -113,3 +121,45 @@ def user_for_api_token(token: str, now: datetime | None = None) -> tuple[User, A
 def close_api_session(session: ApiSession, now: datetime | None = None) -> None:
     session.revoked_at = now or datetime.now(timezone.utc)
     db.session.flush()
+
+
+# --- ODK Collect tokens (Central's App User keys) -----------------------------------------
+
+def issue_collect_token(user: User, now: datetime | None = None) -> CollectToken:
+    """Give a station user a new Collect token, revoking any earlier one."""
+    if user.role not in COLLECT_ROLES:
+        raise InvalidValue(field="role", reason="只有社工站账号使用 ODK Collect / only station accounts use ODK Collect")
+    revoke_collect_tokens(user, now)
+    token = CollectToken(user_id=user.id, token=secrets.token_urlsafe(36), created_at=now or datetime.now(timezone.utc))
+    db.session.add(token)
+    db.session.flush()
+    return token
+
+
+def revoke_collect_tokens(user: User, now: datetime | None = None) -> int:
+    revoked = 0
+    for token in queries.list_active_collect_tokens(user.id):
+        token.revoked_at = now or datetime.now(timezone.utc)
+        revoked += 1
+    db.session.flush()
+    return revoked
+
+
+def active_collect_token(user: User) -> CollectToken | None:
+    tokens = queries.list_active_collect_tokens(user.id)
+    return tokens[-1] if tokens else None
+
+
+def user_for_collect_token(token: str) -> User:
+    """The user behind a token URL; Forbidden (403, never 401) when unknown or revoked, as Central does."""
+    found = queries.get_collect_token(token) if TOKEN_PATTERN.match(token) else None
+    if found is None or found.revoked_at is not None or not found.user.active:
+        raise Forbidden()
+    return found.user
+
+
+def user_for_digest(username: str) -> User | None:
+    user = queries.get_user_by_username(username.strip().lower())
+    if user is None or not user.active or not user.digest_ha1:
+        return None
+    return user

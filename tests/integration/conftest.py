@@ -28,3 +28,37 @@ def make_user(network):
         return user
 
     return make
+
+
+WORKER_PASSWORD = "Huashan-2026"
+
+
+@pytest.fixture
+def visit_form(app):
+    from server.services.forms import publish_form
+    from tests.support.visit_form import visit_xlsform
+
+    publish_form(visit_xlsform(), "visit.xlsx")
+    db.session.commit()
+
+
+@pytest.fixture
+def worker(make_user, visit_form):
+    return make_user("worker1", "worker", "530102001", WORKER_PASSWORD)
+
+
+@pytest.fixture
+def collect(client, worker):
+    """Collect with the worker's token URL (the settings-QR way in)."""
+    from server.services.accounts import active_collect_token
+    from tests.support.collect import CollectClient
+
+    return CollectClient(client, f"/key/{active_collect_token(worker).token}")
+
+
+@pytest.fixture
+def collect_password(client, worker):
+    """Collect configured with server URL + username/password (Digest over HTTP)."""
+    from tests.support.collect import CollectClient
+
+    return CollectClient(client, "", username="worker1", password=WORKER_PASSWORD)

@@ -1,0 +1,106 @@
+"""Submissions as ODK Central keeps them: a submission, its versions (edits), their attachments,
+and blobs stored once per content hash."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Optional
+
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, \
+    UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.extensions import db
+from server.models.forms import Form, FormVersion
+from server.models.types import UTCDateTime, str_enum, utcnow
+
+
+class ReviewState(StrEnum):
+    """ODK Central's review states (received = Central's null)."""
+
+    RECEIVED = "received"
+    EDITED = "edited"
+    HAS_ISSUES = "has_issues"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Blob(db.Model):
+    """File content, stored once per SHA-256 in media storage; the MD5 is kept for manifests."""
+
+    __tablename__ = "blob"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    md5: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Submission(db.Model):
+    __tablename__ = "submission"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("form.id"))
+    instance_id: Mapped[str] = mapped_column(String(255), unique=True)  # the first version's instanceID
+    station_code: Mapped[str] = mapped_column(ForeignKey("station.code"))
+    case_id: Mapped[Optional[str]] = mapped_column(ForeignKey("case_record.id", ondelete="SET NULL"), index=True)
+    submitter_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"),
+                                                        index=True)
+    review_state: Mapped[ReviewState] = mapped_column(str_enum(ReviewState), default=ReviewState.RECEIVED)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+
+    form: Mapped[Form] = relationship()
+    versions: Mapped[list["SubmissionVersion"]] = relationship(back_populates="submission",
+                                                               order_by="SubmissionVersion.id")
+
+    __table_args__ = (
+        Index("ix_submission_station_created", "station_code", "created_at", "id"),
+        Index("ix_submission_form_created", "form_id", "created_at", "id"),
+    )
+
+
+class SubmissionVersion(db.Model):
+    """One version of a submission: the XML exactly as received, and its values typed by the form."""
+
+    __tablename__ = "submission_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    instance_id: Mapped[str] = mapped_column(String(255), unique=True)
+    deprecated_id: Mapped[Optional[str]] = mapped_column(String(255))
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
+    form_version_id: Mapped[int] = mapped_column(ForeignKey("form_version.id"))
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    xml_sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict] = mapped_column(JSON)
+    instance_name: Mapped[Optional[str]] = mapped_column(String(255))
+    latitude: Mapped[Optional[float]] = mapped_column(Float)
+    longitude: Mapped[Optional[float]] = mapped_column(Float)
+    accuracy: Mapped[Optional[float]] = mapped_column(Float)
+    submitter_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    device_id: Mapped[Optional[str]] = mapped_column(String(255))
+    user_agent: Mapped[Optional[str]] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="versions")
+    form_version: Mapped[FormVersion] = relationship()
+    attachments: Mapped[list["SubmissionAttachment"]] = relationship(
+        back_populates="version", order_by="SubmissionAttachment.id", cascade="all, delete-orphan")
+
+
+class SubmissionAttachment(db.Model):
+    """A file a submission version refers to; ``blob_sha256`` is empty until the file has arrived."""
+
+    __tablename__ = "submission_attachment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("submission_version.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))  # exactly as the XML names it (Chinese kept)
+    blob_sha256: Mapped[Optional[str]] = mapped_column(ForeignKey("blob.sha256"), index=True)
+    content_type: Mapped[Optional[str]] = mapped_column(String(100))
+
+    version: Mapped[SubmissionVersion] = relationship(back_populates="attachments")
+    blob: Mapped[Optional[Blob]] = relationship()
+
+    __table_args__ = (UniqueConstraint("version_id", "name", name="uq_submission_attachment_version_id_name"),)

@@ -1,0 +1,261 @@
+"""Receiving submissions: ODK Central's instanceID algorithm (OPENROSA.md §3.3), with the
+submission tied to the worker's station and, when it names one, to a case.
+
+| incoming                                   | outcome                                       |
+|--------------------------------------------|-----------------------------------------------|
+| new instanceID                             | new submission (received)                     |
+| known instanceID, current, identical XML   | attach the files still missing (split upload) |
+| known instanceID, XML differs              | 409                                           |
+| known instanceID, superseded by an edit    | 409                                           |
+| deprecatedID = a current version           | new version, review state ``edited``          |
+| deprecatedID unknown / already superseded  | 404 / 409                                     |
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+from server.domain.submission import SubmissionEnvelope, read_envelope, read_values, referenced_files
+from server.domain.xform import XFormSchema, read_xform_schema
+from server.errors import Conflict, Forbidden, LastmeterError, NotFound
+from server.extensions import db
+from server.media import note_new_blob
+from server.media.storage import HashingUpload, MediaStorage
+from server.models import (
+    Blob,
+    Form,
+    FormState,
+    FormVersion,
+    ReviewState,
+    Station,
+    Submission,
+    SubmissionAttachment,
+    SubmissionVersion,
+    User,
+)
+from server.models.types import utcnow
+from server.queries import cases as case_queries
+from server.queries import forms as form_queries
+from server.queries import submissions as queries
+from server.services.collect import station_of
+
+
+class UnknownFormVersion(LastmeterError):
+    code = "404.6"
+    zh = "此提交所用的表单版本“{version}”不存在。请在 ODK Collect 中“获取空白表单”更新表单后再发送。"
+    en = "The form version specified in this submission '{version}' does not exist."
+
+
+class FormClosed(LastmeterError):
+    code = "409.2"
+    zh = "表单“{xml_form_id}”已停止接收提交。"
+    en = "This form is not currently accepting submissions."
+
+
+class DifferentXml(LastmeterError):
+    code = "409.4"
+    zh = "服务器上已有相同编号（instanceID）但内容不同的提交。补传照片时必须重新发送完全相同的表单。"
+    en = ("A submission already exists with this ID, but with different XML. Resubmissions to attach additional "
+          "multimedia must resubmit an identical xml_submission_file.")
+
+
+class StaleEdit(LastmeterError):
+    code = "409.9"
+    zh = "您修改的是旧版本（{instance_id}），服务器上已有更新的版本。请获取最新版本后重新修改。"
+    en = ("You tried to update a submission, but the copy you were editing ({instance_id}) is now out of date. "
+          "Please get the new version that has been submitted, and make your edits again.")
+
+
+class EditTargetMissing(LastmeterError):
+    code = "404.5"
+    zh = "找不到要修改的原提交（{deprecated_id}）。"
+    en = "You tried to update an existing submission, but we can't find that submission to update ({deprecated_id})"
+
+
+class InstanceIdTaken(LastmeterError):
+    code = "409.5"
+    zh = "此 instanceID 已被另一张表单或另一个社工站的提交使用。"
+    en = "This instanceID is already used by a submission of another form or station."
+
+
+class IngestOutcome(StrEnum):
+    CREATED = "created"
+    ATTACHED = "attached"
+    EDITED = "edited"
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    name: str  # the multipart part name = the file name the XML refers to
+    upload: HashingUpload
+    content_type: str | None
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    submission: Submission
+    version: SubmissionVersion
+    outcome: IngestOutcome
+    missing: tuple[str, ...]  # attachments the XML expects that have not arrived yet
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Who sent it and from what: recorded on the version."""
+
+    submitter: User
+    device_id: str | None
+    user_agent: str | None
+
+
+def ingest_submission(xml: bytes, files: list[IncomingFile], origin: Origin, storage: MediaStorage) -> IngestResult:
+    station = station_of(origin.submitter)
+    envelope = read_envelope(xml)
+    form, form_version = _resolve_form_version(envelope)
+    existing = queries.get_version_by_instance_id(envelope.instance_id)
+    if existing is not None:
+        return _attach_to_existing(existing, form, station, xml, files, storage)
+    schema = schema_of(form_version)
+    if envelope.deprecated_id:
+        return _edit(envelope, form, form_version, schema, station, xml, files, origin, storage)
+    submission = Submission(form_id=form.id, instance_id=envelope.instance_id, station_code=station.code,
+                            submitter_id=origin.submitter.id, review_state=ReviewState.RECEIVED)
+    version = _new_version(submission, envelope, form_version, schema, station, xml, origin)
+    db.session.add(submission)
+    db.session.flush()
+    missing = _store_files(version, files, storage)
+    return IngestResult(submission, version, IngestOutcome.CREATED, missing)
+
+
+def _resolve_form_version(envelope: SubmissionEnvelope) -> tuple[Form, FormVersion]:
+    form = form_queries.get_form_by_xml_form_id(envelope.xml_form_id)
+    if form is None:
+        raise NotFound(what="表单", key=envelope.xml_form_id)
+    version = form_queries.get_form_version(form.id, envelope.version)
+    if version is None:
+        raise UnknownFormVersion(version=envelope.version)
+    if form.state == FormState.CLOSED:
+        raise FormClosed(xml_form_id=form.xml_form_id)
+    return form, version
+
+
+@lru_cache(maxsize=64)
+def _schema_for(sha256: str, xml: bytes) -> XFormSchema:
+    return read_xform_schema(xml)
+
+
+def schema_of(form_version: FormVersion) -> XFormSchema:
+    return _schema_for(form_version.sha256, form_version.xml)
+
+
+def _attach_to_existing(existing: SubmissionVersion, form: Form, station: Station, xml: bytes,
+                        files: list[IncomingFile], storage: MediaStorage) -> IngestResult:
+    submission = existing.submission
+    if submission.form_id != form.id or submission.station_code != station.code:
+        raise InstanceIdTaken()
+    if existing.xml_sha256 != _sha256(xml):
+        if not existing.current:
+            raise StaleEdit(instance_id=existing.instance_id)
+        raise DifferentXml()
+    if not existing.current:
+        raise StaleEdit(instance_id=existing.instance_id)
+    missing = _store_files(existing, files, storage)
+    return IngestResult(submission, existing, IngestOutcome.ATTACHED, missing)
+
+
+def _edit(envelope: SubmissionEnvelope, form: Form, form_version: FormVersion, schema: XFormSchema,
+          station: Station, xml: bytes, files: list[IncomingFile], origin: Origin,
+          storage: MediaStorage) -> IngestResult:
+    previous = queries.get_version_by_instance_id(envelope.deprecated_id or "")
+    if previous is None:
+        raise EditTargetMissing(deprecated_id=envelope.deprecated_id)
+    submission = previous.submission
+    if submission.form_id != form.id or submission.station_code != station.code:
+        raise InstanceIdTaken()
+    if not previous.current:
+        raise StaleEdit(instance_id=previous.instance_id)
+    previous.current = False
+    version = _new_version(submission, envelope, form_version, schema, station, xml, origin)
+    submission.review_state = ReviewState.EDITED
+    submission.updated_at = utcnow()
+    db.session.flush()
+    _carry_over_files(previous, version)
+    missing = _store_files(version, files, storage)
+    return IngestResult(submission, version, IngestOutcome.EDITED, missing)
+
+
+def _new_version(submission: Submission, envelope: SubmissionEnvelope, form_version: FormVersion,
+                 schema: XFormSchema, station: Station, xml: bytes, origin: Origin) -> SubmissionVersion:
+    data = read_values(envelope, schema)
+    _link_case(submission, envelope, data, station)
+    point = _first_geopoint(data, schema)
+    version = SubmissionVersion(
+        instance_id=envelope.instance_id, deprecated_id=envelope.deprecated_id, current=True,
+        form_version_id=form_version.id, xml=xml, xml_sha256=_sha256(xml), data=data,
+        instance_name=(envelope.instance_name or "")[:255] or None,
+        latitude=point.get("latitude"), longitude=point.get("longitude"), accuracy=point.get("accuracy"),
+        submitter_id=origin.submitter.id, device_id=(origin.device_id or "")[:255] or None,
+        user_agent=(origin.user_agent or "")[:255] or None)
+    version.attachments = [SubmissionAttachment(name=name[:255]) for name in referenced_files(envelope, schema)]
+    submission.versions.append(version)
+    return version
+
+
+def _link_case(submission: Submission, envelope: SubmissionEnvelope, data: dict[str, Any], station: Station) -> None:
+    """Tie the visit to the case it names; a case of another station is a forged reference."""
+    case_id = data.get("case") if isinstance(data.get("case"), str) else None
+    if not case_id and envelope.entity is not None and envelope.entity.update:
+        case_id = envelope.entity.entity_id
+    if not case_id:
+        return
+    case = case_queries.get_case_by_id(case_id.removeprefix("uuid:"))
+    if case is None:
+        return  # a case registered offline; the case registry creates it from the entity block
+    if case.station_code != station.code:
+        raise Forbidden()
+    submission.case_id = case.id
+
+
+def _first_geopoint(data: dict[str, Any], schema: XFormSchema) -> dict[str, float | None]:
+    for path, field in schema.fields.items():
+        if field.data_type == "geopoint" and "/" not in path and isinstance(data.get(path), dict):
+            return data[path]
+    return {}
+
+
+def _carry_over_files(previous: SubmissionVersion, version: SubmissionVersion) -> None:
+    """An edit keeps the photos it still refers to; new files sent with it replace them."""
+    earlier = {a.name: a for a in previous.attachments if a.blob_sha256}
+    for attachment in version.attachments:
+        if attachment.name in earlier:
+            attachment.blob_sha256 = earlier[attachment.name].blob_sha256
+            attachment.content_type = earlier[attachment.name].content_type
+
+
+def _store_files(version: SubmissionVersion, files: list[IncomingFile], storage: MediaStorage) -> tuple[str, ...]:
+    expected = {a.name: a for a in version.attachments}
+    for incoming in files:
+        attachment = expected.get(incoming.name)
+        if attachment is None:
+            continue  # files the XML does not refer to are not kept (as in Central)
+        attachment.blob_sha256 = store_blob(incoming.upload, storage)
+        attachment.content_type = (incoming.content_type or "")[:100] or None
+    db.session.flush()
+    return tuple(a.name for a in version.attachments if a.blob_sha256 is None)
+
+
+def store_blob(upload: HashingUpload, storage: MediaStorage) -> str:
+    sha256, md5, size = upload.sha256, upload.md5, upload.size
+    if storage.store(upload):
+        note_new_blob(sha256)
+    if db.session.get(Blob, sha256) is None:
+        db.session.add(Blob(sha256=sha256, md5=md5, size=size))
+        db.session.flush()
+    return sha256
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
