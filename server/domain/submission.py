@@ -147,7 +147,9 @@ def _int(text: str) -> int:
     return int(text)
 
 
-def _decimal(text: str) -> float:
+def _decimal(text: str) -> float | None:
+    if text in ("NaN", "Infinity", "-Infinity"):
+        return None  # a calculation on unanswered questions; refusing it would strand the visit on the phone
     value = float(text)
     if not math.isfinite(value):
         raise ValueError("not a finite number")
@@ -175,7 +177,9 @@ def parse_geopoint(text: str) -> dict[str, float | None]:
     parts = text.split()
     if len(parts) < 2 or len(parts) > 4:
         raise ValueError("expected 'latitude longitude [altitude [accuracy]]'")
-    numbers = [_decimal(p) for p in parts] + [None] * (4 - len(parts))
+    numbers = [float(p) for p in parts] + [None] * (4 - len(parts))
+    if not all(n is None or math.isfinite(n) for n in numbers):
+        raise ValueError("coordinates must be finite numbers")
     latitude, longitude, altitude, accuracy = numbers
     if not -90 <= latitude <= 90 or not -180 <= longitude <= 180:  # type: ignore[operator]
         raise ValueError("latitude must be within ±90 and longitude within ±180")

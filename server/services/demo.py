@@ -50,12 +50,14 @@ class DemoReport:
     stations_created: int = 0
     staff_created: int = 0
     users: list[tuple[str, str, str, str]] = field(default_factory=list)
+    forms: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [f"区划新增 {self.areas_created}，社工站新增 {self.stations_created}，工作人员新增 {self.staff_created} / "
                f"areas +{self.areas_created}, stations +{self.stations_created}, staff +{self.staff_created}",
                "演示账号 / demo accounts (username / password / role / scope):"]
         out += [f"  {u} / {p} / {r} / {s}" for u, p, r, s in self.users]
+        out += ["表单 / forms:"] + [f"  {f}" for f in self.forms]
         return out
 
 
@@ -72,8 +74,17 @@ def load_demo() -> DemoReport:
         _ensure_user(username, role, scope, password, name)
         report.users.append((username, password, role.value, scope))
     _link_demo_worker()
+    report.forms = [f"{r.xml_form_id} {r.version} ({r.outcome})" for r in _publish_demo_forms()]
     db.session.flush()
     return report
+
+
+def _publish_demo_forms() -> list:
+    from flask import current_app
+
+    from server.services.forms import publish_form, xlsform_files
+
+    return [publish_form(path.read_bytes(), path.name) for path in xlsform_files(current_app.config["FORMS_DIR"])]
 
 
 def _city_scope():

@@ -36,8 +36,11 @@ def test_load_demo_is_idempotent_and_prints_accounts(runner):
     assert counts[1] >= 14 * 3
     for username in ("admin", "wuhua", "huashan", "worker1"):
         assert username in first.output
+    for form_id in ("home_visit", "household_survey", "elder_patrol", "child_followup", "resident_feedback"):
+        assert f"{form_id} 2026112801 (created)" in first.output
     second = runner.invoke(args=["load-demo"])
     assert second.exit_code == 0, second.output
+    assert "home_visit 2026112801 (unchanged)" in second.output
     assert (count(Area), count(Station), count(StaffMember), count(User)) == counts
 
 
