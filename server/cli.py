@@ -19,7 +19,8 @@ from server.extensions import db
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, import_areas, create_user, load_demo, publish_forms):
+    for command in (init_db, import_areas, create_user, load_demo, publish_forms, collect_settings, reissue_token,
+                    revoke_token):
         app.cli.add_command(command)
 
 
@@ -108,3 +109,51 @@ def publish_forms(files: tuple[str, ...]) -> None:
         click.echo(f"{result.xml_form_id} {result.version} {result.outcome}: {result.title}")
         for warning in result.warnings:
             click.echo(f"  警告 / warning: {warning}")
+
+
+def _station_user(username: str):
+    from server.errors import NotFound
+    from server.queries.accounts import get_user_by_username
+
+    user = get_user_by_username(username.strip().lower())
+    if user is None:
+        raise NotFound(what="用户", key=username)
+    return user
+
+
+@click.command("collect-settings")
+@click.argument("username")
+@click.option("--qr", "qr_file", type=click.Path(dir_okay=False), help="Also write the settings QR code (PNG).")
+@in_transaction
+def collect_settings(username: str, qr_file: str | None) -> None:
+    """Print a worker's ODK Collect settings JSON (and write it as a settings QR code)."""
+    from server.domain.collect_settings import settings_json
+    from server.services.onboarding import collect_settings_for, collect_settings_qr
+
+    user = _station_user(username)
+    click.echo(settings_json(collect_settings_for(user)))
+    if qr_file:
+        Path(qr_file).write_bytes(collect_settings_qr(user))
+        click.echo(f"二维码已写入 / QR code written to {qr_file}", err=True)
+
+
+@click.command("reissue-token")
+@click.argument("username")
+@in_transaction
+def reissue_token(username: str) -> None:
+    """Give a worker a new Collect token; the old one (and its QR code) stops working at once."""
+    from server.services.accounts import issue_collect_token
+
+    token = issue_collect_token(_station_user(username))
+    click.echo(f"已签发新令牌 / new token issued for {username}: {token.token}")
+
+
+@click.command("revoke-token")
+@click.argument("username")
+@in_transaction
+def revoke_token(username: str) -> None:
+    """Revoke a worker's Collect token (a lost phone): their token URL answers 403 from now on."""
+    from server.services.accounts import revoke_collect_tokens
+
+    count = revoke_collect_tokens(_station_user(username))
+    click.echo(f"已撤销 {count} 个令牌 / revoked {count} token(s) of {username}")
