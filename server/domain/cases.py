@@ -1,6 +1,7 @@
 """The people served (cases): the policy's categories and their vocabulary. Plain values only."""
 from __future__ import annotations
 
+from datetime import date, timedelta
 from enum import StrEnum
 
 
@@ -28,6 +29,42 @@ CATEGORY_NAMES_ZH = {
 }
 
 
+# POLICY.md §5 names patrol visits of elders and follow-ups of children; these defaults (days
+# between visits) follow common practice in Yunnan's stations and are changed by an admin
+# (`flask --app server set-visit-interval`, `PUT /api/v1/visit-intervals/<category>`).
+DEFAULT_VISIT_INTERVAL_DAYS = {
+    CaseCategory.DESTITUTE: 30,
+    CaseCategory.LEFT_BEHIND_ELDER: 30,
+    CaseCategory.EMPTY_NEST_ELDER: 30,
+    CaseCategory.VERY_OLD_ELDER: 30,
+    CaseCategory.CHILD_IN_DIFFICULTY: 30,
+    CaseCategory.LEFT_BEHIND_CHILD: 90,
+    CaseCategory.MINIMUM_ALLOWANCE: 90,
+    CaseCategory.TEMPORARY_ASSISTANCE: 90,
+    CaseCategory.DISABILITY: 90,
+    CaseCategory.OTHER: 180,
+}
+# The forms whose submissions are field visits to a case (resident feedback is not).
+VISIT_FORMS = ("home_visit", "household_survey", "elder_patrol", "child_followup")
+
+
+class CaseEventKind(StrEnum):
+    CREATED = "created"          # registered by a visit (entity create)
+    IMPORTED = "imported"        # from a register file
+    VISITED = "visited"          # a field visit, with or without property changes
+    CONFLICT = "conflict"        # an offline update based on an outdated version: applied, flagged for review
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    RETURNED = "returned"        # a supervisor sent a visit back to the worker
+
+
+class CaseListMode(StrEnum):
+    """What a worker's cases.csv holds: every open case of the station, or only theirs."""
+
+    STATION = "station"
+    ASSIGNED = "assigned"
+
+
 class CaseStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
@@ -37,3 +74,50 @@ class RiskLevel(StrEnum):
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
+
+
+ZH_TO_CATEGORY = {name: category for category, name in CATEGORY_NAMES_ZH.items()}
+
+
+def parse_categories(text: str) -> tuple[list[CaseCategory], list[str]]:
+    """Categories from a cell or an entity property: codes or Chinese names, separated by spaces,
+    commas or 、. Returns the categories and the words that are neither."""
+    words = [w for w in text.replace("、", " ").replace(",", " ").replace("，", " ").split() if w]
+    found: list[CaseCategory] = []
+    unknown: list[str] = []
+    for word in words:
+        category = ZH_TO_CATEGORY.get(word) or (CaseCategory(word) if word in CaseCategory._value2member_map_ else None)
+        if category is None:
+            unknown.append(word)
+        elif category not in found:
+            found.append(category)
+    return found, unknown
+
+
+def interval_days(categories: list[str], intervals: dict[str, int]) -> int:
+    """A case in several categories is visited as often as its most demanding one asks."""
+    days = [intervals.get(c, DEFAULT_VISIT_INTERVAL_DAYS.get(c, 180)) for c in categories]
+    return min(days) if days else intervals.get(CaseCategory.OTHER, 180)
+
+
+def mask_id_number(id_number: str | None) -> str | None:
+    """5301********1234: enough to tell two people apart, not enough to impersonate one."""
+    if not id_number:
+        return id_number
+    return id_number[:4] + "*" * max(len(id_number) - 8, 0) + id_number[-4:] if len(id_number) > 8 else "****"
+
+
+def next_due_date(last_visit: date | None, registered_on: date, days: int,
+                  proposed: date | None = None) -> date:
+    """When the case must be seen next: one interval after the last visit (or after registration,
+    if never visited); earlier if the worker planned an earlier visit."""
+    base = (last_visit or registered_on) + timedelta(days=days)
+    start = last_visit or registered_on
+    if proposed is not None and start < proposed < base:
+        return proposed
+    return base
+
+
+def is_overdue(next_due: date | None, today: date) -> bool:
+    """Due today is not yet overdue; the day after is."""
+    return next_due is not None and next_due < today

@@ -222,3 +222,23 @@ def _collect_files(element: Element, path: str, binary: frozenset[str], names: l
             name = (child.text or "").strip()
             if name and name not in names:
                 names.append(name)
+
+
+def value_at(data: dict[str, Any], path: str) -> Any:
+    """The value at a path like 'registration/reg_name'; None when a group on the way is absent."""
+    node: Any = data
+    for name in path.split("/"):
+        if not isinstance(node, dict) or name not in node:
+            return None
+        node = node[name]
+    return node
+
+
+def has_value_at(data: dict[str, Any], path: str) -> bool:
+    """Collect leaves non-relevant questions out of the XML: absent means 'not asked', not 'blank'."""
+    node: Any = data
+    for name in path.split("/"):
+        if not isinstance(node, dict) or name not in node:
+            return False
+        node = node[name]
+    return True

@@ -14,6 +14,7 @@ from xml.etree.ElementTree import Element
 from server.adapters.xml import local_name, parse_xml
 from server.errors import InvalidForm
 
+ENTITIES_NS = "http://www.opendatakit.org/xforms/entities"
 JR_PREFIXES = {
     "jr://file-csv/": "file",
     "jr://file/": "file",
@@ -88,6 +89,7 @@ class FieldDef:
     path: str        # relative to the instance root: 'registration/reg_name'
     data_type: str   # the bind type: string, int, decimal, date, dateTime, geopoint, binary, …
     control: str     # the body control: input, select, select1, upload, … ('' for calculates)
+    save_to: str = ""  # the entity property this field is saved to (XLSForm save_to)
 
     @property
     def is_select_multiple(self) -> bool:
@@ -107,6 +109,10 @@ class XFormSchema:
 
     def binary_paths(self) -> frozenset[str]:
         return frozenset(p for p, f in self.fields.items() if f.is_binary)
+
+    def saved_properties(self) -> dict[str, str]:
+        """Entity property → field path, for the fields the form saves to its entity."""
+        return {f.save_to: p for p, f in self.fields.items() if f.save_to}
 
 
 def read_xform_schema(xml: bytes) -> XFormSchema:
@@ -135,7 +141,8 @@ def read_xform_schema(xml: bytes) -> XFormSchema:
         if not nodeset.startswith(prefix):
             continue
         path = nodeset[len(prefix):]
-        fields[path] = FieldDef(path=path, data_type=bind.get("type", "string"), control=controls.get(path, ""))
+        fields[path] = FieldDef(path=path, data_type=bind.get("type", "string"), control=controls.get(path, ""),
+                                save_to=bind.get(f"{{{ENTITIES_NS}}}saveto", ""))
     groups = {path.rsplit("/", 1)[0] for path in fields if "/" in path}
     groups |= {g.rsplit("/", i)[0] for g in list(groups) for i in range(1, g.count("/") + 1)}
     return XFormSchema(root_name=root_name, fields=fields, repeats=frozenset(repeats),

@@ -1,10 +1,10 @@
 """SQLAlchemy 2 typed models. Importing this package registers every table (for Alembic)."""
 from server.models.accounts import ApiSession, CollectToken, User
-from server.models.cases import Case, CaseCategoryLink
+from server.models.cases import Case, CaseCategoryLink, CaseEvent, CaseListCache, VisitInterval
 from server.models.forms import Form, FormState, FormVersion
 from server.models.places import Area, StaffMember, Station
 from server.models.submissions import Blob, ReviewState, Submission, SubmissionAttachment, SubmissionVersion
 
-__all__ = ["ApiSession", "Area", "Blob", "Case", "CaseCategoryLink", "CollectToken", "Form", "FormState",
+__all__ = ["ApiSession", "Area", "Blob", "Case", "CaseCategoryLink", "CaseEvent", "CaseListCache", "CollectToken", "Form", "FormState",
            "FormVersion", "ReviewState", "StaffMember", "Station", "Submission", "SubmissionAttachment",
-           "SubmissionVersion", "User"]
+           "SubmissionVersion", "User", "VisitInterval"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.domain.cases import CaseCategory, CaseStatus, RiskLevel
+from server.domain.cases import CaseCategory, CaseEventKind, CaseStatus, RiskLevel
 from server.extensions import db
 from server.models.places import Area
 from server.models.types import UTCDateTime, str_enum, utcnow
@@ -30,10 +30,14 @@ class Case(db.Model):
     redo: Mapped[bool] = mapped_column(Boolean, default=False)
     redo_reason: Mapped[Optional[str]] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)  # the entity's __version
+    conflict: Mapped[bool] = mapped_column(Boolean, default=False)  # an offline update needs a supervisor's look
+    parent_id: Mapped[Optional[str]] = mapped_column(ForeignKey("case_record.id", ondelete="SET NULL"), index=True)
+    registered_on: Mapped[date] = mapped_column(Date, default=date.today)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     village: Mapped[Optional[Area]] = relationship()
+    parent: Mapped[Optional["Case"]] = relationship(remote_side=[id])
     categories: Mapped[list["CaseCategoryLink"]] = relationship(cascade="all, delete-orphan",
                                                                 order_by="CaseCategoryLink.category")
 
@@ -42,8 +46,50 @@ class Case(db.Model):
         return [link.category.value for link in self.categories]
 
 
+Index("ix_case_record_station_updated", Case.station_code, Case.updated_at)
+Index("ix_case_record_station_status_due", Case.station_code, Case.status, Case.next_due)
+
+
 class CaseCategoryLink(db.Model):
     __tablename__ = "case_category"
 
     case_id: Mapped[str] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), primary_key=True)
     category: Mapped[CaseCategory] = mapped_column(str_enum(CaseCategory, length=30), primary_key=True, index=True)
+
+
+class CaseEvent(db.Model):
+    """One entry of a case's timeline: registered, visited, updated in conflict, closed, returned…"""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[CaseEventKind] = mapped_column(str_enum(CaseEventKind))
+    submission_id: Mapped[Optional[int]] = mapped_column(ForeignKey("submission.id", ondelete="SET NULL"))
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    base_version: Mapped[Optional[int]] = mapped_column(Integer)
+    version: Mapped[Optional[int]] = mapped_column(Integer)
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class VisitInterval(db.Model):
+    """Days between visits for a category, when an admin changed the default."""
+
+    __tablename__ = "visit_interval"
+
+    category: Mapped[CaseCategory] = mapped_column(str_enum(CaseCategory, length=30), primary_key=True)
+    days: Mapped[int] = mapped_column(Integer)
+
+
+class CaseListCache(db.Model):
+    """A generated cases.csv, kept until a case of its station changes (its key then changes)."""
+
+    __tablename__ = "case_list_cache"
+
+    station_code: Mapped[str] = mapped_column(ForeignKey("station.code", ondelete="CASCADE"), primary_key=True)
+    variant: Mapped[str] = mapped_column(String(40), primary_key=True)  # 'station' or 'worker:<id>'
+    key: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    md5: Mapped[str] = mapped_column(String(32))

@@ -7,6 +7,7 @@ from typing import Optional
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from server.domain.cases import CaseListMode
 from server.domain.places import AreaLevel, station_official_name
 from server.domain.stations import (
     Certificate,
@@ -56,6 +57,7 @@ class Station(db.Model):
     operator_registration_no: Mapped[Optional[str]] = mapped_column(String(50))
     operator_inspection: Mapped[Optional[InspectionResult]] = mapped_column(str_enum(InspectionResult))
     operator_grade: Mapped[Optional[str]] = mapped_column(String(20))  # evaluation grade, e.g. 4A
+    case_list_mode: Mapped[CaseListMode] = mapped_column(str_enum(CaseListMode), default=CaseListMode.STATION)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     township: Mapped[Area] = relationship()

@@ -21,7 +21,9 @@ from server.domain.collect_files import (
     render_villages_csv,
 )
 from server.errors import Forbidden, NotFound
-from server.models import Form, FormState, FormVersion, Station, User
+from server.domain.access import Role
+from server.domain.cases import CaseListMode
+from server.models import Case, Form, FormState, FormVersion, Station, User
 from server.queries import cases as case_queries
 from server.queries import forms as form_queries
 from server.queries import places as place_queries
@@ -66,21 +68,21 @@ def form_files(user: User, version: FormVersion) -> list[GeneratedFile]:
     """The files of the form's manifest that the server has (Central lists only those)."""
     names = [a["name"] for a in version.attachments]
     station = station_of(user)
-    return [f for f in (_generate(name, station) for name in names) if f is not None]
+    return [f for f in (_generate(name, station, user) for name in names) if f is not None]
 
 
 def form_file(user: User, version: FormVersion, name: str) -> GeneratedFile:
     if name not in {a["name"] for a in version.attachments}:
         raise NotFound(what="附件", key=name)
-    generated = _generate(name, station_of(user))
+    generated = _generate(name, station_of(user), user)
     if generated is None:
         raise NotFound(what="附件", key=name)
     return generated
 
 
-def _generate(name: str, station: Station) -> GeneratedFile | None:
+def _generate(name: str, station: Station, user: User) -> GeneratedFile | None:
     if name == CASES_FILE:
-        return GeneratedFile(name, cases_csv(station.code), "text/csv; charset=utf-8", entity_list=True)
+        return GeneratedFile(name, case_list(station, user), "text/csv; charset=utf-8", entity_list=True)
     if name == VILLAGES_FILE:
         villages = [(a.code, a.name) for a in place_queries.list_child_areas(station.code)]
         return GeneratedFile(name, render_villages_csv(villages), "text/csv; charset=utf-8", entity_list=False)
@@ -90,13 +92,30 @@ def _generate(name: str, station: Station) -> GeneratedFile | None:
     return None
 
 
-def cases_csv(station_code: str) -> bytes:
-    rows = [CaseRow(id=c.id, label=c.label, version=c.version, categories=tuple(c.category_codes),
-                    village_code=c.village_code, village_name=c.village.name if c.village else None,
-                    last_visit=c.last_visit, next_due=c.next_due,
-                    risk_level=c.risk_level.value if c.risk_level else None, redo=c.redo, redo_reason=c.redo_reason)
-            for c in case_queries.list_open_cases_for_station(station_code)]
-    return render_cases_csv(rows)
+def case_list(station: Station, user: User) -> bytes:
+    """The worker's cases.csv, served from cache until a case of the station changes.
+
+    The cache key is the station's case count and latest case change, so any write to a
+    case of this station (and only of this station) makes the next download regenerate it.
+    """
+    assigned_only = station.case_list_mode == CaseListMode.ASSIGNED and user.role == Role.WORKER
+    variant = f"worker:{user.id}" if assigned_only else "station"
+    key = case_queries.get_case_list_key(station.code)
+    cached = case_queries.get_case_list_cache(station.code, variant)
+    if cached is not None and cached.key == key:
+        return cached.content
+    cases = case_queries.list_open_cases_for_station(station.code, user.id if assigned_only else None)
+    content = render_cases_csv([_case_row(c) for c in cases])
+    case_queries.save_case_list_cache(station.code, variant, key, content, hashlib.md5(content).hexdigest())
+    return content
+
+
+def _case_row(case: Case) -> CaseRow:
+    return CaseRow(id=case.id, label=case.label, version=case.version, categories=tuple(case.category_codes),
+                   village_code=case.village_code, village_name=case.village.name if case.village else None,
+                   last_visit=case.last_visit, next_due=case.next_due,
+                   risk_level=case.risk_level.value if case.risk_level else None, redo=case.redo,
+                   redo_reason=case.redo_reason)
 
 
 def station_values(station: Station) -> dict[str, str]:

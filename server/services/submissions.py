@@ -40,6 +40,7 @@ from server.models.types import utcnow
 from server.queries import cases as case_queries
 from server.queries import forms as form_queries
 from server.queries import submissions as queries
+from server.services.cases import VisitContext, process_visit
 from server.services.collect import station_of
 
 
@@ -127,6 +128,7 @@ def ingest_submission(xml: bytes, files: list[IncomingFile], origin: Origin, sto
     db.session.add(submission)
     db.session.flush()
     missing = _store_files(version, files, storage)
+    process_visit(VisitContext(submission, version, envelope, schema, station, origin.submitter, edited=False))
     return IngestResult(submission, version, IngestOutcome.CREATED, missing)
 
 
@@ -184,6 +186,7 @@ def _edit(envelope: SubmissionEnvelope, form: Form, form_version: FormVersion, s
     db.session.flush()
     _carry_over_files(previous, version)
     missing = _store_files(version, files, storage)
+    process_visit(VisitContext(submission, version, envelope, schema, station, origin.submitter, edited=True))
     return IngestResult(submission, version, IngestOutcome.EDITED, missing)
 
 

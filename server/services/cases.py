@@ -1,0 +1,243 @@
+"""The case registry: cases created and updated by visits (ODK entities), their timeline,
+visit schedules, and the station's case list as phones download it.
+
+Entity rules follow ODK Central: ``create`` makes the case with the id the phone chose;
+``update`` applies the saved properties and bumps the case's version. An update based on
+an outdated version (two phones offline with the same case) is applied too — nothing a
+worker recorded is dropped — and the case is flagged ``conflict`` for a supervisor.
+A problem in the entity block never fails the submission: the visit is kept either way.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+
+from server.domain.cases import (
+    DEFAULT_VISIT_INTERVAL_DAYS,
+    VISIT_FORMS,
+    CaseCategory,
+    CaseEventKind,
+    CaseStatus,
+    RiskLevel,
+    interval_days,
+    next_due_date,
+    parse_categories,
+)
+from server.domain.submission import SubmissionEnvelope, has_value_at, value_at
+from server.domain.xform import XFormSchema
+from server.errors import InvalidValue, NotFound
+from server.extensions import db
+from server.models import Case, CaseCategoryLink, CaseEvent, Station, Submission, SubmissionVersion, User, VisitInterval
+from server.models.types import utcnow
+from server.queries import cases as queries
+from server.queries import places as place_queries
+
+CASE_LIST = "cases"
+# Entity properties kept in the case's own columns; every other saved property goes to ``properties``.
+COLUMN_PROPERTIES = ("category", "village_code", "risk_level", "last_visit", "next_visit_date")
+
+
+@dataclass(frozen=True)
+class VisitContext:
+    submission: Submission
+    version: SubmissionVersion
+    envelope: SubmissionEnvelope
+    schema: XFormSchema
+    station: Station
+    submitter: User
+    edited: bool
+
+
+def visit_intervals() -> dict[str, int]:
+    intervals = {c.value: d for c, d in DEFAULT_VISIT_INTERVAL_DAYS.items()}
+    intervals.update({row.category.value: row.days for row in queries.list_visit_intervals()})
+    return intervals
+
+
+def set_visit_interval(category: str, days: int) -> int:
+    """Change a category's interval and reschedule its open cases; returns how many moved."""
+    try:
+        category = CaseCategory(category)
+    except ValueError:
+        raise InvalidValue(field="category", reason=f"未知类别 / unknown category {category!r}")
+    if not 1 <= days <= 730:
+        raise InvalidValue(field="days", reason="间隔应在 1 到 730 天之间 / must be 1 to 730 days")
+    row = db.session.get(VisitInterval, category) or VisitInterval(category=category)
+    row.days = days
+    db.session.add(row)
+    db.session.flush()
+    intervals = visit_intervals()
+    moved = 0
+    for case in queries.list_open_cases_in_category(category):
+        due = next_due_date(case.last_visit, case.registered_on, interval_days(case.category_codes, intervals))
+        if due != case.next_due:
+            case.next_due = due
+            touch(case)
+            moved += 1
+    db.session.flush()
+    return moved
+
+
+def touch(case: Case) -> None:
+    """Every change to a case goes through here: it moves the case list's cache key."""
+    case.updated_at = utcnow()
+
+
+# --- visits and entities ----------------------------------------------------------------
+
+def process_visit(context: VisitContext) -> Case | None:
+    """Apply a new or edited submission to its case: entity create/update, then the visit itself."""
+    case, changes, event_recorded = _apply_entity(context)
+    if case is None and context.submission.case_id:
+        case = queries.get_case_by_id(context.submission.case_id)
+    if case is None:
+        return None
+    context.submission.case_id = case.id
+    if context.submission.form.xml_form_id in VISIT_FORMS:
+        _record_visit(case, context)
+    if not event_recorded:
+        db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.VISITED, submission_id=context.submission.id,
+                                 user_id=context.submitter.id, version=case.version, changes=changes,
+                                 note="修改后的提交 (edited submission)" if context.edited else None))
+    touch(case)
+    db.session.flush()
+    return case
+
+
+def _saved_properties(context: VisitContext) -> dict[str, Any]:
+    data = context.version.data
+    return {prop: value_at(data, path) for prop, path in context.schema.saved_properties().items()
+            if has_value_at(data, path)}
+
+
+def _apply_entity(context: VisitContext) -> tuple[Case | None, dict[str, Any], bool]:
+    """The case the entity block names, what changed, and whether a timeline event was written."""
+    entity = context.envelope.entity
+    if entity is None or entity.dataset != CASE_LIST or not entity.entity_id:
+        return None, {}, False
+    existing = queries.get_case_by_id(entity.entity_id)
+    if existing is not None and existing.station_code != context.station.code:
+        return None, {}, False  # never let one station's phone write into another's case
+    properties = _saved_properties(context)
+    if existing is None and entity.create:
+        return _create_case(entity.entity_id, entity.label, properties, context), {}, True
+    if existing is not None and (entity.update or context.edited):
+        changes, conflict = _update_case(existing, entity.base_version, properties, context)
+        return existing, changes, conflict
+    return existing, {}, False
+
+
+def _create_case(case_id: str, label: str, properties: dict[str, Any], context: VisitContext) -> Case:
+    case = Case(id=case_id, label=(label or case_id)[:200], station_code=context.station.code,
+                assigned_worker_id=context.submitter.id, registered_on=_visit_date(context), version=1,
+                properties={})
+    db.session.add(case)
+    changes = _set_properties(case, properties, context.station)
+    db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.CREATED, submission_id=context.submission.id,
+                             user_id=context.submitter.id, version=1, changes=changes))
+    db.session.flush()
+    return case
+
+
+def _update_case(case: Case, base_version: str, properties: dict[str, Any],
+                 context: VisitContext) -> tuple[dict[str, Any], bool]:
+    """Apply the update; returns the changes and whether it was a conflict (then already on the timeline)."""
+    base = int(base_version) if base_version.isdigit() else None
+    stale = not context.edited and base is not None and base < case.version
+    changes = _set_properties(case, properties, context.station)
+    case.version += 1
+    if stale:
+        case.conflict = True
+        db.session.add(CaseEvent(
+            case_id=case.id, kind=CaseEventKind.CONFLICT, submission_id=context.submission.id,
+            user_id=context.submitter.id, base_version=base, version=case.version, changes=changes,
+            note=f"离线更新基于第 {base} 版，服务器已是第 {case.version - 1} 版；两次走访均已保留，请督导核对。"
+                 f" (Offline update based on version {base} while the server had {case.version - 1}; "
+                 "both visits are kept.)"))
+    db.session.flush()
+    return changes, stale
+
+
+def _set_properties(case: Case, properties: dict[str, Any], station: Station) -> dict[str, Any]:
+    """Apply saved entity properties; returns what changed. Unusable values are noted, not fatal."""
+    changes: dict[str, Any] = {}
+    if "category" in properties:
+        raw = properties["category"]
+        categories, _unknown = parse_categories(" ".join(raw) if isinstance(raw, list) else str(raw or ""))
+        if categories and [c.value for c in categories] != case.category_codes:
+            case.categories = [CaseCategoryLink(category=c) for c in categories]
+            changes["category"] = [c.value for c in categories]
+    village = properties.get("village_code")
+    if village and village != case.village_code and _village_of_station(str(village), station):
+        case.village_code = str(village)
+        changes["village_code"] = village
+    risk = properties.get("risk_level")
+    if risk in RiskLevel._value2member_map_ and risk != (case.risk_level.value if case.risk_level else None):
+        case.risk_level = RiskLevel(risk)
+        changes["risk_level"] = risk
+    extra = {k: v for k, v in properties.items() if k not in COLUMN_PROPERTIES and v is not None}
+    changed_extra = {k: v for k, v in extra.items() if (case.properties or {}).get(k) != v}
+    if changed_extra:
+        case.properties = {**(case.properties or {}), **changed_extra}
+        changes.update(changed_extra)
+    return changes
+
+
+def _village_of_station(village_code: str, station: Station) -> bool:
+    village = place_queries.get_area_by_code(village_code)
+    return village is not None and village.parent_code == station.code
+
+
+def _visit_date(context: VisitContext) -> date:
+    """The day of the visit as the worker recorded it, never later than the day it arrived."""
+    received = context.submission.created_at or datetime.now(timezone.utc)
+    received_day = received.astimezone(timezone.utc).date()
+    raw = value_at(context.version.data, "visit_date")
+    try:
+        day = date.fromisoformat(raw) if isinstance(raw, str) else received_day
+    except ValueError:
+        day = received_day
+    return min(day, received_day)
+
+
+def _record_visit(case: Case, context: VisitContext) -> None:
+    visited = _visit_date(context)
+    if case.last_visit is None or visited > case.last_visit:
+        case.last_visit = visited
+    proposed_raw = value_at(context.version.data, "next_visit_date")
+    try:
+        proposed = date.fromisoformat(proposed_raw) if isinstance(proposed_raw, str) else None
+    except ValueError:
+        proposed = None
+    case.next_due = next_due_date(case.last_visit, case.registered_on,
+                                  interval_days(case.category_codes, visit_intervals()), proposed)
+    if case.redo:
+        # The worker went back, as the supervisor asked: the flag has done its job.
+        case.redo, case.redo_reason = False, None
+
+
+# --- closing and reopening ------------------------------------------------------------------
+
+def close_case(case: Case, reason: str, user: User | None) -> None:
+    if not reason.strip():
+        raise InvalidValue(field="reason", reason="请说明结案原因 / give the reason for closing")
+    case.status, case.closed_reason = CaseStatus.CLOSED, reason.strip()
+    db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.CLOSED, user_id=user.id if user else None,
+                             note=reason.strip()))
+    touch(case)
+    db.session.flush()
+
+
+def reopen_case(case: Case, user: User | None) -> None:
+    case.status, case.closed_reason = CaseStatus.OPEN, None
+    db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.REOPENED, user_id=user.id if user else None))
+    touch(case)
+    db.session.flush()
+
+
+def get_case(case_id: str) -> Case:
+    case = queries.get_case_by_id(case_id)
+    if case is None:
+        raise NotFound(what="服务对象", key=case_id)
+    return case
