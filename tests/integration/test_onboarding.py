@@ -1,19 +1,10 @@
 """Putting a phone on the server: settings JSON, the settings QR code, token reissue and revocation."""
 import json
 
-import cv2
-import numpy as np
-
 from server.domain.collect_settings import read_qr_payload
 from server.extensions import db
 from server.services.accounts import active_collect_token
-
-
-def decode_qr(png: bytes) -> str:
-    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
-    text, _points, _ = cv2.QRCodeDetector().detectAndDecode(image)
-    assert text, "no QR code found"
-    return text
+from tests.support.qr import decode_qr
 
 
 def test_collect_settings_command_prints_json_and_writes_a_scannable_qr(runner, worker, tmp_path, client):
