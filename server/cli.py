@@ -20,7 +20,7 @@ from server.extensions import db
 
 def init_app(app: Flask) -> None:
     for command in (init_db, import_areas, create_user, load_demo, publish_forms, collect_settings, reissue_token,
-                    revoke_token):
+                    revoke_token, import_cases, set_visit_interval):
         app.cli.add_command(command)
 
 
@@ -157,3 +157,31 @@ def revoke_token(username: str) -> None:
 
     count = revoke_collect_tokens(_station_user(username))
     click.echo(f"已撤销 {count} 个令牌 / revoked {count} token(s) of {username}")
+
+
+@click.command("import-cases")
+@click.argument("file", type=click.Path(dir_okay=False))
+@in_transaction
+def import_cases(file: str) -> None:
+    """Import a register of people served (CSV/XLSX); every bad row is reported and nothing is imported."""
+    from server.adapters.tabular import read_table
+    from server.domain.access import Scope
+    from server.services.case_import import import_cases as run_import
+
+    table = read_table(file, required=())
+    everything = Scope(role=Role.ADMIN, area_code="", area_path="/")
+    with click.progressbar(length=len(table.rows), label="导入 / importing", file=sys.stderr) as bar:
+        created = run_import(table, everything, None, progress=bar.update)
+    click.echo(f"已导入 {created} 名服务对象 / imported {created} case(s)")
+
+
+@click.command("set-visit-interval")
+@click.argument("category")
+@click.argument("days", type=int)
+@in_transaction
+def set_visit_interval(category: str, days: int) -> None:
+    """Change the days between visits for a category (e.g. destitute 30); open cases are rescheduled."""
+    from server.services.cases import set_visit_interval as run_set
+
+    moved = run_set(category, days)
+    click.echo(f"{category}: {days} 天，{moved} 个对象已重新排期 / {days} days, {moved} case(s) rescheduled")

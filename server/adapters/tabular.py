@@ -8,7 +8,9 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from openpyxl import load_workbook
 
@@ -26,13 +28,18 @@ def read_table(path: str | Path, required: tuple[str, ...]) -> Table:
     path = Path(path)
     if not path.is_file():
         raise BadRequest(reason=f"文件不存在 / no such file: {path}")
-    suffix = path.suffix.lower()
+    with open(path, "rb") as stream:
+        return read_table_stream(stream, path.name, required)
+
+
+def read_table_stream(stream: BinaryIO, filename: str, required: tuple[str, ...]) -> Table:
+    suffix = Path(filename).suffix.lower()
     if suffix == ".xlsx":
-        table = _read_xlsx(path)
+        table = _read_xlsx(stream)
     elif suffix == ".csv":
-        table = _read_csv(path.read_bytes())
+        table = _read_csv(stream.read())
     else:
-        raise BadRequest(reason=f"只支持 .csv 或 .xlsx 文件 / only .csv and .xlsx files are supported: {path.name}")
+        raise BadRequest(reason=f"只支持 .csv 或 .xlsx 文件 / only .csv and .xlsx files are supported: {filename}")
     missing = [c for c in required if c not in table.columns]
     if missing:
         raise BadRequest(reason=f"缺少列 / missing column(s): {', '.join(missing)}")
@@ -59,9 +66,9 @@ def _read_csv(data: bytes) -> Table:
     return Table(columns, _drop_trailing_blank(rows))
 
 
-def _read_xlsx(path: Path) -> Table:
+def _read_xlsx(stream: BinaryIO) -> Table:
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(io.BytesIO(stream.read()), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a corrupt file
         raise BadRequest(reason=f"无法读取 XLSX 文件 / unreadable XLSX file: {exc}") from exc
     try:
@@ -80,6 +87,10 @@ def _read_xlsx(path: Path) -> Table:
 def _cell(value: object) -> str | None:
     if value is None:
         return None
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # codes typed into Excel come back as floats
     return str(value).strip()

@@ -4,6 +4,8 @@ Route table — one module per resource:
 - ``sessions.py``  POST /sessions, DELETE /sessions/current
 - ``forms.py``     GET /forms, POST /forms (admin: publish an XLSForm)
 - ``users.py``     GET /users/<u>/collect-settings, POST|DELETE /users/<u>/collect-token
+- ``cases.py``     GET /cases, GET /cases/<id>, POST /cases/import, GET /overdue, GET|PUT /visit-intervals
+- ``submissions.py`` GET /submissions, GET /submissions/<instance_id>, …/attachments/<name>[?size=]
 ``health.py`` holds ``GET /healthz`` outside the versioned prefix.
 """
 from __future__ import annotations
@@ -14,7 +16,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def init_app(app: Flask) -> None:
-    from server.api import forms, health, sessions, users  # noqa: F401  (routes register on bp)
+    from server.api import cases, forms, health, sessions, submissions, users  # noqa: F401  (routes on bp)
 
     app.register_blueprint(bp)
     app.register_blueprint(health.bp)

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from server.domain.cases import CaseCategory, CaseStatus, is_overdue
+from server.domain.clock import today_in_china
 from server.errors import BadRequest
+from server.models import ReviewState
 
 
 class SessionRequestSchema(Schema):
@@ -57,3 +60,108 @@ def load(schema: Schema, data: object) -> dict:
     except ValidationError as exc:
         raise BadRequest(reason="; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in exc.messages.items()),
                          fields=exc.messages) from exc
+
+
+# --- query arguments ----------------------------------------------------------------------
+
+class PageArgsSchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(load_default=None)
+
+
+class CaseListArgsSchema(PageArgsSchema):
+    station = fields.String(load_default=None, validate=validate.Length(max=12))
+    category = fields.String(load_default=None, validate=validate.OneOf([c.value for c in CaseCategory]))
+    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in CaseStatus]))
+    overdue = fields.Boolean(load_default=False)
+    worker = fields.String(load_default=None)
+    village = fields.String(load_default=None, validate=validate.Length(max=12))
+
+
+class SubmissionListArgsSchema(PageArgsSchema):
+    form = fields.String(load_default=None)
+    station = fields.String(load_default=None, validate=validate.Length(max=12))
+    case = fields.String(load_default=None)
+    worker = fields.String(load_default=None)
+    date_from = fields.Date(load_default=None, data_key="from")
+    date_to = fields.Date(load_default=None, data_key="to")
+    review_state = fields.String(load_default=None, validate=validate.OneOf([r.value for r in ReviewState]))
+
+
+class AttachmentArgsSchema(Schema):
+    size = fields.Integer(load_default=None)
+
+
+def load_args(schema: Schema, args) -> dict:
+    """Query-string arguments through a schema; unknown arguments are refused (a typo is not a filter)."""
+    try:
+        return schema.load(args.to_dict())
+    except ValidationError as exc:
+        raise BadRequest(reason="; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in exc.messages.items()),
+                         fields=exc.messages) from exc
+
+
+# --- cases and submissions ------------------------------------------------------------------
+
+class CaseSchema(Schema):
+    id = fields.String()
+    label = fields.String()
+    station_code = fields.String()
+    village_code = fields.String(allow_none=True)
+    village_name = fields.Function(lambda c: c.village.name if c.village else None)
+    categories = fields.Function(lambda c: c.category_codes)
+    status = fields.String()
+    closed_reason = fields.String(allow_none=True)
+    assigned_worker_id = fields.Integer(allow_none=True)
+    risk_level = fields.String(allow_none=True)
+    registered_on = fields.Date()
+    last_visit = fields.Date(allow_none=True)
+    next_due = fields.Date(allow_none=True)
+    overdue = fields.Function(lambda c: c.status == "open" and is_overdue(c.next_due, today_in_china()))
+    redo = fields.Boolean()
+    redo_reason = fields.String(allow_none=True)
+    conflict = fields.Boolean()
+    version = fields.Integer()
+    parent_id = fields.String(allow_none=True)
+    properties = fields.Dict()
+
+
+class CaseEventSchema(Schema):
+    kind = fields.String()
+    created_at = fields.AwareDateTime()
+    instance_id = fields.Function(lambda e: e.submission.instance_id if e.submission else None)
+    form = fields.Function(lambda e: e.submission.form.xml_form_id if e.submission else None)
+    user_id = fields.Integer(allow_none=True)
+    base_version = fields.Integer(allow_none=True)
+    version = fields.Integer(allow_none=True)
+    changes = fields.Dict()
+    note = fields.String(allow_none=True)
+
+
+class AttachmentSchema(Schema):
+    name = fields.String()
+    present = fields.Boolean()
+    url = fields.String(allow_none=True)
+    thumbnails = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class SubmissionSummarySchema(Schema):
+    instance_id = fields.String()
+    form = fields.Function(lambda s: s.form.xml_form_id)
+    station_code = fields.String()
+    case_id = fields.String(allow_none=True)
+    submitter_id = fields.Integer(allow_none=True)
+    review_state = fields.String()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime(allow_none=True)
+    instance_name = fields.String(allow_none=True)
+
+
+class SubmissionDetailSchema(SubmissionSummarySchema):
+    form = fields.String()
+    form_version = fields.String()
+    data = fields.Dict()
+    geopoint = fields.Dict(allow_none=True)
+    device_id = fields.String(allow_none=True)
+    attachments = fields.List(fields.Nested(AttachmentSchema))
+    versions = fields.List(fields.Dict())

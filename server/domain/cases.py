@@ -121,3 +121,16 @@ def next_due_date(last_visit: date | None, registered_on: date, days: int,
 def is_overdue(next_due: date | None, today: date) -> bool:
     """Due today is not yet overdue; the day after is."""
     return next_due is not None and next_due < today
+
+
+ID_NUMBER_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_NUMBER_CHECK = "10X98765432"
+
+
+def id_number_valid(id_number: str) -> bool:
+    """An 18-character PRC resident ID number with a correct ISO 7064 MOD 11-2 check character."""
+    text = id_number.upper()
+    if len(text) != 18 or not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
+        return False
+    total = sum(int(digit) * weight for digit, weight in zip(text[:17], ID_NUMBER_WEIGHTS))
+    return ID_NUMBER_CHECK[total % 11] == text[17]

@@ -101,6 +101,10 @@ class MediaStorage(Protocol):
 
     def delete(self, sha256: str) -> None: ...
 
+    def open_derived(self, name: str) -> BinaryIO | None: ...
+
+    def store_derived(self, name: str, data: bytes) -> None: ...
+
 
 class LocalStorage:
     """Blobs in a local folder: ``<root>/blobs/ab/cd/abcd…``; uploads in ``<root>/tmp``."""
@@ -154,6 +158,27 @@ class LocalStorage:
 
     def delete(self, sha256: str) -> None:
         self.path_of(sha256).unlink(missing_ok=True)
+
+    # Derived files (thumbnails) can always be made again from their blob.
+    def _derived_path(self, name: str) -> Path:
+        if not re.match(r"^[0-9a-f]{64}-[a-z0-9]+\.[a-z]+$", name):
+            raise StorageError(reason=f"invalid derived name {name[:80]!r}")
+        return self.root / "derived" / name[:2] / name
+
+    def open_derived(self, name: str) -> BinaryIO | None:
+        try:
+            return open(self._derived_path(name), "rb")
+        except FileNotFoundError:
+            return None
+
+    def store_derived(self, name: str, data: bytes) -> None:
+        target = self._derived_path(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._ensure_dirs()
+        handle, temporary = tempfile.mkstemp(dir=self.tmp, prefix="derived-")
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, target)
 
     def sweep_temporary(self, older_than_seconds: float = 3600) -> int:
         """Remove uploads abandoned by a crashed request; returns how many were removed."""

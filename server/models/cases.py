@@ -7,6 +7,7 @@ from typing import Optional
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from server.domain.clock import today_in_china
 from server.domain.cases import CaseCategory, CaseEventKind, CaseStatus, RiskLevel
 from server.extensions import db
 from server.models.places import Area
@@ -32,7 +33,7 @@ class Case(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1)  # the entity's __version
     conflict: Mapped[bool] = mapped_column(Boolean, default=False)  # an offline update needs a supervisor's look
     parent_id: Mapped[Optional[str]] = mapped_column(ForeignKey("case_record.id", ondelete="SET NULL"), index=True)
-    registered_on: Mapped[date] = mapped_column(Date, default=date.today)
+    registered_on: Mapped[date] = mapped_column(Date, default=lambda: today_in_china())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -72,6 +73,8 @@ class CaseEvent(db.Model):
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
     note: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    submission: Mapped[Optional["Submission"]] = relationship()  # noqa: F821
 
 
 class VisitInterval(db.Model):

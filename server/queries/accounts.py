@@ -27,3 +27,9 @@ def list_active_collect_tokens(user_id: int) -> list[CollectToken]:
     query = (select(CollectToken).where(CollectToken.user_id == user_id, CollectToken.revoked_at.is_(None))
              .order_by(CollectToken.id))
     return list(db.session.scalars(query))
+
+
+def list_users_by_ids(ids: list[int]) -> list[User]:
+    if not ids:
+        return []
+    return list(db.session.scalars(select(User).where(User.id.in_(ids))))

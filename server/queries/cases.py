@@ -1,16 +1,19 @@
 """Queries on cases."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from server.domain.cases import CaseStatus
 from server.extensions import db
-from server.models import Case, CaseCategoryLink, CaseListCache, VisitInterval
+from server.domain.access import Scope
+from server.models import Area, Case, CaseCategoryLink, CaseEvent, CaseListCache, Station, VisitInterval
 
 
 def get_case_by_id(case_id: str) -> Case | None:
@@ -62,3 +65,92 @@ def list_open_cases_in_category(category: str) -> list[Case]:
     query = (select(Case).join(CaseCategoryLink).where(CaseCategoryLink.category == category,
                                                        Case.status == CaseStatus.OPEN))
     return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    station: str | None = None
+    category: str | None = None
+    status: str | None = None
+    overdue_on: date | None = None   # only cases whose next_due is before this day
+    worker_id: int | None = None
+    village: str | None = None
+
+
+FAR_FUTURE = date(9999, 12, 31)
+
+
+def _scoped_cases(scope: Scope):
+    return (select(Case).join(Station, Station.code == Case.station_code).join(Area, Area.code == Station.code)
+            .where(Area.path.startswith(scope.area_path, autoescape=True)))
+
+
+def list_cases(scope: Scope, filters: CaseFilters, limit: int, after: tuple[date, str] | None = None) -> list[Case]:
+    """Cases in scope, soonest due first (never-scheduled last), keyset-paginated on (due, id)."""
+    due = func.coalesce(Case.next_due, FAR_FUTURE)
+    query = _scoped_cases(scope).options(selectinload(Case.categories), selectinload(Case.village))
+    if filters.station:
+        query = query.where(Case.station_code == filters.station)
+    if filters.category:
+        query = query.where(Case.id.in_(select(CaseCategoryLink.case_id)
+                                        .where(CaseCategoryLink.category == filters.category)))
+    if filters.status:
+        query = query.where(Case.status == filters.status)
+    if filters.overdue_on:
+        query = query.where(Case.status == CaseStatus.OPEN, Case.next_due < filters.overdue_on)
+    if filters.worker_id:
+        query = query.where(Case.assigned_worker_id == filters.worker_id)
+    if filters.village:
+        query = query.where(Case.village_code == filters.village)
+    if after is not None:
+        query = query.where(or_(due > after[0], and_(due == after[0], Case.id > after[1])))
+    return list(db.session.scalars(query.order_by(due, Case.id).limit(limit)))
+
+
+def get_case_in_scope(scope: Scope, case_id: str) -> Case | None:
+    return db.session.scalars(_scoped_cases(scope).where(Case.id == case_id)).first()
+
+
+def list_case_events(case_id: str) -> list[CaseEvent]:
+    query = (select(CaseEvent).where(CaseEvent.case_id == case_id)
+             .options(selectinload(CaseEvent.submission)).order_by(CaseEvent.created_at, CaseEvent.id))
+    return list(db.session.scalars(query))
+
+
+def list_members(case_id: str) -> list[Case]:
+    return list(db.session.scalars(select(Case).where(Case.parent_id == case_id).order_by(Case.label)))
+
+
+def count_overdue_by_station(scope: Scope, today: date) -> list[tuple[str, int, int]]:
+    """(station code, open cases, overdue cases) for every station in scope that has open cases."""
+    overdue = func.sum(case((Case.next_due < today, 1), else_=0))
+    query = (select(Case.station_code, func.count(), overdue)
+             .join(Station, Station.code == Case.station_code).join(Area, Area.code == Station.code)
+             .where(Area.path.startswith(scope.area_path, autoescape=True), Case.status == CaseStatus.OPEN)
+             .group_by(Case.station_code).order_by(Case.station_code))
+    return [(code, int(total), int(late or 0)) for code, total, late in db.session.execute(query)]
+
+
+def count_overdue_by_worker(scope: Scope, today: date) -> list[tuple[int | None, str, int, int]]:
+    """(worker id, station, open cases, overdue cases) per assigned worker in scope."""
+    overdue = func.sum(case((Case.next_due < today, 1), else_=0))
+    query = (select(Case.assigned_worker_id, Case.station_code, func.count(), overdue)
+             .join(Station, Station.code == Case.station_code).join(Area, Area.code == Station.code)
+             .where(Area.path.startswith(scope.area_path, autoescape=True), Case.status == CaseStatus.OPEN)
+             .group_by(Case.assigned_worker_id, Case.station_code)
+             .order_by(Case.station_code, Case.assigned_worker_id))
+    return [(worker, station, int(total), int(late or 0)) for worker, station, total, late in db.session.execute(query)]
+
+
+def find_case_ids_by_id_number(id_numbers: list[str]) -> dict[str, str]:
+    """ID number → case id, for the ID numbers given (JSON property lookup done in Python: small sets)."""
+    wanted = set(id_numbers)
+    if not wanted:
+        return {}
+    found: dict[str, str] = {}
+    query = select(Case.id, Case.properties).where(Case.properties.is_not(None))
+    for case_id, properties in db.session.execute(query):
+        number = (properties or {}).get("id_number")
+        if number in wanted:
+            found[number] = case_id
+    return found

@@ -24,12 +24,15 @@ from server.domain.cases import (
     next_due_date,
     parse_categories,
 )
+from server.domain.clock import today_in_china
 from server.domain.submission import SubmissionEnvelope, has_value_at, value_at
 from server.domain.xform import XFormSchema
 from server.errors import InvalidValue, NotFound
 from server.extensions import db
 from server.models import Case, CaseCategoryLink, CaseEvent, Station, Submission, SubmissionVersion, User, VisitInterval
 from server.models.types import utcnow
+from server.domain.access import Scope
+from server.queries import accounts as account_queries
 from server.queries import cases as queries
 from server.queries import places as place_queries
 
@@ -191,8 +194,7 @@ def _village_of_station(village_code: str, station: Station) -> bool:
 
 def _visit_date(context: VisitContext) -> date:
     """The day of the visit as the worker recorded it, never later than the day it arrived."""
-    received = context.submission.created_at or datetime.now(timezone.utc)
-    received_day = received.astimezone(timezone.utc).date()
+    received_day = today_in_china(context.submission.created_at or datetime.now(timezone.utc))
     raw = value_at(context.version.data, "visit_date")
     try:
         day = date.fromisoformat(raw) if isinstance(raw, str) else received_day
@@ -241,3 +243,27 @@ def get_case(case_id: str) -> Case:
     if case is None:
         raise NotFound(what="服务对象", key=case_id)
     return case
+
+
+# --- schedules: who is overdue ----------------------------------------------------------------
+
+def worker_id(username: str | None) -> int | None:
+    """The id behind a username filter; an unknown name matches nobody rather than everybody."""
+    if not username:
+        return None
+    user = account_queries.get_user_by_username(username.strip().lower())
+    return user.id if user is not None else -1
+
+
+def overdue_summary(scope: Scope, today: date) -> dict[str, Any]:
+    stations = queries.count_overdue_by_station(scope, today)
+    workers = queries.count_overdue_by_worker(scope, today)
+    names = {u.id: u for u in account_queries.list_users_by_ids([w for w, *_ in workers if w is not None])}
+    return {
+        "as_of": today.isoformat(),
+        "open": sum(total for _, total, _ in stations),
+        "overdue": sum(late for _, _, late in stations),
+        "by_station": [{"station": code, "open": total, "overdue": late} for code, total, late in stations],
+        "by_worker": [{"worker": names[w].username if w in names else None, "station": station, "open": total,
+                       "overdue": late} for w, station, total, late in workers],
+    }

@@ -1,0 +1,110 @@
+"""Cases (服务对象) in the caller's scope.
+
+  GET  /api/v1/cases                     filters: station, category, status, overdue, worker, village; keyset pages
+  GET  /api/v1/cases/<id>                the case, its members and its timeline of visits and events
+  POST /api/v1/cases/import              register file (CSV/XLSX), all or nothing
+  GET  /api/v1/overdue                   open and overdue counts per station and per worker in scope
+  GET  /api/v1/visit-intervals           days between visits per category
+  PUT  /api/v1/visit-intervals/<cat>     change one (admin); reschedules open cases
+"""
+from __future__ import annotations
+
+from flask import request
+
+from server.api import bp
+from server.api.auth import authenticated, current_user
+from datetime import date
+
+from server.adapters.tabular import read_table_stream
+from server.api.schemas import CaseEventSchema, CaseListArgsSchema, CaseSchema, load_args
+from server.domain.access import Role
+from server.domain.cases import mask_id_number
+from server.domain.clock import today_in_china
+from server.domain.paging import decode_cursor, encode_cursor
+from server.errors import BadRequest, NotFound
+from server.models import Case, User
+from server.queries import cases as queries
+from server.queries.cases import CaseFilters
+from server.services import accounts, case_import, cases
+
+OFFICE_ROLES = (Role.ADMIN, Role.COUNTY, Role.STATION)
+
+
+@bp.get("/cases")
+@authenticated()
+def list_cases():
+    args = load_args(CaseListArgsSchema(), request.args)
+    filters = CaseFilters(station=args["station"], category=args["category"], status=args["status"],
+                          overdue_on=today_in_china() if args["overdue"] else None,
+                          worker_id=cases.worker_id(args["worker"]), village=args["village"])
+    after = None
+    if args["cursor"]:
+        due, case_id = decode_cursor(args["cursor"], 2)
+        after = (_day(due), case_id)
+    found = queries.list_cases(accounts.scope_of(current_user()), filters, args["limit"] + 1, after)
+    page, more = found[: args["limit"]], len(found) > args["limit"]
+    body = [case_view(c, current_user()) for c in page]
+    cursor = encode_cursor((page[-1].next_due or queries.FAR_FUTURE).isoformat(), page[-1].id) if more else None
+    return {"cases": body, "next_cursor": cursor}
+
+
+@bp.get("/cases/<case_id>")
+@authenticated()
+def get_case(case_id: str):
+    case = queries.get_case_in_scope(accounts.scope_of(current_user()), case_id)
+    if case is None:
+        raise NotFound(what="服务对象", key=case_id)
+    body = case_view(case, current_user())
+    body["members"] = [case_view(m, current_user()) for m in queries.list_members(case.id)]
+    body["timeline"] = CaseEventSchema(many=True).dump(queries.list_case_events(case.id))
+    return body
+
+
+@bp.post("/cases/import")
+@authenticated(*OFFICE_ROLES)
+def import_cases():
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise BadRequest(reason="请以 multipart 字段 file 上传名册 / upload the register as multipart field 'file'")
+    table = read_table_stream(upload.stream, upload.filename, required=case_import.REQUIRED_COLUMNS)
+    created = case_import.import_cases(table, accounts.scope_of(current_user()), current_user())
+    return {"created": created}, 201
+
+
+@bp.get("/overdue")
+@authenticated(*OFFICE_ROLES)
+def overdue_summary():
+    return cases.overdue_summary(accounts.scope_of(current_user()), today_in_china())
+
+
+@bp.get("/visit-intervals")
+@authenticated()
+def list_visit_intervals():
+    return {"intervals": cases.visit_intervals()}
+
+
+@bp.put("/visit-intervals/<category>")
+@authenticated(Role.ADMIN)
+def put_visit_interval(category: str):
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("days"), int):
+        raise BadRequest(reason="请求体应为 {\"days\": 整数} / body must be {\"days\": integer}")
+    moved = cases.set_visit_interval(category, body["days"])
+    return {"category": category, "days": body["days"], "rescheduled": moved}
+
+
+
+
+def case_view(case: Case, viewer: User) -> dict:
+    """A case as the API shows it; ID numbers are masked for workers (they see faces, not files)."""
+    body = CaseSchema().dump(case)
+    if viewer.role == Role.WORKER and body["properties"].get("id_number"):
+        body["properties"]["id_number"] = mask_id_number(body["properties"]["id_number"])
+    return body
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise BadRequest(reason="分页游标无效 / invalid cursor") from exc

@@ -1,0 +1,99 @@
+"""Submissions in the caller's scope.
+
+  GET /api/v1/submissions                                   filters: form, station, case, worker, from, to,
+                                                            review_state; newest first, keyset pages
+  GET /api/v1/submissions/<instance_id>                     values, GPS, attachments with URLs, versions
+  GET /api/v1/submissions/<instance_id>/attachments/<name>  the file (?size=240|640|1280 for a thumbnail)
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+from flask import current_app, request, send_file
+
+from server.adapters.images import THUMBNAIL_SIZES
+from server.api import bp
+from server.api.auth import authenticated, current_user
+from server.api.schemas import AttachmentArgsSchema, SubmissionDetailSchema, SubmissionListArgsSchema, \
+    SubmissionSummarySchema, load_args
+from server.domain.clock import day_start_utc
+from server.domain.paging import decode_cursor, encode_cursor
+from server.errors import BadRequest, NotFound
+from server.media import media_storage
+from server.models import Submission
+from server.queries import submissions as queries
+from server.queries.submissions import SubmissionFilters
+from server.services import accounts, cases, media
+
+
+@bp.get("/submissions")
+@authenticated()
+def list_submissions():
+    args = load_args(SubmissionListArgsSchema(), request.args)
+    filters = SubmissionFilters(
+        xml_form_id=args["form"], station=args["station"], case_id=args["case"],
+        submitter_id=cases.worker_id(args["worker"]),
+        received_from=day_start_utc(args["date_from"]) if args["date_from"] else None,
+        received_before=day_start_utc(args["date_to"] + timedelta(days=1)) if args["date_to"] else None,
+        review_state=args["review_state"])
+    after = None
+    if args["cursor"]:
+        stamp, submission_id = decode_cursor(args["cursor"], 2)
+        after = (_instant(stamp), int(submission_id))
+    found = queries.list_submissions(accounts.scope_of(current_user()), filters, args["limit"] + 1, after)
+    page, more = found[: args["limit"]], len(found) > args["limit"]
+    cursor = encode_cursor(page[-1].created_at.isoformat(), page[-1].id) if more else None
+    return {"submissions": SubmissionSummarySchema(many=True).dump(page), "next_cursor": cursor}
+
+
+@bp.get("/submissions/<instance_id>")
+@authenticated()
+def get_submission(instance_id: str):
+    submission = queries.get_submission_in_scope(accounts.scope_of(current_user()), instance_id)
+    if submission is None:
+        raise NotFound(what="提交", key=instance_id)
+    return SubmissionDetailSchema().dump(_detail(submission))
+
+
+@bp.get("/submissions/<instance_id>/attachments/<name>")
+@authenticated()
+def get_attachment(instance_id: str, name: str):
+    size = load_args(AttachmentArgsSchema(), request.args)["size"]
+    attachment = media.attachment_in_scope(accounts.scope_of(current_user()), instance_id, name)
+    storage = media_storage()
+    file = media.thumbnail(attachment, size, storage) if size else media.original(attachment, storage)
+    response = send_file(file.stream, mimetype=file.content_type, etag=file.etag, conditional=True,
+                         download_name=file.download_name, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise BadRequest(reason="分页游标无效 / invalid cursor") from exc
+
+
+def _detail(submission: Submission) -> dict:
+    version = queries.current_version_of(submission)
+    base = f"{current_app.config['PUBLIC_URL']}/api/v1/submissions/{quote(submission.instance_id, safe='')}"
+    attachments = []
+    for attachment in version.attachments:
+        url = f"{base}/attachments/{quote(attachment.name, safe='')}" if attachment.blob_sha256 else None
+        attachments.append({"name": attachment.name, "present": attachment.blob_sha256 is not None, "url": url,
+                            "thumbnails": {str(s): f"{url}?size={s}" for s in THUMBNAIL_SIZES} if url else {}})
+    geopoint = ({"latitude": version.latitude, "longitude": version.longitude, "accuracy": version.accuracy}
+                if version.latitude is not None else None)
+    return {
+        "instance_id": submission.instance_id, "form": submission.form.xml_form_id, "station_code": submission.station_code,
+        "case_id": submission.case_id, "submitter_id": submission.submitter_id,
+        "review_state": submission.review_state, "created_at": submission.created_at,
+        "updated_at": submission.updated_at, "instance_name": version.instance_name,
+        "form_version": version.form_version.version, "data": version.data, "geopoint": geopoint,
+        "device_id": version.device_id, "attachments": attachments,
+        "versions": [{"instance_id": v.instance_id, "current": v.current, "created_at": v.created_at.isoformat(),
+                      "deprecated_id": v.deprecated_id} for v in submission.versions],
+    }
