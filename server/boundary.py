@@ -46,10 +46,15 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-def _render_error(error: LastmeterError) -> Response | tuple:
+def _blueprint_renderer(renderers: dict[str, object]):
+    """A failed request: undo its writes, then find who renders errors for its blueprint."""
     db.session.rollback()
     discard_new_blobs()
-    renderer = XML_RENDERERS.get(request.blueprint or "")
+    return renderers.get(request.blueprint or "")
+
+
+def _render_error(error: LastmeterError) -> Response | tuple:
+    renderer = _blueprint_renderer(XML_RENDERERS)
     if renderer is not None:
         return renderer(error)  # type: ignore[operator]
     if wants_json():
@@ -58,9 +63,7 @@ def _render_error(error: LastmeterError) -> Response | tuple:
 
 
 def _render_http_exception(exc: HTTPException) -> Response | HTTPException:
-    db.session.rollback()
-    discard_new_blobs()
-    renderer = HTTP_ERROR_RENDERERS.get(request.blueprint or "")
+    renderer = _blueprint_renderer(HTTP_ERROR_RENDERERS)
     if renderer is not None:
         return renderer(exc)  # type: ignore[operator]
     if wants_json():

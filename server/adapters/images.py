@@ -32,3 +32,23 @@ def make_thumbnail(source: BinaryIO, size: int) -> bytes | None:
             return out.getvalue()
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
         return None
+
+
+DEMO_COLOURS = ((186, 140, 99), (120, 150, 110), (170, 170, 160), (140, 110, 90), (200, 180, 140),
+                (110, 130, 150), (160, 120, 120), (130, 160, 140))
+
+
+def demo_photo(variant: int) -> bytes:
+    """A small stand-in 'home photo' for demo visits: a wall, a roof and a door, in one of eight colours."""
+    from PIL import ImageDraw
+
+    wall = DEMO_COLOURS[variant % len(DEMO_COLOURS)]
+    image = Image.new("RGB", (640, 480), (175, 205, 230))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 380, 640, 480), fill=(110, 140, 80))
+    draw.rectangle((170, 200, 470, 390), fill=wall)
+    draw.polygon([(140, 205), (320, 90), (500, 205)], fill=(120, 60, 50))
+    draw.rectangle((290, 280, 350, 390), fill=(80, 50, 30))
+    out = BytesIO()
+    image.save(out, format="JPEG", quality=80)
+    return out.getvalue()

@@ -5,7 +5,9 @@ keeping the form designer's message (with its row numbers).
 """
 from __future__ import annotations
 
+import hashlib
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import PurePath
@@ -28,7 +30,16 @@ class ConvertedForm:
 
 
 def xlsform_to_xform(source: bytes, filename: str) -> ConvertedForm:
-    """Convert and validate an XLSForm; raise InvalidForm with the designer's message."""
+    """Convert and validate an XLSForm; raise InvalidForm with the designer's message.
+
+    Conversion is deterministic, so a file converted once in this process is not run through
+    Java again (publishing the same forms twice, or each test, stays fast).
+    """
+    return _convert(hashlib.sha256(source).hexdigest(), source, filename)
+
+
+@lru_cache(maxsize=32)
+def _convert(_sha256: str, source: bytes, filename: str) -> ConvertedForm:
     file_type = FILE_TYPES.get(PurePath(filename).suffix.lower())
     if file_type is None:
         raise InvalidForm(source=filename, reason="只支持 .xlsx / .xls 格式的 XLSForm (only .xlsx or .xls XLSForms)")

@@ -20,7 +20,7 @@ from server.api.schemas import CaseEventSchema, CaseListArgsSchema, CaseSchema, 
 from server.domain.access import Role
 from server.domain.cases import mask_id_number
 from server.domain.clock import today_in_china
-from server.domain.paging import decode_cursor, encode_cursor
+from server.domain.paging import decode_typed, page_of
 from server.errors import BadRequest, NotFound
 from server.models import Case, User
 from server.queries import cases as queries
@@ -37,15 +37,10 @@ def list_cases():
     filters = CaseFilters(station=args["station"], category=args["category"], status=args["status"],
                           overdue_on=today_in_china() if args["overdue"] else None,
                           worker_id=cases.worker_id(args["worker"]), village=args["village"])
-    after = None
-    if args["cursor"]:
-        due, case_id = decode_cursor(args["cursor"], 2)
-        after = (_day(due), case_id)
+    after = decode_typed(args["cursor"], date.fromisoformat, str) if args["cursor"] else None
     found = queries.list_cases(accounts.scope_of(current_user()), filters, args["limit"] + 1, after)
-    page, more = found[: args["limit"]], len(found) > args["limit"]
-    body = [case_view(c, current_user()) for c in page]
-    cursor = encode_cursor((page[-1].next_due or queries.FAR_FUTURE).isoformat(), page[-1].id) if more else None
-    return {"cases": body, "next_cursor": cursor}
+    page, cursor = page_of(found, args["limit"], lambda c: ((c.next_due or queries.FAR_FUTURE).isoformat(), c.id))
+    return {"cases": [case_view(c, current_user()) for c in page], "next_cursor": cursor}
 
 
 @bp.get("/cases/<case_id>")
@@ -101,10 +96,3 @@ def case_view(case: Case, viewer: User) -> dict:
     if viewer.role == Role.WORKER and body["properties"].get("id_number"):
         body["properties"]["id_number"] = mask_id_number(body["properties"]["id_number"])
     return body
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise BadRequest(reason="分页游标无效 / invalid cursor") from exc

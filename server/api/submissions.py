@@ -18,8 +18,8 @@ from server.api.auth import authenticated, current_user
 from server.api.schemas import AttachmentArgsSchema, SubmissionDetailSchema, SubmissionListArgsSchema, \
     SubmissionSummarySchema, load_args
 from server.domain.clock import day_start_utc
-from server.domain.paging import decode_cursor, encode_cursor
-from server.errors import BadRequest, NotFound
+from server.domain.paging import decode_typed, page_of
+from server.errors import NotFound
 from server.media import media_storage
 from server.models import Submission
 from server.queries import submissions as queries
@@ -37,13 +37,9 @@ def list_submissions():
         received_from=day_start_utc(args["date_from"]) if args["date_from"] else None,
         received_before=day_start_utc(args["date_to"] + timedelta(days=1)) if args["date_to"] else None,
         review_state=args["review_state"])
-    after = None
-    if args["cursor"]:
-        stamp, submission_id = decode_cursor(args["cursor"], 2)
-        after = (_instant(stamp), int(submission_id))
+    after = decode_typed(args["cursor"], datetime.fromisoformat, int) if args["cursor"] else None
     found = queries.list_submissions(accounts.scope_of(current_user()), filters, args["limit"] + 1, after)
-    page, more = found[: args["limit"]], len(found) > args["limit"]
-    cursor = encode_cursor(page[-1].created_at.isoformat(), page[-1].id) if more else None
+    page, cursor = page_of(found, args["limit"], lambda s: (s.created_at.isoformat(), s.id))
     return {"submissions": SubmissionSummarySchema(many=True).dump(page), "next_cursor": cursor}
 
 
@@ -68,13 +64,6 @@ def get_attachment(instance_id: str, name: str):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-cache"
     return response
-
-
-def _instant(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise BadRequest(reason="分页游标无效 / invalid cursor") from exc
 
 
 def _detail(submission: Submission) -> dict:

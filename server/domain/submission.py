@@ -224,21 +224,24 @@ def _collect_files(element: Element, path: str, binary: frozenset[str], names: l
                 names.append(name)
 
 
-def value_at(data: dict[str, Any], path: str) -> Any:
-    """The value at a path like 'registration/reg_name'; None when a group on the way is absent."""
+_ABSENT = object()
+
+
+def _lookup(data: dict[str, Any], path: str) -> Any:
     node: Any = data
     for name in path.split("/"):
         if not isinstance(node, dict) or name not in node:
-            return None
+            return _ABSENT
         node = node[name]
     return node
 
 
+def value_at(data: dict[str, Any], path: str) -> Any:
+    """The value at a path like 'registration/reg_name'; None when it (or a group on the way) is absent."""
+    value = _lookup(data, path)
+    return None if value is _ABSENT else value
+
+
 def has_value_at(data: dict[str, Any], path: str) -> bool:
     """Collect leaves non-relevant questions out of the XML: absent means 'not asked', not 'blank'."""
-    node: Any = data
-    for name in path.split("/"):
-        if not isinstance(node, dict) or name not in node:
-            return False
-        node = node[name]
-    return True
+    return _lookup(data, path) is not _ABSENT

@@ -18,3 +18,7 @@ def get_form_version(form_id: int, version: str) -> FormVersion | None:
 
 def list_forms() -> list[Form]:
     return list(db.session.scalars(select(Form).order_by(Form.xml_form_id)))
+
+
+def get_form_version_by_source(source_sha256: str) -> FormVersion | None:
+    return db.session.scalars(select(FormVersion).where(FormVersion.source_sha256 == source_sha256)).first()

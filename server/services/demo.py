@@ -28,6 +28,7 @@ from server.models import Station
 from server.queries import accounts as account_queries
 from server.queries import places as place_queries
 from server.services import accounts, places
+from server.services.demo_visits import WORKER_PASSWORD, load_demo_visits
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 CITY_CODE = "530100"
@@ -51,13 +52,18 @@ class DemoReport:
     staff_created: int = 0
     users: list[tuple[str, str, str, str]] = field(default_factory=list)
     forms: list[str] = field(default_factory=list)
+    cases_created: int = 0
+    visits_created: int = 0
 
     def lines(self) -> list[str]:
         out = [f"区划新增 {self.areas_created}，社工站新增 {self.stations_created}，工作人员新增 {self.staff_created} / "
                f"areas +{self.areas_created}, stations +{self.stations_created}, staff +{self.staff_created}",
                "演示账号 / demo accounts (username / password / role / scope):"]
         out += [f"  {u} / {p} / {r} / {s}" for u, p, r, s in self.users]
+        out += [f"  (其他社工站的演示社工 / other stations' demo workers: sg<station code> / {WORKER_PASSWORD})"]
         out += ["表单 / forms:"] + [f"  {f}" for f in self.forms]
+        out += [f"服务对象新增 {self.cases_created}，走访新增 {self.visits_created} / "
+                f"cases +{self.cases_created}, visits +{self.visits_created}"]
         return out
 
 
@@ -75,6 +81,7 @@ def load_demo() -> DemoReport:
         report.users.append((username, password, role.value, scope))
     _link_demo_worker()
     report.forms = [f"{r.xml_form_id} {r.version} ({r.outcome})" for r in _publish_demo_forms()]
+    report.cases_created, report.visits_created = load_demo_visits()
     db.session.flush()
     return report
 

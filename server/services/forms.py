@@ -36,6 +36,9 @@ class PublishResult:
 
 def publish_form(source: bytes, filename: str, published_by: int | None = None) -> PublishResult:
     source_sha256 = hashlib.sha256(source).hexdigest()
+    known = queries.get_form_version_by_source(source_sha256)
+    if known is not None:  # the very same file again: nothing to convert, nothing to publish
+        return PublishResult(known.form.xml_form_id, known.version, known.title, PublishOutcome.UNCHANGED, ())
     converted = xlsform_to_xform(source, filename)
     info = read_xform_info(converted.xml, filename)
     if not info.version:

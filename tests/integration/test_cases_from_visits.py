@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from server.domain.clock import today_in_china
 from server.extensions import db
 from server.models import Case, CaseEvent, Submission
 from server.services.accounts import active_collect_token
@@ -15,7 +16,7 @@ from tests.support.instances import fill_instance
 from pathlib import Path
 
 FORMS = Path(__file__).parents[2] / "forms"
-TODAY = date.today()
+TODAY = today_in_china()
 
 
 @pytest.fixture

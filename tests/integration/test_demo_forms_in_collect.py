@@ -32,9 +32,12 @@ def test_worker_lists_the_five_forms_and_their_station_files(demo_collect):
     station = demo_collect.get("/forms/household_survey/attachments/station.csv").data.decode()
     assert "station_name,昆明市五华区华山街道社会工作服务站" in station
     assert "allowance_line_urban,830" in station
+    cases = demo_collect.get("/forms/home_visit/attachments/cases.csv").data.decode().splitlines()
+    assert len(cases) > 5 and all(",530102001" in row for row in cases[1:])  # only 华山's villages
+    _a_home_visit_registering_a_new_person_is_accepted(demo_collect)
 
 
-def test_a_home_visit_registering_a_new_person_is_accepted(demo_collect):
+def _a_home_visit_registering_a_new_person_is_accepted(demo_collect):
     xform = demo_collect.get("/forms/home_visit.xml").data
     values = {"case_mode": "new", "visit_date": "2026-11-27", "location": "25.04 102.71 1890 5",
               "registration/reg_name": "张桂英", "registration/reg_village": "530102001001",
@@ -42,7 +45,7 @@ def test_a_home_visit_registering_a_new_person_is_accepted(demo_collect):
     xml = fill_instance(xform, values)
     response = demo_collect.submit(xml, [("1764300000000.jpg", JPEG)])
     assert response.status_code == 201, response.data
-    submission = db.session.scalars(select(Submission)).one()
+    submission = db.session.scalars(select(Submission).order_by(Submission.id.desc())).first()
     version = submission.versions[0]
     assert version.data["registration"]["reg_name"] == "张桂英"
     assert version.latitude == 25.04

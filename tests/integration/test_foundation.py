@@ -1,7 +1,8 @@
 from sqlalchemy import func, select, text
 
 from server.extensions import db
-from server.models import Area, StaffMember, Station, User
+from server.domain.clock import today_in_china
+from server.models import Area, Case, StaffMember, Station, Submission, User
 
 
 def test_healthz_checks_the_database(client, app):
@@ -38,19 +39,27 @@ def test_load_demo_is_idempotent_and_prints_accounts(runner):
         assert username in first.output
     for form_id in ("home_visit", "household_survey", "elder_patrol", "child_followup", "resident_feedback"):
         assert f"{form_id} 2026112801 (created)" in first.output
+    assert count(Case) >= 14 * 4 * 5 and count(Submission) > count(Case)
     second = runner.invoke(args=["load-demo"])
     assert second.exit_code == 0, second.output
     assert "home_visit 2026112801 (unchanged)" in second.output
     assert (count(Area), count(Station), count(StaffMember), count(User)) == counts
+    assert "cases +0, visits +0" in second.output
+    _every_demo_station_is_staffed_and_serving()
 
 
-def test_every_demo_station_has_a_head_a_deputy_and_staff(runner):
-    runner.invoke(args=["load-demo"])
+def _every_demo_station_is_staffed_and_serving():
     for station in db.session.scalars(select(Station)):
         roles = [m.role for m in station.staff]
         assert roles.count("head") == 1 and roles.count("deputy_head") == 1
         assert roles.count("staff") >= 2
         assert station.official_name.startswith("昆明市") and station.official_name.endswith("社会工作服务站")
+        cases = db.session.scalars(select(Case).where(Case.station_code == station.code)).all()
+        assert len(cases) >= 5
+        assert {"destitute", "left_behind_child"} <= {c for case in cases for c in case.category_codes}
+    assert db.session.scalar(select(func.count()).select_from(Case).where(Case.parent_id.is_not(None))) > 0
+    overdue = db.session.scalar(select(func.count()).select_from(Case).where(Case.next_due < today_in_china()))
+    assert 0 < overdue < count(Case)
 
 
 def test_unknown_json_route_gets_a_json_404(client):

@@ -1,0 +1,198 @@
+"""Demo cases and a few weeks of visits for every demo station, so a new user sees a living system.
+
+Every demo visit is a genuine submission of the published forms, built from the XForm and
+received through the same ``ingest_submission`` a phone's upload goes through: cases are
+registered by their first visit (ODK entity create), later visits update them. Dates are
+spread over the last eight weeks, so some cases are due, some overdue, some fine.
+"""
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from server.adapters.images import demo_photo
+from server.domain.clock import CHINA, today_in_china
+from server.domain.instances import build_instance
+from server.domain.submission import read_envelope
+from server.extensions import db
+from server.media import media_storage
+from server.media.storage import HashingUpload
+from server.models import Case, FormVersion, Station, User
+from server.queries import accounts as account_queries
+from server.queries import cases as case_queries
+from server.queries import forms as form_queries
+from server.queries import places as place_queries
+from server.services import accounts
+from server.services.submissions import IncomingFile, Origin, ingest_submission
+
+WORKER_PASSWORD = "demo-worker-2026"
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐普者沙李"
+ELDER_GIVEN = ["秀英", "桂英", "玉兰", "桂珍", "德明", "正华", "绍文", "兴发", "凤英", "有福"]
+CHILD_GIVEN = ["子涵", "雨萱", "浩宇", "梓轩", "欣怡", "宇航", "诗琪", "俊杰"]
+ADULT_GIVEN = ["建国", "春梅", "海燕", "志刚", "丽芬", "永平", "云华"]
+
+
+@dataclass(frozen=True)
+class Person:
+    kind: str  # elder | child | adult
+    categories: str
+    form: str
+
+
+PEOPLE = (
+    Person("elder", "destitute left_behind_elder", "elder_patrol"),
+    Person("elder", "empty_nest_elder very_old_elder", "elder_patrol"),
+    Person("elder", "left_behind_elder", "elder_patrol"),
+    Person("child", "left_behind_child", "child_followup"),
+    Person("child", "child_in_difficulty minimum_allowance", "child_followup"),
+    Person("adult", "minimum_allowance disability", "home_visit"),
+    Person("adult", "temporary_assistance", "home_visit"),
+)
+
+
+def load_demo_visits() -> tuple[int, int]:
+    """Cases and visits for every demo station that has none yet; returns (cases, visits) added."""
+    forms = {f.xml_form_id: f.current_version for f in form_queries.list_forms() if f.current_version}
+    cases_added = visits_added = 0
+    password_hash = accounts.hash_password(WORKER_PASSWORD)
+    for station in place_queries.list_stations_in_scope(_everything()):
+        if case_queries.list_open_cases_for_station(station.code):
+            continue
+        worker = _station_worker(station, password_hash)
+        added, visits = _demo_station(station, worker, forms)
+        cases_added, visits_added = cases_added + added, visits_added + visits
+    return cases_added, visits_added
+
+
+def _everything():
+    from server.domain.access import Role, Scope
+
+    return Scope(role=Role.ADMIN, area_code="", area_path="/")
+
+
+def _station_worker(station: Station, password_hash: str) -> User:
+    """The station's first worker, or a demo worker ``sg<code>`` created for it."""
+    username = "worker1" if station.code == "530102001" else f"sg{station.code}"
+    user = account_queries.get_user_by_username(username)
+    if user is None:
+        user = accounts.create_user(username, "worker", station.code, WORKER_PASSWORD,
+                                    f"{station.township.name}社工", password_hash=password_hash)
+    return user
+
+
+def _demo_station(station: Station, worker: User, forms: dict[str, FormVersion]) -> tuple[int, int]:
+    rng = random.Random(f"visits-{station.code}")
+    villages = [a.code for a in place_queries.list_child_areas(station.code)]
+    today = today_in_china()
+    visits = 0
+    registered: list[tuple[Person, Case]] = []
+    for person in PEOPLE[: rng.randint(5, len(PEOPLE))]:
+        first_day = today - timedelta(days=rng.randint(20, 75))
+        case_id = str(uuid.uuid4())
+        name = _name(rng, person.kind)
+        village = rng.choice(villages)
+        _visit(forms[person.form], station, worker, rng, first_day, case_id, person, name, village, new=True)
+        visits += 1
+        day = first_day
+        for _ in range(rng.randint(0, 2)):
+            day = day + timedelta(days=rng.randint(14, 35))
+            if day >= today:
+                break
+            _visit(forms[person.form], station, worker, rng, day, case_id, person, name, village, new=False)
+            visits += 1
+        registered.append((person, db.session.get(Case, case_id)))
+    heads = [case for person, case in registered if person.kind == "adult"]
+    children = [case for person, case in registered if person.kind == "child"]
+    if heads and children:
+        children[-1].parent_id = heads[0].id  # a child in difficulty of a minimum-allowance household
+    db.session.flush()
+    return len(case_queries.list_open_cases_for_station(station.code)), visits
+
+
+def _name(rng: random.Random, kind: str) -> str:
+    given = {"elder": ELDER_GIVEN, "child": CHILD_GIVEN, "adult": ADULT_GIVEN}[kind]
+    return rng.choice(SURNAMES) + rng.choice(given)
+
+
+def _visit(form: FormVersion, station: Station, worker: User, rng: random.Random, day: date, case_id: str,
+           person: Person, name: str, village: str, new: bool) -> None:
+    values = {"visit_date": day.isoformat(), "case_mode": "new" if new else "existing",
+              "location": f"{25.04 + rng.uniform(-0.3, 0.3):.5f} {102.71 + rng.uniform(-0.3, 0.3):.5f} "
+                          f"{rng.randint(1700, 2300)} {rng.uniform(3, 15):.1f}"}
+    values.update(_answers(form.form.xml_form_id, rng))
+    photo_name = f"{int(datetime.combine(day, time(10)).timestamp() * 1000) + rng.randint(0, 999)}.jpg"
+    photo_field = {"elder_patrol": "photos/photo_elder", "child_followup": "photos/photo_home",
+                   "home_visit": "photos/photo_home"}[form.form.xml_form_id]
+    values[photo_field] = photo_name
+    birth = _birth(rng, person.kind, day)
+    label = f"{name} · {place_queries.get_area_by_code(village).name}"
+    if new:
+        values.update({"registration/reg_name": name, "registration/reg_gender": rng.choice(["male", "female"]),
+                       "registration/reg_birth_date": birth.isoformat(), "registration/reg_category": person.categories,
+                       "registration/reg_village": village})
+        entity = {"id": case_id, "create": "1", "update": "0", "label": label}
+        drop = ("case",)
+    else:
+        case = db.session.get(Case, case_id)
+        values["case"] = case_id
+        entity = {"id": case_id, "create": "0", "update": "1", "baseVersion": str(case.version), "label": label}
+        drop = ("registration",)
+    xml = build_instance(form.xml, values, f"uuid:{uuid.uuid4()}", entity=entity, drop=drop)
+    origin = Origin(submitter=worker, device_id=f"collect:demo{station.code}", user_agent="Lastmeter demo")
+    result = ingest_submission(xml, [IncomingFile(photo_name, _photo_upload(rng), "image/jpeg")], origin,
+                               media_storage())
+    moment = datetime.combine(day, time(rng.randint(9, 17), rng.randint(0, 59)), tzinfo=CHINA)
+    result.submission.created_at = moment
+    result.version.created_at = moment
+    read_envelope(xml)  # the demo instance must read back as any phone's would
+
+
+def _birth(rng: random.Random, kind: str, day: date) -> date:
+    years = {"elder": rng.randint(65, 92), "child": rng.randint(4, 15), "adult": rng.randint(30, 58)}[kind]
+    return date(day.year - years, rng.randint(1, 12), rng.randint(1, 28))
+
+
+def _answers(form_id: str, rng: random.Random) -> dict[str, str]:
+    pick = rng.choice
+    if form_id == "elder_patrol":
+        return {"living/living_arrangement": pick(["alone", "spouse_only", "with_children"]),
+                "living/children_contact": pick(["weekly", "monthly", "rarely"]),
+                "health/chronic_conditions": pick(["hypertension", "diabetes arthritis", "none"]),
+                "health/hospital_3m": pick(["yes", "no", "no"]), "health/medication": pick(["regular", "irregular"]),
+                "adl/adl_feeding": pick(["10", "5"]), "adl/adl_bathing": pick(["5", "0"]),
+                "adl/adl_grooming": "5", "adl/adl_dressing": pick(["10", "5"]), "adl/adl_bowels": "10",
+                "adl/adl_bladder": pick(["10", "5"]), "adl/adl_toilet": pick(["10", "5"]),
+                "adl/adl_transfers": pick(["15", "10", "5"]), "adl/adl_mobility": pick(["15", "10", "5"]),
+                "adl/adl_stairs": pick(["10", "5", "0"]), "mind/memory_problem": pick(["never", "sometimes"]),
+                "mind/orientation": pick(["clear", "partly"]), "mind/low_mood": pick(["never", "sometimes", "often"]),
+                "mind/loneliness": pick(["sometimes", "often"]), "safety/home_hazards": pick(["none", "no_handrails"]),
+                "care/daily_carer": pick(["self", "spouse", "children"]), "care/has_emergency_contact": "no"}
+    if form_id == "child_followup":
+        return {"child_situation/left_behind_type": pick(["both_away", "one_away"]),
+                "child_situation/difficulty_types": "none",
+                "child_situation/parent_contact": pick(["weekly", "monthly"]),
+                "guardian/guardian_relation": "grandparent", "guardian/guardian_age": str(rng.randint(58, 75)),
+                "guardian/guardian_health": pick(["good", "fair"]),
+                "guardian/guardianship_quality": pick(["good", "fair", "poor"]),
+                "schooling/school_status": "in_school",
+                "schooling/attendance_issues": pick(["none", "falling_behind"]),
+                "wellbeing/child_health": pick(["good", "fair"]), "wellbeing/mental_signs": pick(["none", "withdrawn"]),
+                "safety/safety_signs": "none",
+                "actions/actions_taken": pick(["emotional_support", "guardian_guidance"]),
+                "risk_level": pick(["low", "medium"])}
+    return {"presence/present_people": pick(["self", "self spouse", "self children"]),
+            "situation/living_conditions": pick(["good", "fair", "poor"]),
+            "situation/health_status": pick(["good", "fair", "poor"]), "situation/mental_state": pick(["good", "fair"]),
+            "services/needs": pick(["social_assistance", "social_assistance social_affairs"]),
+            "services/services_given": pick(["policy_explanation", "application_help emotional_support"]),
+            "referral/referral_made": "no", "risk/risk_flags": pick(["none", "no_income"]),
+            "risk_level": pick(["low", "medium", "high"])}
+
+
+def _photo_upload(rng: random.Random) -> HashingUpload:
+    upload = media_storage().new_upload()
+    upload.write(demo_photo(rng.randint(0, 7)))
+    upload.seek(0)
+    return upload
