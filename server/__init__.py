@@ -33,12 +33,15 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     with app.app_context():
         _configure_sqlite(db.engine)
 
-    from server import api, boundary, cli, media, openrosa
+    from server import api, boundary, cli, media, openrosa, web
 
     boundary.init_app(app)
     media.init_app(app)
+    web.init_app(app)
     api.init_app(app)
     openrosa.init_app(app)
+    for blueprint in (api.bp, openrosa.bp):
+        web.exempt_from_csrf(blueprint)  # token-authenticated: no session cookie to ride on
     cli.init_app(app)
     return app
 

@@ -12,6 +12,10 @@ from server.media import discard_new_blobs, keep_new_blobs
 # Blueprints that speak another format (OpenRosa XML to ODK Collect) register their renderers here.
 XML_RENDERERS: dict[str, object] = {}
 HTTP_ERROR_RENDERERS: dict[str, object] = {}
+HTTP_MESSAGES_ZH = {
+    400: "请求无效，请返回重试。", 403: "您没有权限访问此页面。", 404: "找不到此页面。", 405: "不支持此操作。",
+    413: "上传的文件过大。", 429: "尝试次数过多，请稍后再试。", 500: "服务器出错了，请稍后再试。",
+}
 
 
 def init_app(app: Flask) -> None:
@@ -59,7 +63,8 @@ def _render_error(error: LastmeterError) -> Response | tuple:
         return renderer(error)  # type: ignore[operator]
     if wants_json():
         return jsonify(error.to_dict()), error.http_status
-    return render_template("error.html", error=error), error.http_status
+    return render_template("error.html", code=error.code, message_zh=error.message("zh"),
+                           message_en=error.message("en")), error.http_status
 
 
 def _render_http_exception(exc: HTTPException) -> Response | HTTPException:
@@ -70,4 +75,6 @@ def _render_http_exception(exc: HTTPException) -> Response | HTTPException:
         body = {"code": f"{exc.code}.0", "message": exc.name, "message_en": exc.name,
                 "details": {"description": exc.description}}
         return jsonify(body), exc.code or 500  # type: ignore[return-value]
-    return exc
+    zh = HTTP_MESSAGES_ZH.get(exc.code or 500, exc.name)
+    return render_template("error.html", code=f"{exc.code}", message_zh=zh, message_en=exc.description or exc.name), \
+        exc.code or 500

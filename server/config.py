@@ -61,6 +61,20 @@ SETTINGS: tuple[Setting, ...] = (
             "Monthly rural minimum-allowance line (yuan) for the household survey."),
     Setting("TRUSTED_PROXIES", 0, _int,
             "Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted."),
+    Setting("MAP_TILE_URL", "", _str,
+            "Leaflet tile URL template for submission maps, e.g. a provider reachable from China; "
+            "empty: no tiles, the map shows the point and its coordinates only."),
+    Setting("MAP_TILE_DATUM", "wgs84", _str,
+            "Datum of the tiles: wgs84, or gcj02 for Chinese providers (points are then shifted to match)."),
+    Setting("MAP_TILE_ATTRIBUTION", "", _str, "Attribution text the tile provider requires."),
+    Setting("LOGIN_RATE_LIMIT", "10 per minute", _str,
+            "Sign-in attempts allowed per client address (Flask-Limiter syntax)."),
+    Setting("RATELIMIT_STORAGE_URL", "memory://", _str,
+            "Where rate-limit counters live: memory:// (one process) or redis://host:6379 (several)."),
+    Setting("FEEDBACK_RATE_LIMIT_CLIENT", "10 per 10 minutes", _str,
+            "Resident feedback submissions allowed per client address through a plaque link."),
+    Setting("FEEDBACK_RATE_LIMIT_STATION", "300 per hour", _str,
+            "Resident feedback submissions allowed per plaque link (a flood on one station)."),
     Setting("FORMS_DIR", None, _str,
             "Folder of XLSForms that `publish-forms` publishes by default. Default: `forms/` of the checkout."),
 )
@@ -122,6 +136,8 @@ def _check(values: dict[str, object]) -> None:
         raise ConfigError(setting="LASTMETER_PUBLIC_URL",
                           reason="must be an absolute http(s) URL without query, e.g. https://lastmeter.example.cn")
     values["PUBLIC_URL"] = str(values["PUBLIC_URL"]).rstrip("/")
+    if values["MAP_TILE_DATUM"] not in ("wgs84", "gcj02"):
+        raise ConfigError(setting="LASTMETER_MAP_TILE_DATUM", reason="must be wgs84 or gcj02")
     if int(values["MAX_SUBMISSION_BYTES"]) < 1_000_000:  # type: ignore[arg-type]
         raise ConfigError(setting="LASTMETER_MAX_SUBMISSION_BYTES", reason="must be at least 1000000")
 
@@ -140,6 +156,16 @@ def flask_settings(values: Mapping[str, object]) -> dict[str, object]:
         "MAX_CONTENT_LENGTH": int(values["MAX_SUBMISSION_BYTES"]) + 1_000_000,  # type: ignore[arg-type]
         "TESTING": values["ENV"] == "testing",
         "JSON_AS_ASCII": False,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": str(values["PUBLIC_URL"]).startswith("https://"),
+        "SESSION_COOKIE_NAME": "lastmeter_session",
+        "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+        "RATELIMIT_STORAGE_URI": values["RATELIMIT_STORAGE_URL"],
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+        "BABEL_DEFAULT_LOCALE": "zh",
+        "BABEL_TRANSLATION_DIRECTORIES": "translations",
     }
 
 

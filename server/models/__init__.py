@@ -2,9 +2,11 @@
 from server.models.accounts import ApiSession, CollectToken, User
 from server.models.cases import Case, CaseCategoryLink, CaseEvent, CaseListCache, VisitInterval
 from server.models.forms import Form, FormState, FormVersion
-from server.models.places import Area, StaffMember, Station
-from server.models.submissions import Blob, ReviewState, Submission, SubmissionAttachment, SubmissionVersion
+from server.models.places import Area, StaffMember, Station, StationLink
+from server.models.submissions import (Blob, ReviewState, Submission, SubmissionAttachment, SubmissionEvent,
+                                       SubmissionEventKind, SubmissionVersion)
 
 __all__ = ["ApiSession", "Area", "Blob", "Case", "CaseCategoryLink", "CaseEvent", "CaseListCache", "CollectToken", "Form", "FormState",
-           "FormVersion", "ReviewState", "StaffMember", "Station", "Submission", "SubmissionAttachment",
-           "SubmissionVersion", "User", "VisitInterval"]
+           "FormVersion", "ReviewState", "StaffMember", "Station", "StationLink", "Submission", "SubmissionAttachment",
+           "SubmissionEvent", "SubmissionEventKind", "SubmissionVersion", "User",
+           "VisitInterval"]

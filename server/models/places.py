@@ -95,3 +95,21 @@ class StaffMember(db.Model):
     user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 
     station: Mapped[Station] = relationship(back_populates="staff")
+
+
+class StationLink(db.Model):
+    """The short, unguessable, revocable link on a station's plaque (its QR code): /f/<token>.
+
+    It names no internal id; re-issuing a plaque makes a new token for the same station and the
+    old one shows a polite 'this code is no longer used' page.
+    """
+
+    __tablename__ = "station_link"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_code: Mapped[str] = mapped_column(ForeignKey("station.code", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+
+    station: Mapped[Station] = relationship()

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Optional
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, \
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, \
     UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -47,16 +47,24 @@ class Submission(db.Model):
     submitter_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"),
                                                         index=True)
     review_state: Mapped[ReviewState] = mapped_column(str_enum(ReviewState), default=ReviewState.RECEIVED)
+    risk_level: Mapped[Optional[str]] = mapped_column(String(10))  # the visit's risk level, for filtering lists
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
 
     form: Mapped[Form] = relationship()
+    station: Mapped["Station"] = relationship()  # noqa: F821
+    case: Mapped[Optional["Case"]] = relationship()  # noqa: F821
+    submitter: Mapped[Optional["User"]] = relationship()  # noqa: F821
+    events: Mapped[list["SubmissionEvent"]] = relationship(order_by="SubmissionEvent.id",
+                                                           back_populates="submission")
     versions: Mapped[list["SubmissionVersion"]] = relationship(back_populates="submission",
                                                                order_by="SubmissionVersion.id")
 
     __table_args__ = (
         Index("ix_submission_station_created", "station_code", "created_at", "id"),
         Index("ix_submission_form_created", "form_id", "created_at", "id"),
+        Index("ix_submission_created", "created_at", "id"),
+        Index("ix_submission_review_created", "review_state", "created_at", "id"),
     )
 
 
@@ -104,3 +112,26 @@ class SubmissionAttachment(db.Model):
     blob: Mapped[Optional[Blob]] = relationship()
 
     __table_args__ = (UniqueConstraint("version_id", "name", name="uq_submission_attachment_version_id_name"),)
+
+
+class SubmissionEventKind(StrEnum):
+    REVIEW = "review"      # review state changed
+    COMMENT = "comment"
+    RETURNED = "returned"  # sent back to the worker with a reason
+
+
+class SubmissionEvent(db.Model):
+    """Who did what to a submission, and when: review changes, comments, returns to the worker."""
+
+    __tablename__ = "submission_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    kind: Mapped[SubmissionEventKind] = mapped_column(str_enum(SubmissionEventKind))
+    review_state: Mapped[Optional[ReviewState]] = mapped_column(str_enum(ReviewState))
+    body: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="events")
+    user: Mapped[Optional["User"]] = relationship()  # noqa: F821

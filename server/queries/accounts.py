@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import ApiSession, CollectToken, User
+from server.models import ApiSession, Area, CollectToken, User
 
 
 def get_user_by_username(username: str) -> User | None:
@@ -33,3 +33,11 @@ def list_users_by_ids(ids: list[int]) -> list[User]:
     if not ids:
         return []
     return list(db.session.scalars(select(User).where(User.id.in_(ids))))
+
+
+def list_station_users_in_scope(scope_path: str) -> list[User]:
+    """Workers and station heads whose station lies under a scope path (for filters and station pages)."""
+    query = (select(User).join(Area, Area.code == User.scope_code)
+             .where(Area.path.startswith(scope_path, autoescape=True), User.role.in_(("worker", "station")))
+             .order_by(User.username))
+    return list(db.session.scalars(query))

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from server.domain.access import Scope
 from server.domain.places import AreaLevel, KnownArea
 from server.extensions import db
-from server.models import Area, StaffMember, Station
+from server.models import Area, StaffMember, Station, StationLink
 
 
 def get_area_by_code(code: str) -> Area | None:
@@ -50,3 +50,13 @@ def list_stations_in_scope(scope: Scope) -> list[Station]:
 def get_staff_member_by_name(station_code: str, name: str) -> StaffMember | None:
     query = select(StaffMember).where(StaffMember.station_code == station_code, StaffMember.name == name)
     return db.session.scalars(query).first()
+
+
+def get_station_link(token: str) -> StationLink | None:
+    return db.session.scalars(select(StationLink).where(StationLink.token == token)).first()
+
+
+def list_active_station_links(station_code: str) -> list[StationLink]:
+    query = (select(StationLink).where(StationLink.station_code == station_code, StationLink.revoked_at.is_(None))
+             .order_by(StationLink.id))
+    return list(db.session.scalars(query))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from server.domain.access import Scope
@@ -33,6 +33,8 @@ class SubmissionFilters:
     received_from: datetime | None = None   # inclusive
     received_before: datetime | None = None  # exclusive
     review_state: str | None = None
+    risk_level: str | None = None
+    area_path: str | None = None  # only stations under this area (a county or township within scope)
 
 
 def _scoped(scope: Scope):
@@ -43,7 +45,25 @@ def _scoped(scope: Scope):
 def list_submissions(scope: Scope, filters: SubmissionFilters, limit: int,
                      after: tuple[datetime, int] | None = None) -> list[Submission]:
     """Newest first, keyset-paginated on (created_at, id): page 10 000 costs what page 1 does."""
-    query = _scoped(scope).options(selectinload(Submission.form), selectinload(Submission.versions))
+    query = _filtered(_scoped(scope), filters).options(selectinload(Submission.form),
+                                                        selectinload(Submission.versions))
+    if filters.review_state:
+        query = query.where(Submission.review_state == filters.review_state)
+    if after is not None:
+        query = query.where(or_(Submission.created_at < after[0],
+                                and_(Submission.created_at == after[0], Submission.id < after[1])))
+    query = query.order_by(Submission.created_at.desc(), Submission.id.desc()).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def count_by_review_state(scope: Scope, filters: SubmissionFilters) -> dict[str, int]:
+    """How many submissions the list's filters match in each review state (the state filter aside)."""
+    base = _filtered(_scoped(scope), filters).with_only_columns(Submission.review_state, func.count())
+    rows = db.session.execute(base.group_by(Submission.review_state).order_by(None))
+    return {str(state.value if hasattr(state, "value") else state): int(count) for state, count in rows}
+
+
+def _filtered(query, filters: SubmissionFilters):
     if filters.xml_form_id:
         query = query.join(Form, Form.id == Submission.form_id).where(Form.xml_form_id == filters.xml_form_id)
     if filters.station:
@@ -56,13 +76,11 @@ def list_submissions(scope: Scope, filters: SubmissionFilters, limit: int,
         query = query.where(Submission.created_at >= filters.received_from)
     if filters.received_before:
         query = query.where(Submission.created_at < filters.received_before)
-    if filters.review_state:
-        query = query.where(Submission.review_state == filters.review_state)
-    if after is not None:
-        query = query.where(or_(Submission.created_at < after[0],
-                                and_(Submission.created_at == after[0], Submission.id < after[1])))
-    query = query.order_by(Submission.created_at.desc(), Submission.id.desc()).limit(limit)
-    return list(db.session.scalars(query))
+    if filters.risk_level:
+        query = query.where(Submission.risk_level == filters.risk_level)
+    if filters.area_path:
+        query = query.where(Area.path.startswith(filters.area_path, autoescape=True))
+    return query
 
 
 def get_submission_in_scope(scope: Scope, instance_id: str) -> Submission | None:

@@ -48,7 +48,7 @@ class VisitContext:
     envelope: SubmissionEnvelope
     schema: XFormSchema
     station: Station
-    submitter: User
+    submitter: User | None
     edited: bool
 
 
@@ -101,11 +101,15 @@ def process_visit(context: VisitContext) -> Case | None:
         _record_visit(case, context)
     if not event_recorded:
         db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.VISITED, submission_id=context.submission.id,
-                                 user_id=context.submitter.id, version=case.version, changes=changes,
+                                 user_id=_user_id(context), version=case.version, changes=changes,
                                  note="修改后的提交 (edited submission)" if context.edited else None))
     touch(case)
     db.session.flush()
     return case
+
+
+def _user_id(context: VisitContext) -> int | None:
+    return context.submitter.id if context.submitter is not None else None
 
 
 def _saved_properties(context: VisitContext) -> dict[str, Any]:
@@ -133,12 +137,12 @@ def _apply_entity(context: VisitContext) -> tuple[Case | None, dict[str, Any], b
 
 def _create_case(case_id: str, label: str, properties: dict[str, Any], context: VisitContext) -> Case:
     case = Case(id=case_id, label=(label or case_id)[:200], station_code=context.station.code,
-                assigned_worker_id=context.submitter.id, registered_on=_visit_date(context), version=1,
+                assigned_worker_id=_user_id(context), registered_on=_visit_date(context), version=1,
                 properties={})
     db.session.add(case)
     changes = _set_properties(case, properties, context.station)
     db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.CREATED, submission_id=context.submission.id,
-                             user_id=context.submitter.id, version=1, changes=changes))
+                             user_id=_user_id(context), version=1, changes=changes))
     db.session.flush()
     return case
 
@@ -154,7 +158,7 @@ def _update_case(case: Case, base_version: str, properties: dict[str, Any],
         case.conflict = True
         db.session.add(CaseEvent(
             case_id=case.id, kind=CaseEventKind.CONFLICT, submission_id=context.submission.id,
-            user_id=context.submitter.id, base_version=base, version=case.version, changes=changes,
+            user_id=_user_id(context), base_version=base, version=case.version, changes=changes,
             note=f"离线更新基于第 {base} 版，服务器已是第 {case.version - 1} 版；两次走访均已保留，请督导核对。"
                  f" (Offline update based on version {base} while the server had {case.version - 1}; "
                  "both visits are kept.)"))

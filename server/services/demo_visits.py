@@ -54,15 +54,21 @@ PEOPLE = (
 
 def load_demo_visits() -> tuple[int, int]:
     """Cases and visits for every demo station that has none yet; returns (cases, visits) added."""
-    forms = {f.xml_form_id: f.current_version for f in form_queries.list_forms() if f.current_version}
     cases_added = visits_added = 0
     password_hash = accounts.hash_password(WORKER_PASSWORD)
-    for station in place_queries.list_stations_in_scope(_everything()):
+    codes = [s.code for s in place_queries.list_stations_in_scope(_everything())]
+    for code in codes:
+        station = place_queries.get_station_by_code(code)
         if case_queries.list_open_cases_for_station(station.code):
             continue
+        forms = {f.xml_form_id: f.current_version for f in form_queries.list_forms() if f.current_version}
         worker = _station_worker(station, password_hash)
         added, visits = _demo_station(station, worker, forms)
         cases_added, visits_added = cases_added + added, visits_added + visits
+        # Written, still uncommitted: let go of the station's thousands of objects so that
+        # each later flush does not walk them all again.
+        db.session.flush()
+        db.session.expunge_all()
     return cases_added, visits_added
 
 

@@ -105,15 +105,17 @@ class IngestResult:
 
 @dataclass(frozen=True)
 class Origin:
-    """Who sent it and from what: recorded on the version."""
+    """Who sent it and from what: recorded on the version. A resident (plaque feedback) has no
+    account: then ``submitter`` is None and ``station`` says whose plaque it came through."""
 
-    submitter: User
+    submitter: User | None
     device_id: str | None
     user_agent: str | None
+    station: Station | None = None
 
 
 def ingest_submission(xml: bytes, files: list[IncomingFile], origin: Origin, storage: MediaStorage) -> IngestResult:
-    station = station_of(origin.submitter)
+    station = origin.station if origin.submitter is None else station_of(origin.submitter)
     envelope = read_envelope(xml)
     form, form_version = _resolve_form_version(envelope)
     existing = queries.get_version_by_instance_id(envelope.instance_id)
@@ -123,7 +125,7 @@ def ingest_submission(xml: bytes, files: list[IncomingFile], origin: Origin, sto
     if envelope.deprecated_id:
         return _edit(envelope, form, form_version, schema, station, xml, files, origin, storage)
     submission = Submission(form_id=form.id, instance_id=envelope.instance_id, station_code=station.code,
-                            submitter_id=origin.submitter.id, review_state=ReviewState.RECEIVED)
+                            submitter_id=_id(origin.submitter), review_state=ReviewState.RECEIVED)
     version = _new_version(submission, envelope, form_version, schema, station, xml, origin)
     db.session.add(submission)
     db.session.flush()
@@ -200,10 +202,12 @@ def _new_version(submission: Submission, envelope: SubmissionEnvelope, form_vers
         form_version_id=form_version.id, xml=xml, xml_sha256=_sha256(xml), data=data,
         instance_name=(envelope.instance_name or "")[:255] or None,
         latitude=point.get("latitude"), longitude=point.get("longitude"), accuracy=point.get("accuracy"),
-        submitter_id=origin.submitter.id, device_id=(origin.device_id or "")[:255] or None,
+        submitter_id=_id(origin.submitter), device_id=(origin.device_id or "")[:255] or None,
         user_agent=(origin.user_agent or "")[:255] or None)
     version.attachments = [SubmissionAttachment(name=name[:255]) for name in referenced_files(envelope, schema)]
     submission.versions.append(version)
+    risk = data.get("risk_level")
+    submission.risk_level = risk if risk in ("low", "medium", "high") else None
     return version
 
 
@@ -258,6 +262,10 @@ def store_blob(upload: HashingUpload, storage: MediaStorage) -> str:
         db.session.add(Blob(sha256=sha256, md5=md5, size=size))
         db.session.flush()
     return sha256
+
+
+def _id(user: User | None) -> int | None:
+    return user.id if user is not None else None
 
 
 def _sha256(data: bytes) -> str:

@@ -1,0 +1,68 @@
+"""Pages for people: supervisors and station heads, Chinese first with an English switch.
+
+Route table (views by module):
+  auth.py         GET|POST /login, POST /logout, GET /lang/<zh|en>
+  submissions.py  GET /submissions, GET /submissions/<instance_id>,
+                  POST /submissions/<instance_id>/review | /comment | /return,
+                  GET /media/<instance_id>/<name>[?size=240|640|1280]
+  cases.py        GET /cases, GET /cases/<case_id>
+  stations.py     GET /stations, GET /stations/<code>
+  feedback.py     GET|POST /f/<token>   (public: the resident feedback page behind a plaque's QR code)
+Every page is scoped: a county user sees only their county, a station user only their station,
+and anything else answers 404. Every POST carries a CSRF token; sign-in is rate limited.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
+
+from server.extensions import babel, csrf, limiter
+
+bp = Blueprint("web", __name__, template_folder="../templates/web")
+LANGUAGES = ("zh", "en")
+
+
+def init_app(app: Flask) -> None:
+    from server.web import auth, cases, feedback, stations, submissions  # noqa: F401  (routes register on bp)
+
+    babel.init_app(app, locale_selector=_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.register_blueprint(bp)
+    app.after_request(_security_headers)
+
+
+def exempt_from_csrf(blueprint: Blueprint) -> None:
+    """Token-authenticated APIs (REST, OpenRosa) carry no session cookie to forge requests with."""
+    csrf.exempt(blueprint)
+
+
+def _locale() -> str:
+    lang = session.get("lang")
+    return lang if lang in LANGUAGES else "zh"
+
+
+def _security_headers(response):
+    if request.blueprint != "web":
+        return response
+    tiles = current_app.config["MAP_TILE_URL"]
+    tile_hosts = " ".join(sorted({_origin(tiles)})) if tiles else ""
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        f"default-src 'self'; img-src 'self' data: {tile_hosts}; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def _origin(template: str) -> str:
+    """The scheme and host of a tile URL template, with Leaflet's {s} subdomains widened to a wildcard."""
+    scheme, _, rest = template.partition("://")
+    host = rest.split("/", 1)[0].replace("{s}", "*")
+    return f"{scheme}://{host}"
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("web.submission_list"))

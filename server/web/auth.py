@@ -1,0 +1,94 @@
+"""Signing in and out of the web pages, the page language, and the signed-in user."""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from server.domain.access import Role, Scope
+from server.errors import InvalidCredentials
+from server.extensions import limiter
+from server.models import User
+from server.queries.accounts import get_user_by_id
+from server.services import accounts
+from server.web import LANGUAGES, bp
+
+# Workers use their phones; the pages are for the people who supervise them.
+WEB_ROLES = (Role.ADMIN, Role.COUNTY, Role.STATION)
+
+
+def login_required(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        user = get_user_by_id(session.get("user_id") or 0)
+        if user is None or not user.active or user.role not in WEB_ROLES:
+            session.pop("user_id", None)
+            return redirect(url_for("web.login", next=request.full_path))
+        g.web_user = user
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def current_user() -> User:
+    return g.web_user
+
+
+def current_scope() -> Scope:
+    return accounts.scope_of(g.web_user)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if request.method == "GET":
+        return render_template("login.html")
+    username = request.form.get("username", "")
+    try:
+        user = accounts.authenticate(username, request.form.get("password", ""))
+    except InvalidCredentials:
+        flash(_("Wrong username or password."), "error")
+        return render_template("login.html", username=username), 401
+    if user.role not in WEB_ROLES:
+        flash(_("Workers use ODK Collect on their phones; these pages are for supervisors."), "error")
+        return render_template("login.html", username=username), 403
+    lang = session.get("lang")
+    session.clear()  # a fresh session on sign-in: nothing set before it survives
+    session.permanent = True
+    session["user_id"] = user.id
+    if lang:
+        session["lang"] = lang
+    return redirect(_safe_next(request.args.get("next")))
+
+
+@bp.post("/logout")
+def logout():
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    return redirect(url_for("web.login"))
+
+
+@bp.get("/lang/<lang>")
+def set_language(lang: str):
+    if lang in LANGUAGES:
+        session["lang"] = lang
+    return redirect(_safe_next(request.args.get("next")))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only redirect within this site (never to another host named in ?next=)."""
+    if not target:
+        return url_for("web.submission_list")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("web.submission_list")
+    return target

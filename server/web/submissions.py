@@ -1,0 +1,197 @@
+"""The supervisor's submission list and detail, the review actions, and scoped media."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+
+from server.adapters.images import THUMBNAIL_SIZES
+from server.domain.clock import day_start_utc
+from server.domain.diff import diff_values
+from server.domain.geo import for_tiles
+from server.domain.labels import read_labels
+from server.domain.paging import decode_typed, page_of
+from server.domain.places import AreaLevel
+from server.errors import BadRequest, NotFound
+from server.media import media_storage
+from server.models import ReviewState, Submission
+from server.queries import accounts as account_queries
+from server.queries import forms as form_queries
+from server.queries import places as place_queries
+from server.queries import submissions as queries
+from server.queries.submissions import SubmissionFilters
+from server.services import cases, media, review
+from server.web import bp
+from server.web.auth import current_scope, current_user, login_required
+
+PAGE_SIZE = 50
+FILTER_NAMES = ("form", "county", "station", "worker", "case", "from", "to", "review_state", "risk")
+
+
+@bp.get("/submissions")
+@login_required
+def submission_list():
+    args = {name: request.args.get(name, "").strip() for name in FILTER_NAMES}
+    scope = current_scope()
+    filters = _filters(args, scope)
+    cursor = request.args.get("cursor")
+    after = decode_typed(cursor, datetime.fromisoformat, int) if cursor else None
+    found = queries.list_submissions(scope, filters, PAGE_SIZE + 1, after)
+    page, next_cursor = page_of(found, PAGE_SIZE, lambda s: (s.created_at.isoformat(), s.id))
+    counts = queries.count_by_review_state(scope, SubmissionFilters(**{**filters.__dict__, "review_state": None}))
+    return render_template(
+        "submissions.html", submissions=page, next_cursor=next_cursor, args=args, counts=counts,
+        stations=place_queries.list_stations_in_scope(scope), forms=form_queries.list_forms(),
+        counties=place_queries.list_areas_in_scope(scope, AreaLevel.COUNTY),
+        workers=account_queries.list_station_users_in_scope(scope.area_path), states=list(ReviewState),
+        thumbnails={s.id: _thumbnail(s) for s in page}, paged=bool(cursor))
+
+
+@bp.get("/submissions/<instance_id>")
+@login_required
+def submission_detail(instance_id: str):
+    submission = _in_scope(instance_id)
+    version = queries.current_version_of(submission)
+    labels = read_labels(version.form_version.xml, "English" if _english() else "中文")
+    rows = _answer_rows(version.data, labels, submission.case.label if submission.case else None)
+    versions = submission.versions
+    diffs = [(later, diff_values(earlier.data, later.data)) for earlier, later in zip(versions, versions[1:])]
+    return render_template(
+        "submission.html", submission=submission, version=version, rows=rows, diffs=diffs, labels=labels,
+        map_point=_map_point(version), photos=[a for a in version.attachments if a.blob_sha256],
+        missing=[a.name for a in version.attachments if not a.blob_sha256],
+        review_choices=review.REVIEW_CHOICES)
+
+
+@bp.post("/submissions/<instance_id>/review")
+@login_required
+def submission_review(instance_id: str):
+    review.set_review_state(_in_scope(instance_id), request.form.get("review_state", ""), current_user(),
+                            request.form.get("note", ""))
+    flash(_("Review saved."), "ok")
+    return redirect(url_for("web.submission_detail", instance_id=instance_id))
+
+
+@bp.post("/submissions/<instance_id>/comment")
+@login_required
+def submission_comment(instance_id: str):
+    review.add_comment(_in_scope(instance_id), current_user(), request.form.get("body", ""))
+    return redirect(url_for("web.submission_detail", instance_id=instance_id))
+
+
+@bp.post("/submissions/<instance_id>/return")
+@login_required
+def submission_return(instance_id: str):
+    review.return_to_worker(_in_scope(instance_id), current_user(), request.form.get("reason", ""))
+    flash(_("Returned to the worker: the case shows 'to redo' on their phone at the next form update."), "ok")
+    return redirect(url_for("web.submission_detail", instance_id=instance_id))
+
+
+@bp.get("/media/<instance_id>/<name>")
+@login_required
+def submission_media(instance_id: str, name: str):
+    size = request.args.get("size", type=int)
+    attachment = media.attachment_in_scope(current_scope(), instance_id, name)
+    storage = media_storage()
+    file = media.thumbnail(attachment, size, storage) if size else media.original(attachment, storage)
+    response = send_file(file.stream, mimetype=file.content_type, etag=file.etag, conditional=True,
+                         download_name=file.download_name, max_age=0)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _in_scope(instance_id: str) -> Submission:
+    submission = queries.get_submission_in_scope(current_scope(), instance_id)
+    if submission is None:
+        raise NotFound(what="提交", key=instance_id)
+    return submission
+
+
+def _filters(args: dict[str, str], scope) -> SubmissionFilters:
+    start, end = _day(args["from"]), _day(args["to"])
+    county = place_queries.get_area_by_code(args["county"]) if args["county"] else None
+    area_path = county.path if county is not None and scope.contains_path(county.path) else None
+    state = args["review_state"] if args["review_state"] in ReviewState._value2member_map_ else None
+    return SubmissionFilters(
+        xml_form_id=args["form"] or None, station=args["station"] or None, case_id=args["case"] or None,
+        submitter_id=cases.worker_id(args["worker"]), review_state=state,
+        received_from=day_start_utc(start) if start else None,
+        received_before=day_start_utc(end + timedelta(days=1)) if end else None,
+        risk_level=args["risk"] if args["risk"] in ("low", "medium", "high") else None, area_path=area_path)
+
+
+def _day(text: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(reason=f"日期应为 YYYY-MM-DD / dates are YYYY-MM-DD: {text[:20]}")
+
+
+def _thumbnail(submission: Submission) -> str | None:
+    version = queries.current_version_of(submission)
+    photo = next((a for a in version.attachments if a.blob_sha256 and a.name.lower().endswith((".jpg", ".jpeg",
+                                                                                              ".png"))), None)
+    if photo is None:
+        return None
+    return url_for("web.submission_media", instance_id=submission.instance_id, name=photo.name,
+                   size=THUMBNAIL_SIZES[0])
+
+
+def _english() -> bool:
+    from flask_babel import get_locale
+
+    return str(get_locale()).startswith("en")
+
+
+HIDDEN_FIELDS = ("start", "end", "today", "deviceid", "new_case_id")
+
+
+def _answer_rows(data: dict, labels, case_label: str | None = None) -> list[dict]:
+    """The answers in form order with the form's labels; groups as headings, repeats as tables,
+    then the form's own calculations (which have no label) under one heading."""
+    rows: list[dict] = []
+    computed: list[dict] = []
+    _collect(data, labels, "", rows, computed, case_label)
+    if computed:
+        rows.append({"kind": "group", "label": "计算结果 / Computed"})
+        rows += computed
+    return rows
+
+
+def _collect(data: dict, labels, prefix: str, rows: list, computed: list, case_label: str | None) -> None:
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if key == "meta" or path in HIDDEN_FIELDS or value is None or key.endswith(("_zh", "_en")):
+            continue
+        labelled = path in labels.questions
+        if isinstance(value, dict) and "latitude" in value and "longitude" in value:
+            accuracy = f" ±{value['accuracy']:.0f} m" if value.get("accuracy") is not None else ""
+            rows.append({"kind": "answer", "label": labels.question(path),
+                         "value": f"{value['latitude']:.6f}, {value['longitude']:.6f}{accuracy}"})
+        elif isinstance(value, dict):
+            if labelled:
+                rows.append({"kind": "group", "label": labels.question(path)})
+            _collect(value, labels, path + "/", rows, computed, case_label)
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            columns = list(dict.fromkeys(k for item in value for k in item))
+            rows.append({"kind": "repeat", "label": labels.question(path),
+                         "columns": [labels.question(f"{path}/{c}") for c in columns],
+                         "items": [[labels.answer(f"{path}/{c}", item.get(c)) for c in columns] for item in value]})
+        else:
+            answer = case_label if path == "case" and case_label else labels.answer(path, value)
+            row = {"kind": "answer", "label": labels.question(path),
+                   "value": "、".join(map(str, answer)) if isinstance(answer, list) else answer}
+            (rows if labelled else computed).append(row)
+
+
+def _map_point(version) -> dict | None:
+    if version.latitude is None:
+        return None
+    config = current_app.config
+    lat, lon = for_tiles(version.latitude, version.longitude, config["MAP_TILE_DATUM"])
+    return {"latitude": version.latitude, "longitude": version.longitude, "accuracy": version.accuracy,
+            "tile_latitude": lat, "tile_longitude": lon, "tiles": config["MAP_TILE_URL"],
+            "attribution": config["MAP_TILE_ATTRIBUTION"]}
