@@ -20,7 +20,7 @@ from server.extensions import db
 
 def init_app(app: Flask) -> None:
     for command in (init_db, import_areas, create_user, load_demo, publish_forms, collect_settings, reissue_token,
-                    revoke_token, import_cases, set_visit_interval):
+                    revoke_token, import_cases, set_visit_interval, plaque):
         app.cli.add_command(command)
 
 
@@ -185,3 +185,39 @@ def set_visit_interval(category: str, days: int) -> None:
 
     moved = run_set(category, days)
     click.echo(f"{category}: {days} 天，{moved} 个对象已重新排期 / {days} days, {moved} case(s) rescheduled")
+
+
+@click.command("plaque")
+@click.argument("station_code", required=False)
+@click.option("--county", "county_code", help="Every station of this county, into the folder --out.")
+@click.option("--out", "out", required=True, type=click.Path(), help="FILE.png|FILE.pdf, or a folder with --county.")
+@click.option("--format", "fmt", type=click.Choice(["png", "pdf"]), default=None, help="With --county (default pdf).")
+@in_transaction
+def plaque(station_code: str | None, county_code: str | None, out: str, fmt: str | None) -> None:
+    """Render a station's plaque (50 × 70 cm, PNG at 150 dpi or vector PDF) with its feedback QR code."""
+    from server.domain.access import Scope
+    from server.errors import BadRequest, NotFound
+    from server.queries import places as place_queries
+    from server.services.plaques import render_plaque
+
+    if county_code:
+        county = place_queries.get_area_by_code(county_code)
+        if county is None:
+            raise NotFound(what="县（市、区）", key=county_code)
+        stations = place_queries.list_stations_in_scope(Scope(Role.COUNTY, county.code, county.path))
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        with click.progressbar(stations, label="门牌 / plaques", file=sys.stderr) as bar:
+            for station in bar:
+                made = render_plaque(station, fmt or "pdf")
+                (folder / f"{station.code}.{fmt or 'pdf'}").write_bytes(made.content)
+        click.echo(f"已生成 {len(stations)} 块门牌 / {len(stations)} plaque(s) written to {folder}")
+        return
+    if not station_code:
+        raise BadRequest(reason="请给出社工站代码或 --county / give a station code or --county")
+    station = place_queries.get_station_by_code(station_code)
+    if station is None:
+        raise NotFound(what="社工站", key=station_code)
+    made = render_plaque(station, Path(out).suffix.lstrip(".").lower())
+    Path(out).write_bytes(made.content)
+    click.echo(f"{made.official_name}: {out} ({made.url})")

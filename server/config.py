@@ -75,6 +75,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Resident feedback submissions allowed per client address through a plaque link."),
     Setting("FEEDBACK_RATE_LIMIT_STATION", "300 per hour", _str,
             "Resident feedback submissions allowed per plaque link (a flood on one station)."),
+    Setting("PLAQUE_FONT", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", _str,
+            "Font the plaque's text is set in (Debian's fonts-noto-cjk)."),
+    Setting("PLAQUE_FONT_INDEX", 2, _int, "Face of a font collection: 2 is Simplified Chinese in Noto Sans CJK."),
+    Setting("PLAQUE_LOGO", "", _str, "PNG/JPEG of the social-work logo for plaques; empty: a drawn placeholder."),
     Setting("FORMS_DIR", None, _str,
             "Folder of XLSForms that `publish-forms` publishes by default. Default: `forms/` of the checkout."),
 )

@@ -52,3 +52,51 @@ def demo_photo(variant: int) -> bytes:
     out = BytesIO()
     image.save(out, format="JPEG", quality=80)
     return out.getvalue()
+
+
+def render_plaque_png(layout, qr_modules: list[list[bool]], font: tuple[str, int], logo_path: str | None,
+                      dpi: int) -> bytes:
+    """The plaque as a print-ready PNG at ``dpi`` (recorded in the file)."""
+    from PIL import ImageDraw, ImageFont
+
+    def px(mm: float) -> int:
+        return round(mm / 25.4 * dpi)
+
+    image = Image.new("RGB", (px(layout.width), px(layout.height)), (222, 224, 227))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((px(12), px(12), px(layout.width - 12), px(layout.height - 12)), outline=(26, 26, 26),
+                   width=max(1, px(1.5)))
+
+    def text(line, colour) -> None:
+        face = ImageFont.truetype(font[0], max(1, px(line.size)), index=font[1])
+        draw.text((px(line.center_x), px(line.baseline_y)), line.text, font=face, fill=colour, anchor="ms")
+
+    box = layout.logo
+    if logo_path:
+        with Image.open(logo_path) as logo:
+            logo = logo.convert("RGBA")
+            logo.thumbnail((px(box.size), px(box.size)))
+            image.paste(logo, (px(box.x), px(box.y)), logo)
+    else:
+        draw.ellipse((px(box.x), px(box.y), px(box.x + box.size), px(box.y + box.size)), outline=(46, 125, 50),
+                     width=max(1, px(4)))
+        from server.domain.plaque import TextLine
+
+        text(TextLine("社工", box.x + box.size / 2, box.y + box.size / 2 + 12, 34), (46, 125, 50))
+    for line in layout.name:
+        text(line, (184, 23, 23))
+    text(layout.caption, (26, 26, 26))
+    text(layout.url, (26, 26, 26))
+    qr = layout.qr
+    cell = px(qr.size) / len(qr_modules)
+    left, top = px(qr.x), px(qr.y)
+    draw.rectangle((left, top, left + px(qr.size), top + px(qr.size)), fill=(255, 255, 255))
+    for row, modules in enumerate(qr_modules):
+        for column, dark in enumerate(modules):
+            if dark:
+                draw.rectangle((round(left + column * cell), round(top + row * cell),
+                                round(left + (column + 1) * cell) - 1, round(top + (row + 1) * cell) - 1),
+                               fill=(26, 26, 26))
+    out = BytesIO()
+    image.save(out, format="PNG", dpi=(dpi, dpi), optimize=False)
+    return out.getvalue()

@@ -16,3 +16,11 @@ def qr_png(data: bytes | str, box_size: int = 8, border: int = 4, level: str = "
     out = BytesIO()
     code.make_image(fill_color="black", back_color="white").save(out, format="PNG")
     return out.getvalue()
+
+
+def qr_matrix(data: str, level: str = "H") -> list[list[bool]]:
+    """The QR code's modules (True = dark), quiet zone included, for drawing at any size."""
+    code = qrcode.QRCode(error_correction=LEVELS[level], box_size=1, border=4)
+    code.add_data(data)
+    code.make(fit=True)
+    return [list(row) for row in code.get_matrix()]

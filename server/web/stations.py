@@ -1,7 +1,9 @@
 """Station pages: the stations in scope, and one station's staff, cases, overdue visits and recent submissions."""
 from __future__ import annotations
 
-from flask import render_template
+from io import BytesIO
+
+from flask import render_template, request, send_file
 
 from server.domain.clock import today_in_china
 from server.errors import NotFound
@@ -11,6 +13,9 @@ from server.queries import places as place_queries
 from server.queries import submissions as submission_queries
 from server.queries.cases import CaseFilters
 from server.queries.submissions import SubmissionFilters
+from server.services.accounts import active_collect_token
+from server.services.onboarding import collect_settings_qr
+from server.services.plaques import PREVIEW_DPI, PRINT_DPI, render_plaque
 from server.web import bp
 from server.web.auth import current_scope, login_required
 
@@ -28,13 +33,44 @@ def station_list():
 @login_required
 def station_detail(code: str):
     scope = current_scope()
-    station = place_queries.get_station_by_code(code)
-    if station is None or not scope.contains_path(station.township.path):
-        raise NotFound(what="社工站", key=code)
+    station = _station_in_scope(code)
     today = today_in_china()
     return render_template(
         "station.html", station=station, today=today,
         overdue=case_queries.list_cases(scope, CaseFilters(station=code, overdue_on=today), 100),
         open_cases=case_queries.list_cases(scope, CaseFilters(station=code, status="open"), 500),
         recent=submission_queries.list_submissions(scope, SubmissionFilters(station=code), 20),
-        users=account_queries.list_station_users_in_scope(station.township.path))
+        users=account_queries.list_station_users_in_scope(station.township.path),
+        has_token=lambda user: active_collect_token(user) is not None)
+
+
+@bp.get("/stations/<code>/plaque.<fmt>")
+@login_required
+def station_plaque(code: str, fmt: str):
+    """The print-ready plaque (PNG 150 dpi or vector PDF), or ?preview=1 for a small PNG on screen."""
+    station = _station_in_scope(code)
+    preview = request.args.get("preview") == "1"
+    made = render_plaque(station, fmt, dpi=PREVIEW_DPI if preview else PRINT_DPI)
+    mimetype = "application/pdf" if fmt == "pdf" else "image/png"
+    return send_file(BytesIO(made.content), mimetype=mimetype, as_attachment=not preview,
+                     download_name=f"{station.code}-plaque.{fmt}")
+
+
+@bp.get("/stations/<code>/workers/<username>/collect-qr.png")
+@login_required
+def worker_collect_qr(code: str, username: str):
+    """A worker's ODK Collect settings QR code, for the station head to show on screen."""
+    station = _station_in_scope(code)
+    worker = account_queries.get_user_by_username(username)
+    if worker is None or worker.scope_code != station.code:
+        raise NotFound(what="社工", key=username)
+    response = send_file(BytesIO(collect_settings_qr(worker)), mimetype="image/png", max_age=0)
+    response.headers["Cache-Control"] = "no-store"  # it opens the station's data to whoever scans it
+    return response
+
+
+def _station_in_scope(code: str):
+    station = place_queries.get_station_by_code(code)
+    if station is None or not current_scope().contains_path(station.township.path):
+        raise NotFound(what="社工站", key=code)
+    return station

@@ -1,0 +1,59 @@
+"""Station plaques: print-ready PNG and vector PDF, whose QR code opens the station's feedback page."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+
+from server.adapters.glyphs import missing_characters
+from server.adapters.images import render_plaque_png
+from server.adapters.pdf import render_plaque_pdf
+from server.adapters.qr import qr_matrix
+from server.domain.plaque import plaque_layout
+from server.errors import ConfigError, InvalidValue
+from server.models import Station
+from server.services.feedback import current_station_link
+
+FORMATS = ("png", "pdf")
+PRINT_DPI = 150
+PREVIEW_DPI = 12
+
+
+@dataclass(frozen=True)
+class Plaque:
+    content: bytes
+    url: str
+    official_name: str
+
+
+def feedback_url(station: Station) -> str:
+    return f"{current_app.config['PUBLIC_URL']}/f/{current_station_link(station).token}"
+
+
+def render_plaque(station: Station, fmt: str, dpi: int = PRINT_DPI) -> Plaque:
+    if fmt not in FORMATS:
+        raise InvalidValue(field="format", reason="应为 png 或 pdf / must be png or pdf")
+    font = _font()
+    township = station.township
+    county = township.parent
+    city = county.parent if county is not None else None
+    url = feedback_url(station)
+    layout = plaque_layout(city.name if city else "", county.name if county else "", township.name,
+                           url.split("://", 1)[-1])
+    missing = missing_characters(font[0], font[1], layout.official_name + layout.caption.text + layout.url.text)
+    if missing:
+        raise ConfigError(setting="LASTMETER_PLAQUE_FONT", reason=f"lacks the characters {''.join(missing)}")
+    modules = qr_matrix(url, level="H")
+    logo = current_app.config["PLAQUE_LOGO"] or None
+    content = (render_plaque_png(layout, modules, font, logo, dpi) if fmt == "png"
+               else render_plaque_pdf(layout, modules, font, logo))
+    return Plaque(content, url, layout.official_name)
+
+
+def _font() -> tuple[str, int]:
+    path = str(current_app.config["PLAQUE_FONT"])
+    if not Path(path).is_file():
+        raise ConfigError(setting="LASTMETER_PLAQUE_FONT",
+                          reason=f"{path} is missing (Debian: apt-get install fonts-noto-cjk)")
+    return path, int(current_app.config["PLAQUE_FONT_INDEX"])
