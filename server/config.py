@@ -79,6 +79,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Font the plaque's text is set in (Debian's fonts-noto-cjk)."),
     Setting("PLAQUE_FONT_INDEX", 2, _int, "Face of a font collection: 2 is Simplified Chinese in Noto Sans CJK."),
     Setting("PLAQUE_LOGO", "", _str, "PNG/JPEG of the social-work logo for plaques; empty: a drawn placeholder."),
+    Setting("SATISFACTION_MIN_RESPONSES", 30, _int,
+            "Below this many resident responses a satisfaction rate is reported as 'insufficient'."),
     Setting("FORMS_DIR", None, _str,
             "Folder of XLSForms that `publish-forms` publishes by default. Default: `forms/` of the checkout."),
 )

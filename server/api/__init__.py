@@ -5,6 +5,7 @@ Route table — one module per resource:
 - ``forms.py``     GET /forms, POST /forms (admin: publish an XLSForm)
 - ``users.py``     GET /users/<u>/collect-settings, POST|DELETE /users/<u>/collect-token
 - ``cases.py``     GET /cases, GET /cases/<id>, POST /cases/import, GET /overdue, GET|PUT /visit-intervals
+- ``indicators.py`` GET /indicators?area=&from=&to=
 - ``submissions.py`` GET /submissions, GET /submissions/<instance_id>, …/attachments/<name>[?size=]
 ``health.py`` holds ``GET /healthz`` outside the versioned prefix.
 """
@@ -16,7 +17,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def init_app(app: Flask) -> None:
-    from server.api import cases, forms, health, sessions, submissions, users  # noqa: F401  (routes on bp)
+    from server.api import cases, forms, health, indicators, sessions, submissions, users  # noqa: F401
 
     app.register_blueprint(bp)
     app.register_blueprint(health.bp)

@@ -17,6 +17,7 @@ from typing import Any
 from xml.etree.ElementTree import Element
 
 from server.adapters.xml import local_name, parse_xml
+from server.domain.clock import today_in_china
 from server.domain.xform import XFormSchema
 from server.errors import BadRequest, InvalidValue
 
@@ -245,3 +246,17 @@ def value_at(data: dict[str, Any], path: str) -> Any:
 def has_value_at(data: dict[str, Any], path: str) -> bool:
     """Collect leaves non-relevant questions out of the XML: absent means 'not asked', not 'blank'."""
     return _lookup(data, path) is not _ABSENT
+
+
+def recorded_day(data: dict[str, Any], received: datetime | None) -> date:
+    """The day the visit (or feedback) happened: the form's visit date, else its start; never later than
+    the day it reached the server (a phone with a wrong clock cannot move it into the future)."""
+    received_day = today_in_china(received)
+    for key in ("visit_date", "today", "start"):
+        value = data.get(key)
+        if isinstance(value, str) and len(value) >= 10:
+            try:
+                return min(date.fromisoformat(value[:10]), received_day)
+            except ValueError:
+                continue
+    return received_day

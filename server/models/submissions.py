@@ -2,11 +2,11 @@
 and blobs stored once per content hash."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Optional
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, \
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, \
     UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -48,6 +48,10 @@ class Submission(db.Model):
                                                         index=True)
     review_state: Mapped[ReviewState] = mapped_column(str_enum(ReviewState), default=ReviewState.RECEIVED)
     risk_level: Mapped[Optional[str]] = mapped_column(String(10))  # the visit's risk level, for filtering lists
+    # The day it happened as the worker (or resident) recorded it, never after the day it arrived;
+    # and a resident's 1–5 satisfaction: kept in columns because indicators count them by the million.
+    visit_date: Mapped[Optional[date]] = mapped_column(Date)
+    satisfaction: Mapped[Optional[int]] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
 
@@ -65,6 +69,8 @@ class Submission(db.Model):
         Index("ix_submission_form_created", "form_id", "created_at", "id"),
         Index("ix_submission_created", "created_at", "id"),
         Index("ix_submission_review_created", "review_state", "created_at", "id"),
+        Index("ix_submission_case_visit", "case_id", "visit_date"),
+        Index("ix_submission_form_visit", "form_id", "visit_date"),
     )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from server.domain.access import Scope
 from server.extensions import db
-from server.models import Area, Form, Submission, SubmissionVersion
+from server.models import Area, Form, Station, Submission, SubmissionVersion
 
 
 def get_version_by_instance_id(instance_id: str) -> SubmissionVersion | None:
@@ -45,8 +45,10 @@ def _scoped(scope: Scope):
 def list_submissions(scope: Scope, filters: SubmissionFilters, limit: int,
                      after: tuple[datetime, int] | None = None) -> list[Submission]:
     """Newest first, keyset-paginated on (created_at, id): page 10 000 costs what page 1 does."""
-    query = _filtered(_scoped(scope), filters).options(selectinload(Submission.form),
-                                                        selectinload(Submission.versions))
+    query = _filtered(_scoped(scope), filters).options(
+        selectinload(Submission.form), selectinload(Submission.versions).selectinload(SubmissionVersion.attachments),
+        selectinload(Submission.case), selectinload(Submission.submitter),
+        selectinload(Submission.station).selectinload(Station.township))
     if filters.review_state:
         query = query.where(Submission.review_state == filters.review_state)
     if after is not None:
@@ -91,3 +93,9 @@ def list_case_submissions(case_id: str) -> list[Submission]:
     query = (select(Submission).where(Submission.case_id == case_id)
              .options(selectinload(Submission.form)).order_by(Submission.created_at, Submission.id))
     return list(db.session.scalars(query))
+
+
+def count_station_feedback(station_code: str) -> int:
+    query = (select(func.count()).select_from(Submission).join(Form, Form.id == Submission.form_id)
+             .where(Submission.station_code == station_code, Form.xml_form_id == "resident_feedback"))
+    return int(db.session.scalar(query))

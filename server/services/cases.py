@@ -25,7 +25,7 @@ from server.domain.cases import (
     parse_categories,
 )
 from server.domain.clock import today_in_china
-from server.domain.submission import SubmissionEnvelope, has_value_at, value_at
+from server.domain.submission import SubmissionEnvelope, has_value_at, recorded_day, value_at
 from server.domain.xform import XFormSchema
 from server.errors import InvalidValue, NotFound
 from server.extensions import db
@@ -197,14 +197,7 @@ def _village_of_station(village_code: str, station: Station) -> bool:
 
 
 def _visit_date(context: VisitContext) -> date:
-    """The day of the visit as the worker recorded it, never later than the day it arrived."""
-    received_day = today_in_china(context.submission.created_at or datetime.now(timezone.utc))
-    raw = value_at(context.version.data, "visit_date")
-    try:
-        day = date.fromisoformat(raw) if isinstance(raw, str) else received_day
-    except ValueError:
-        day = received_day
-    return min(day, received_day)
+    return context.submission.visit_date or recorded_day(context.version.data, context.submission.created_at)
 
 
 def _record_visit(case: Case, context: VisitContext) -> None:

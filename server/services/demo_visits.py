@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from server.adapters.images import demo_photo
 from server.domain.clock import CHINA, today_in_china
 from server.domain.instances import build_instance
+from server.domain.places import AreaLevel
 from server.domain.submission import read_envelope
 from server.extensions import db
 from server.media import media_storage
@@ -24,6 +25,7 @@ from server.queries import accounts as account_queries
 from server.queries import cases as case_queries
 from server.queries import forms as form_queries
 from server.queries import places as place_queries
+from server.queries import submissions as submission_queries
 from server.services import accounts
 from server.services.submissions import IncomingFile, Origin, ingest_submission
 
@@ -202,3 +204,37 @@ def _photo_upload(rng: random.Random) -> HashingUpload:
     upload.write(demo_photo(rng.randint(0, 7)))
     upload.seek(0)
     return upload
+
+
+FEEDBACK_PROFILES = ((32, 0.97), (31, 0.80), (4, 0.75))  # (responses, share satisfied): met, not met, too few
+
+
+def load_demo_feedback() -> int:
+    """Resident feedback through the plaque channel for the first station of every county, spread over
+    the last three months: some stations above 90 %, some below, some with too few answers."""
+    from server.services.feedback import FeedbackAnswers, SERVICE_CHOICES, submit_feedback
+
+    added = 0
+    today = today_in_china()
+    for county in place_queries.list_areas_in_scope(_everything(), AreaLevel.COUNTY):
+        townships = place_queries.list_child_areas(county.code)
+        station = place_queries.get_station_by_code(townships[0].code) if townships else None
+        if station is None or form_queries.get_form_by_xml_form_id("resident_feedback") is None:
+            continue
+        if submission_queries.count_station_feedback(station.code):
+            continue
+        rng = random.Random(f"feedback-{station.code}")
+        responses, share = FEEDBACK_PROFILES[int(county.code) % len(FEEDBACK_PROFILES)]
+        for index in range(responses):
+            day = today - timedelta(days=rng.randint(0, 89))
+            satisfied = index < round(responses * share)
+            answers = FeedbackAnswers(rng.choice(SERVICE_CHOICES[:7]), rng.choice("45") if satisfied else
+                                      rng.choice("123"), rng.choice(["", "", "希望多来走访", "办事很耐心"]), "")
+            moment = datetime.combine(day, time(rng.randint(8, 20), rng.randint(0, 59)), tzinfo=CHINA)
+            result = submit_feedback(station, answers, f"demo-resident-{index}", "Lastmeter demo", media_storage(),
+                                     now=moment)
+            result.submission.created_at = result.version.created_at = moment
+            added += 1
+        db.session.flush()
+        db.session.expunge_all()
+    return added

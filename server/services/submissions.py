@@ -18,7 +18,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from server.domain.submission import SubmissionEnvelope, read_envelope, read_values, referenced_files
+from server.domain.submission import SubmissionEnvelope, read_envelope, read_values, recorded_day, referenced_files
 from server.domain.xform import XFormSchema, read_xform_schema
 from server.errors import Conflict, Forbidden, LastmeterError, NotFound
 from server.extensions import db
@@ -208,6 +208,9 @@ def _new_version(submission: Submission, envelope: SubmissionEnvelope, form_vers
     submission.versions.append(version)
     risk = data.get("risk_level")
     submission.risk_level = risk if risk in ("low", "medium", "high") else None
+    submission.visit_date = recorded_day(data, submission.created_at)
+    score = str(data.get("satisfaction") or "")
+    submission.satisfaction = int(score) if score in ("1", "2", "3", "4", "5") else None
     return version
 
 

@@ -1,0 +1,38 @@
+"""GET /api/v1/indicators?area=CODE&from=YYYY-MM-DD&to=YYYY-MM-DD — coverage, satisfaction and station
+coverage of an area in the caller's scope, and of each area below it (docs/indicators.md)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import request
+from marshmallow import Schema, fields
+
+from server.api import bp
+from server.api.auth import authenticated, current_user
+from server.api.schemas import load_args
+from server.domain.clock import today_in_china
+from server.errors import BadRequest, NotFound
+from server.queries import places as place_queries
+from server.services import accounts
+from server.services.indicators import indicators_of
+
+
+class IndicatorArgsSchema(Schema):
+    area = fields.String(load_default=None)
+    date_from = fields.Date(load_default=None, data_key="from")
+    date_to = fields.Date(load_default=None, data_key="to")
+
+
+@bp.get("/indicators")
+@authenticated()
+def get_indicators():
+    args = load_args(IndicatorArgsSchema(), request.args)
+    scope = accounts.scope_of(current_user())
+    area = place_queries.get_area_by_code(args["area"] or scope.area_code)
+    if area is None or not scope.contains_path(area.path):
+        raise NotFound(what="区划", key=args["area"] or "")
+    period_to = args["date_to"] or today_in_china()
+    period_from = args["date_from"] or period_to - timedelta(days=29)
+    if period_from > period_to:
+        raise BadRequest(reason="from 不能晚于 to / 'from' is after 'to'")
+    return indicators_of(area, period_from, period_to)

@@ -1,0 +1,141 @@
+"""The bureau's indicators as pure arithmetic over plain facts (definitions in docs/indicators.md).
+
+No Flask, no SQL: queries gather the facts, these functions count. DHIS2's numerator /
+denominator indicators are the model; every rate comes with both counts.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Iterable
+
+from server.domain.cases import interval_days
+
+TARGET = 0.9          # POLICY.md A2: satisfaction ≥ 90 %; the same bar is set for coverage
+WILSON_Z = 1.959964   # 95 % two-sided
+
+
+@dataclass(frozen=True)
+class CaseFact:
+    case_id: str
+    categories: tuple[str, ...]
+    registered_on: date
+    open: bool
+
+
+@dataclass(frozen=True)
+class VisitFact:
+    case_id: str
+    visit_date: date
+    rejected: bool
+
+
+@dataclass(frozen=True)
+class Ratio:
+    numerator: int
+    denominator: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.numerator / self.denominator if self.denominator else None
+
+
+@dataclass(frozen=True)
+class Coverage:
+    overall: Ratio
+    by_category: dict[str, Ratio]
+    status: str  # met | not_met | no_cases
+
+
+def service_coverage(cases: Iterable[CaseFact], visits: Iterable[VisitFact], as_of: date,
+                     intervals: dict[str, int]) -> Coverage:
+    """Of the open cases already due by ``as_of`` (registered at least one interval before it), how many
+    had a field visit not rejected by review within their interval before it (both ends included:
+    a visit exactly one interval ago still counts, as a case due today is not yet overdue)."""
+    last_visit: dict[str, date] = {}
+    for visit in visits:
+        if visit.rejected or visit.visit_date > as_of:
+            continue
+        if visit.case_id not in last_visit or visit.visit_date > last_visit[visit.case_id]:
+            last_visit[visit.case_id] = visit.visit_date
+    due = covered = 0
+    per_category: dict[str, list[int]] = {}
+    for case in cases:
+        if not case.open:
+            continue
+        window = timedelta(days=interval_days(list(case.categories), intervals))
+        if case.registered_on > as_of - window:
+            continue  # registered too recently to be due yet
+        seen = case.case_id in last_visit and last_visit[case.case_id] >= as_of - window
+        due += 1
+        covered += seen
+        for category in case.categories:
+            counts = per_category.setdefault(category, [0, 0])
+            counts[0] += seen
+            counts[1] += 1
+    overall = Ratio(covered, due)
+    status = "no_cases" if not due else ("met" if overall.rate >= TARGET else "not_met")
+    return Coverage(overall, {c: Ratio(n, d) for c, (n, d) in sorted(per_category.items())}, status)
+
+
+@dataclass(frozen=True)
+class Satisfaction:
+    satisfied: int
+    responses: int
+    rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    status: str  # met | not_met | insufficient
+
+
+def wilson_interval(successes: int, trials: int, z: float = WILSON_Z) -> tuple[float, float] | None:
+    """The Wilson score interval for a proportion; None with no trials."""
+    if trials == 0:
+        return None
+    p = successes / trials
+    denominator = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denominator
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def satisfaction_rate(scores: Iterable[int], min_responses: int = 30) -> Satisfaction:
+    """Share of responses scoring 4 or 5 on the 5-point scale. Below ``min_responses`` the status is
+    'insufficient': a station with 3 answers must look like neither a success nor a failure."""
+    values = [s for s in scores if s in (1, 2, 3, 4, 5)]
+    satisfied = sum(1 for s in values if s >= 4)
+    interval = wilson_interval(satisfied, len(values))
+    rate = satisfied / len(values) if values else None
+    if len(values) < min_responses:
+        status = "insufficient"
+    else:
+        status = "met" if rate >= TARGET else "not_met"
+    return Satisfaction(satisfied, len(values), rate, interval[0] if interval else None,
+                        interval[1] if interval else None, status)
+
+
+@dataclass(frozen=True)
+class StationFact:
+    township_code: str
+    operating: bool
+    established_on: date | None
+
+
+def station_coverage(township_codes: Iterable[str], stations: Iterable[StationFact], as_of: date) -> Ratio:
+    """Townships with an operating station as of ``as_of`` (POLICY.md: all of them by 2021-06-30)."""
+    townships = set(township_codes)
+    running = {s.township_code for s in stations
+               if s.operating and (s.established_on is None or s.established_on <= as_of)}
+    return Ratio(len(townships & running), len(townships))
+
+
+@dataclass
+class AreaFacts:
+    """Everything the indicators of one area need, gathered by the queries."""
+
+    cases: list[CaseFact] = field(default_factory=list)
+    visits: list[VisitFact] = field(default_factory=list)
+    scores: list[int] = field(default_factory=list)
+    townships: list[str] = field(default_factory=list)
+    stations: list[StationFact] = field(default_factory=list)

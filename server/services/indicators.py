@@ -1,0 +1,44 @@
+"""The indicators of an area and of each area below it, as the API and the dashboard show them."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import current_app
+
+from server.domain.indicators import TARGET, satisfaction_rate, service_coverage, station_coverage
+from server.domain.places import AreaLevel
+from server.models import Area
+from server.queries import places as place_queries
+from server.queries.indicators import area_facts
+from server.services.cases import visit_intervals
+
+
+def indicators_of(area: Area, period_from: date, period_to: date, with_children: bool = True) -> dict[str, Any]:
+    facts = area_facts(area, period_from, period_to)
+    coverage = service_coverage(facts.cases, facts.visits, period_to, visit_intervals())
+    satisfaction = satisfaction_rate(facts.scores, int(current_app.config["SATISFACTION_MIN_RESPONSES"]))
+    body: dict[str, Any] = {
+        "area": {"code": area.code, "name": area.name, "level": area.level.value},
+        "period": {"from": period_from.isoformat(), "to": period_to.isoformat()},
+        "coverage": {
+            "numerator": coverage.overall.numerator, "denominator": coverage.overall.denominator,
+            "rate": coverage.overall.rate, "target": TARGET, "status": coverage.status,
+            "by_category": {c: {"numerator": r.numerator, "denominator": r.denominator, "rate": r.rate}
+                            for c, r in coverage.by_category.items()},
+        },
+        "satisfaction": {
+            "satisfied": satisfaction.satisfied, "responses": satisfaction.responses, "rate": satisfaction.rate,
+            "ci_low": satisfaction.ci_low, "ci_high": satisfaction.ci_high, "target": TARGET,
+            "status": satisfaction.status,
+            "min_responses": int(current_app.config["SATISFACTION_MIN_RESPONSES"]),
+        },
+    }
+    if area.level != AreaLevel.VILLAGE:
+        ratio = station_coverage(facts.townships, facts.stations, period_to)
+        body["station_coverage"] = {"stations": ratio.numerator, "townships": ratio.denominator, "rate": ratio.rate,
+                                    "target": 1.0}
+    if with_children:
+        body["children"] = [indicators_of(child, period_from, period_to, with_children=False)
+                            for child in place_queries.list_child_areas(area.code)]
+    return body
