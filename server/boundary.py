@@ -78,3 +78,14 @@ def _render_http_exception(exc: HTTPException) -> Response | HTTPException:
     zh = HTTP_MESSAGES_ZH.get(exc.code or 500, exc.name)
     return render_template("error.html", code=f"{exc.code}", message_zh=zh, message_en=exc.description or exc.name), \
         exc.code or 500
+
+
+def send_media(file) -> Response:
+    """A stored file as a response: typed by its content, revalidated on every use (scope may change)."""
+    from flask import send_file
+
+    response = send_file(file.stream, mimetype=file.content_type, etag=file.etag, conditional=True,
+                         download_name=file.download_name, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from flask import current_app, request, send_file
+from flask import current_app, request
 
 from server.adapters.images import THUMBNAIL_SIZES
+from server.boundary import send_media
 from server.api import bp
 from server.api.auth import authenticated, current_user
 from server.api.schemas import AttachmentArgsSchema, SubmissionDetailSchema, SubmissionListArgsSchema, \
@@ -59,11 +60,7 @@ def get_attachment(instance_id: str, name: str):
     attachment = media.attachment_in_scope(accounts.scope_of(current_user()), instance_id, name)
     storage = media_storage()
     file = media.thumbnail(attachment, size, storage) if size else media.original(attachment, storage)
-    response = send_file(file.stream, mimetype=file.content_type, etag=file.etag, conditional=True,
-                         download_name=file.download_name, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return send_media(file)
 
 
 def _detail(submission: Submission) -> dict:

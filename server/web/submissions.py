@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from server.adapters.images import THUMBNAIL_SIZES
+from server.boundary import send_media
 from server.domain.clock import day_start_utc
 from server.domain.diff import diff_values
 from server.domain.geo import for_tiles
@@ -95,10 +96,7 @@ def submission_media(instance_id: str, name: str):
     attachment = media.attachment_in_scope(current_scope(), instance_id, name)
     storage = media_storage()
     file = media.thumbnail(attachment, size, storage) if size else media.original(attachment, storage)
-    response = send_file(file.stream, mimetype=file.content_type, etag=file.etag, conditional=True,
-                         download_name=file.download_name, max_age=0)
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return send_media(file)
 
 
 def _in_scope(instance_id: str) -> Submission:
