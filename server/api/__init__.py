@@ -5,7 +5,7 @@ Route table — one module per resource:
 - ``forms.py``     GET /forms, POST /forms (admin: publish an XLSForm)
 - ``users.py``     GET /users/<u>/collect-settings, POST|DELETE /users/<u>/collect-token
 - ``cases.py``     GET /cases, GET /cases/<id>, POST /cases/import, GET /overdue, GET|PUT /visit-intervals
-- ``indicators.py`` GET /indicators?area=&from=&to=
+- ``indicators.py`` GET /indicators?area=&from=&to=, GET /stations/<code>/compliance
 - ``submissions.py`` GET /submissions, GET /submissions/<instance_id>, …/attachments/<name>[?size=]
 ``health.py`` holds ``GET /healthz`` outside the versioned prefix.
 """

@@ -1,5 +1,6 @@
 """GET /api/v1/indicators?area=CODE&from=YYYY-MM-DD&to=YYYY-MM-DD — coverage, satisfaction and station
-coverage of an area in the caller's scope, and of each area below it (docs/indicators.md)."""
+coverage of an area in the caller's scope, and of each area below it (docs/indicators.md);
+GET /api/v1/stations/<code>/compliance — the station standard, rule by rule."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -14,6 +15,7 @@ from server.domain.clock import today_in_china
 from server.errors import BadRequest, NotFound
 from server.queries import places as place_queries
 from server.services import accounts
+from server.services.compliance import station_compliance
 from server.services.indicators import indicators_of
 
 
@@ -36,3 +38,16 @@ def get_indicators():
     if period_from > period_to:
         raise BadRequest(reason="from 不能晚于 to / 'from' is after 'to'")
     return indicators_of(area, period_from, period_to)
+
+
+@bp.get("/stations/<code>/compliance")
+@authenticated()
+def get_station_compliance(code: str):
+    """One check per rule of the standard, each with its clause; ``passed`` null means not recorded."""
+    station = place_queries.get_station_by_code(code)
+    if station is None or not accounts.scope_of(current_user()).contains_path(station.township.path):
+        raise NotFound(what="社工站", key=code)
+    checks = station_compliance(station, today_in_china())
+    return {"station": station.code, "name": station.official_name,
+            "compliant": all(c.passed for c in checks),
+            "checks": [{"rule": c.rule, "clause": c.clause, "passed": c.passed, "detail": c.detail} for c in checks]}

@@ -58,6 +58,9 @@ class Station(db.Model):
     operator_inspection: Mapped[Optional[InspectionResult]] = mapped_column(str_enum(InspectionResult))
     operator_grade: Mapped[Optional[str]] = mapped_column(String(20))  # evaluation grade, e.g. 4A
     case_list_mode: Mapped[CaseListMode] = mapped_column(str_enum(CaseListMode), default=CaseListMode.STATION)
+    setup_funding_yuan: Mapped[Optional[int]] = mapped_column(Integer)  # §4.5: at least 20 000
+    flagship_projects: Mapped[Optional[int]] = mapped_column(Integer)   # A2 "2 + N": at least 2
+    plaque_issued_on: Mapped[Optional[date]] = mapped_column(Date)      # §4.6: the first print-size plaque
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     township: Mapped[Area] = relationship()

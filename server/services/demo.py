@@ -115,6 +115,8 @@ def _create_demo_station(code: str, township_name: str) -> Station:
         operator_inspection=(InspectionResult.PASSED if rng.random() < 0.85 else InspectionResult.BASIC_PASS)
         if purchased else None,
         operator_grade=rng.choice(["3A", "4A", "5A", None]) if purchased else None,
+        setup_funding_yuan=rng.choice([20_000, 25_000, 30_000, 15_000, None]),
+        flagship_projects=rng.choice([2, 2, 3, 1, None]),
     )
 
 

@@ -72,6 +72,8 @@ def create_station(
     operator_registration_no: str | None = None,
     operator_inspection: InspectionResult | None = None,
     operator_grade: str | None = None,
+    setup_funding_yuan: int | None = None,
+    flagship_projects: int | None = None,
 ) -> Station:
     """Set up the station of a township; its official name follows from the area names."""
     township = queries.get_area_by_code(township_code)
@@ -83,7 +85,8 @@ def create_station(
         raise Conflict(reason=f"{township.name} 已有社工站 / {township_code} already has a station")
     station = Station(code=township_code, mode=mode, status=status, established_on=established_on,
                       operator_name=operator_name, operator_registration_no=operator_registration_no,
-                      operator_inspection=operator_inspection, operator_grade=operator_grade)
+                      operator_inspection=operator_inspection, operator_grade=operator_grade,
+                      setup_funding_yuan=setup_funding_yuan, flagship_projects=flagship_projects)
     station.township = township
     db.session.add(station)
     db.session.flush()

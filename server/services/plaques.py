@@ -10,6 +10,7 @@ from server.adapters.glyphs import missing_characters
 from server.adapters.images import render_plaque_png
 from server.adapters.pdf import render_plaque_pdf
 from server.adapters.qr import qr_matrix
+from server.domain.clock import today_in_china
 from server.domain.plaque import plaque_layout
 from server.errors import ConfigError, InvalidValue
 from server.models import Station
@@ -48,6 +49,8 @@ def render_plaque(station: Station, fmt: str, dpi: int = PRINT_DPI) -> Plaque:
     logo = current_app.config["PLAQUE_LOGO"] or None
     content = (render_plaque_png(layout, modules, font, logo, dpi) if fmt == "png"
                else render_plaque_pdf(layout, modules, font, logo))
+    if dpi >= PRINT_DPI and station.plaque_issued_on is None:
+        station.plaque_issued_on = today_in_china()  # §4.6: the station has its plaque from now on
     return Plaque(content, url, layout.official_name)
 
 

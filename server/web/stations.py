@@ -14,6 +14,7 @@ from server.queries import submissions as submission_queries
 from server.queries.cases import CaseFilters
 from server.queries.submissions import SubmissionFilters
 from server.services.accounts import active_collect_token
+from server.services.compliance import station_compliance
 from server.services.onboarding import collect_settings_qr
 from server.services.plaques import PREVIEW_DPI, PRINT_DPI, render_plaque
 from server.web import bp
@@ -41,6 +42,7 @@ def station_detail(code: str):
         open_cases=case_queries.list_cases(scope, CaseFilters(station=code, status="open"), 500),
         recent=submission_queries.list_submissions(scope, SubmissionFilters(station=code), 20),
         users=account_queries.list_station_users_in_scope(station.township.path),
+        checks=station_compliance(station, today),
         has_token=lambda user: active_collect_token(user) is not None)
 
 

@@ -1,0 +1,22 @@
+"""A station's compliance with the standard, from what is recorded about it (rules in domain/compliance.py)."""
+from __future__ import annotations
+
+from datetime import date
+
+from server.domain.compliance import Check, StaffFact, StationFact, check_station
+from server.domain.stations import InspectionResult
+from server.models import Station
+
+PASSED = (InspectionResult.PASSED, InspectionResult.BASIC_PASS)
+
+
+def station_compliance(station: Station, today: date) -> list[Check]:
+    inspection = station.operator_inspection
+    facts = StationFact(
+        mode=station.mode, operator_registration_no=station.operator_registration_no,
+        operator_inspection_passed=None if inspection in (None, InspectionResult.NOT_INSPECTED) else inspection in PASSED,
+        setup_funding_yuan=station.setup_funding_yuan, plaque_issued=station.plaque_issued_on is not None,
+        flagship_projects=station.flagship_projects,
+        staff=tuple(StaffFact(m.name, m.role, m.origin, m.birth_date, m.education, m.certificate)
+                    for m in station.staff if m.active))
+    return check_station(facts, today)

@@ -1,0 +1,58 @@
+"""Station compliance through the API: recorded data in, one check per clause out, scoped."""
+from datetime import date
+
+from server.domain.stations import Certificate, Education, InspectionResult, StaffOrigin, StaffRole
+from server.extensions import db
+from server.models import Station
+from server.services import places
+
+
+def login(client, make_user, username, role, scope):
+    make_user(username, role, scope, "Secret-pass-1")
+    token = client.post("/api/v1/sessions", json={"username": username, "password": "Secret-pass-1"}).json["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_compliance_checks_name_their_clauses_and_follow_the_data(client, make_user, runner, tmp_path):
+    station = db.session.get(Station, "530102001")  # purchased service, nothing recorded yet
+    headers = login(client, make_user, "wuhua", "county", "530102")
+    body = client.get("/api/v1/stations/530102001/compliance", headers=headers).json
+    checks = {c["rule"]: c for c in body["checks"]}
+    assert body["compliant"] is False
+    assert checks["volunteers"]["passed"] is False and checks["volunteers"]["clause"] == "§4.4"
+    assert checks["setup_funding"]["passed"] is None and checks["plaque"]["passed"] is False
+    places.add_staff_member(station, "王站长", StaffRole.HEAD, StaffOrigin.TOWNSHIP)
+    places.add_staff_member(station, "李副站长", StaffRole.DEPUTY_HEAD, StaffOrigin.OPERATOR,
+                            birth_date=date(1988, 5, 1), education=Education.BACHELOR,
+                            certificate=Certificate.INTERMEDIATE)
+    for name in ("甲", "乙"):
+        places.add_staff_member(station, name, StaffRole.STAFF, StaffOrigin.OPERATOR, birth_date=date(1995, 1, 1),
+                                education=Education.COLLEGE)
+    for number in range(30):
+        places.add_staff_member(station, f"志愿者{number}", StaffRole.VOLUNTEER, StaffOrigin.VOLUNTEER)
+    station.operator_registration_no, station.operator_inspection = "52530100MJ1234567", InspectionResult.PASSED
+    station.setup_funding_yuan, station.flagship_projects = 24_000, 2
+    db.session.commit()
+    from server.services.forms import publish_form
+    from pathlib import Path
+
+    publish_form((Path(__file__).parents[2] / "forms" / "resident_feedback.xlsx").read_bytes(), "rf.xlsx")
+    db.session.commit()
+    assert runner.invoke(args=["plaque", "530102001", "--out", str(tmp_path / "p.pdf")]).exit_code == 0
+    body = client.get("/api/v1/stations/530102001/compliance", headers=headers).json
+    assert body["compliant"] is True, [c for c in body["checks"] if not c["passed"]]
+
+
+def test_compliance_is_scoped(client, make_user):
+    headers = login(client, make_user, "panlong", "county", "530103")
+    assert client.get("/api/v1/stations/530102001/compliance", headers=headers).status_code == 404
+    assert client.get("/api/v1/stations/530103001/compliance", headers=headers).status_code == 200
+
+
+def test_station_page_lists_the_checks(client, make_user):
+    from tests.support.web import sign_in
+
+    make_user("wuhua", "county", "530102", "Wuhua-pass-1")
+    sign_in(client, "wuhua", "Wuhua-pass-1")
+    page = client.get("/stations/530102001").get_data(as_text=True)
+    assert 'id="compliance"' in page and "志愿者 0 名（至少 30 名）" in page
