@@ -6,7 +6,8 @@ Route table (views by module):
                   POST /submissions/<instance_id>/review | /comment | /return,
                   GET /media/<instance_id>/<name>[?size=240|640|1280]
   cases.py        GET /cases, GET /cases/<case_id>
-  stations.py     GET /stations, GET /stations/<code>
+  stations.py     GET /stations, GET /stations/<code>, POST /stations/<code>/record (admin, county),
+                  GET /stations/<code>/plaque.<png|pdf>, GET /stations/<code>/workers/<u>/collect-qr.png
   feedback.py     GET|POST /f/<token>   (public: the resident feedback page behind a plaque's QR code)
 Every page is scoped: a county user sees only their county, a station user only their station,
 and anything else answers 404. Every POST carries a CSRF token; sign-in is rate limited.

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import render_template, request, send_file
+from flask import flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 
 from server.domain.clock import today_in_china
-from server.errors import NotFound
+from server.domain.access import Role
+from server.domain.stations import InspectionResult, StationStatus
+from server.errors import Forbidden, NotFound
 from server.queries import accounts as account_queries
 from server.queries import cases as case_queries
 from server.queries import places as place_queries
@@ -15,10 +18,11 @@ from server.queries.cases import CaseFilters
 from server.queries.submissions import SubmissionFilters
 from server.services.accounts import active_collect_token
 from server.services.compliance import station_compliance
+from server.services.station_records import update_station_record
 from server.services.onboarding import collect_settings_qr
 from server.services.plaques import PREVIEW_DPI, PRINT_DPI, render_plaque
 from server.web import bp
-from server.web.auth import current_scope, login_required
+from server.web.auth import current_scope, current_user, login_required
 
 
 @bp.get("/stations")
@@ -42,7 +46,8 @@ def station_detail(code: str):
         open_cases=case_queries.list_cases(scope, CaseFilters(station=code, status="open"), 500),
         recent=submission_queries.list_submissions(scope, SubmissionFilters(station=code), 20),
         users=account_queries.list_station_users_in_scope(station.township.path),
-        checks=station_compliance(station, today),
+        checks=station_compliance(station, today), can_edit=current_user().role in (Role.ADMIN, Role.COUNTY),
+        statuses=list(StationStatus), inspections=list(InspectionResult),
         has_token=lambda user: active_collect_token(user) is not None)
 
 
@@ -76,3 +81,15 @@ def _station_in_scope(code: str):
     if station is None or not current_scope().contains_path(station.township.path):
         raise NotFound(what="社工站", key=code)
     return station
+
+
+@bp.post("/stations/<code>/record")
+@login_required
+def station_record(code: str):
+    """Admins and county supervisors keep the station's record (funding, projects, operator…)."""
+    station = _station_in_scope(code)
+    if current_user().role not in (Role.ADMIN, Role.COUNTY):
+        raise Forbidden()
+    update_station_record(station, request.form)
+    flash(_("Station record saved."), "ok")
+    return redirect(url_for("web.station_detail", code=code))

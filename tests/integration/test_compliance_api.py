@@ -56,3 +56,47 @@ def test_station_page_lists_the_checks(client, make_user):
     sign_in(client, "wuhua", "Wuhua-pass-1")
     page = client.get("/stations/530102001").get_data(as_text=True)
     assert 'id="compliance"' in page and "志愿者 0 名（至少 30 名）" in page
+
+
+def test_county_supervisor_keeps_the_station_record(client, make_user):
+    from tests.support.web import post_form, sign_in
+
+    make_user("wuhua", "county", "530102", "Wuhua-pass-1")
+    sign_in(client, "wuhua", "Wuhua-pass-1")
+    page = "/stations/530102001"
+    response = post_form(client, page, "/stations/530102001/record", {
+        "status": "operating", "established_on": "2021-05-20", "operator_name": "华山社工中心",
+        "operator_registration_no": "52530100MJ7654321", "operator_inspection": "passed",
+        "setup_funding_yuan": "26000", "flagship_projects": "3"})
+    assert response.status_code == 302
+    station = db.session.get(Station, "530102001")
+    assert (station.setup_funding_yuan, station.flagship_projects, station.operator_inspection) == (26000, 3, "passed")
+    assert "建站经费 26000 元" in client.get(page).get_data(as_text=True)
+
+
+def test_bad_record_values_are_refused_and_nothing_is_saved(client, make_user):
+    from tests.support.web import post_form, sign_in
+
+    make_user("wuhua", "county", "530102", "Wuhua-pass-1")
+    sign_in(client, "wuhua", "Wuhua-pass-1")
+    response = post_form(client, "/stations/530102001", "/stations/530102001/record",
+                         {"operator_name": "新名字", "setup_funding_yuan": "两万"})
+    assert response.status_code == 400 and "setup_funding_yuan" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Station, "530102001").operator_name is None
+
+
+def test_only_admins_and_county_supervisors_edit_and_only_in_scope(client, make_user):
+    from tests.support.web import post_form, sign_in
+
+    make_user("huashan", "station", "530102001", "Head-pass-1")
+    sign_in(client, "huashan", "Head-pass-1")
+    assert 'id="record-form"' not in client.get("/stations/530102001").get_data(as_text=True)
+    assert post_form(client, "/stations/530102001", "/stations/530102001/record",
+                     {"setup_funding_yuan": "1"}).status_code == 403
+    make_user("panlong", "county", "530103", "Panlong-pass-1")
+    other = client.application.test_client()
+    sign_in(other, "panlong", "Panlong-pass-1")
+    assert post_form(other, "/stations/530103001", "/stations/530102001/record",
+                     {"setup_funding_yuan": "1"}).status_code == 404
+    assert db.session.get(Station, "530102001").setup_funding_yuan is None
