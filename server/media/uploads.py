@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from flask import Request, current_app, g
 
-from server.media.storage import HashingUpload
-
 
 class UploadRequest(Request):
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):  # noqa: ANN001

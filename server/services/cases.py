@@ -10,7 +10,7 @@ A problem in the entity block never fails the submission: the visit is kept eith
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Any
 
 from server.domain.cases import (
@@ -24,7 +24,6 @@ from server.domain.cases import (
     next_due_date,
     parse_categories,
 )
-from server.domain.clock import today_in_china
 from server.domain.submission import SubmissionEnvelope, has_value_at, recorded_day, value_at
 from server.domain.xform import XFormSchema
 from server.errors import InvalidValue, NotFound

@@ -1,8 +1,7 @@
 """What admins and county supervisors record about a station for the standard's checks (§4.1–§4.5, A2)."""
 from __future__ import annotations
 
-from datetime import date
-
+from server.domain.clock import parse_day
 from server.domain.stations import InspectionResult, StationStatus
 from server.errors import InvalidValue
 from server.extensions import db
@@ -16,7 +15,7 @@ def update_station_record(station: Station, form: dict[str, str]) -> None:
     """Apply the edit form; any invalid field refuses the whole edit (nothing half-saved)."""
     values = {name: (form.get(name) or "").strip() for name in EDITABLE}
     station.status = _choice(values["status"], StationStatus, "status") or station.status
-    station.established_on = _day(values["established_on"])
+    station.established_on = parse_day(values["established_on"], "established_on")
     station.operator_name = values["operator_name"][:200] or None
     station.operator_registration_no = values["operator_registration_no"][:50] or None
     station.operator_inspection = _choice(values["operator_inspection"], InspectionResult, "operator_inspection")
@@ -32,15 +31,6 @@ def _choice(text: str, enum, field: str):
         return enum(text)
     except ValueError:
         raise InvalidValue(field=field, reason=f"“{text[:20]}” 不是可选项 / not one of the choices")
-
-
-def _day(text: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidValue(field="established_on", reason="日期应为 YYYY-MM-DD / a date is YYYY-MM-DD")
 
 
 def _whole(text: str, field: str, limit: int) -> int | None:

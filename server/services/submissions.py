@@ -20,7 +20,7 @@ from typing import Any
 
 from server.domain.submission import SubmissionEnvelope, read_envelope, read_values, recorded_day, referenced_files
 from server.domain.xform import XFormSchema, read_xform_schema
-from server.errors import Conflict, Forbidden, LastmeterError, NotFound
+from server.errors import Forbidden, LastmeterError, NotFound
 from server.extensions import db
 from server.media import note_new_blob
 from server.media.storage import HashingUpload, MediaStorage

@@ -1,20 +1,20 @@
 """The supervisor's submission list and detail, the review actions, and scoped media."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from server.adapters.images import THUMBNAIL_SIZES
 from server.boundary import send_media
-from server.domain.clock import day_start_utc
+from server.domain.clock import day_start_utc, parse_day
 from server.domain.diff import diff_values
 from server.domain.geo import for_tiles
 from server.domain.labels import read_labels
 from server.domain.paging import decode_typed, page_of
 from server.domain.places import AreaLevel
-from server.errors import BadRequest, NotFound
+from server.errors import NotFound
 from server.media import media_storage
 from server.models import ReviewState, Submission
 from server.queries import accounts as account_queries
@@ -107,7 +107,7 @@ def _in_scope(instance_id: str) -> Submission:
 
 
 def _filters(args: dict[str, str], scope) -> SubmissionFilters:
-    start, end = _day(args["from"]), _day(args["to"])
+    start, end = parse_day(args["from"], "from"), parse_day(args["to"], "to")
     county = place_queries.get_area_by_code(args["county"]) if args["county"] else None
     area_path = county.path if county is not None and scope.contains_path(county.path) else None
     state = args["review_state"] if args["review_state"] in ReviewState._value2member_map_ else None
@@ -117,15 +117,6 @@ def _filters(args: dict[str, str], scope) -> SubmissionFilters:
         received_from=day_start_utc(start) if start else None,
         received_before=day_start_utc(end + timedelta(days=1)) if end else None,
         risk_level=args["risk"] if args["risk"] in ("low", "medium", "high") else None, area_path=area_path)
-
-
-def _day(text: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise BadRequest(reason=f"日期应为 YYYY-MM-DD / dates are YYYY-MM-DD: {text[:20]}")
 
 
 def _thumbnail(submission: Submission) -> str | None:

@@ -2,7 +2,6 @@ from io import BytesIO
 
 import pytest
 
-from server.extensions import db
 from tests.support.xlsforms import simple_form
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from server.domain.clock import today_in_china
 from server.extensions import db
-from server.models import Case, CaseCategoryLink, CaseEvent, Submission
+from server.models import Case, CaseCategoryLink, CaseEvent
 from tests.conftest import RESOURCES
 from tests.support.visit_form import visit_xml
 

@@ -1,6 +1,6 @@
 """Cases created and updated by visits (ODK entities), their timeline, schedule and the phones' case list."""
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -10,7 +10,6 @@ from server.extensions import db
 from server.models import Case, CaseEvent, Submission
 from server.services.accounts import active_collect_token
 from server.services.forms import publish_form
-from tests.conftest import RESOURCES
 from tests.support.collect import CollectClient
 from tests.support.instances import fill_instance
 from pathlib import Path

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import Blob, Submission, SubmissionAttachment
-from tests.support.collect import Part, multipart_body, submission_parts
+from tests.support.collect import multipart_body, submission_parts
 from tests.support.visit_form import visit_xml
 
 IID = "uuid:9d7c1d5e-1111-4a4a-9b9b-000000000001"
