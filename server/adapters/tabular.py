@@ -1,7 +1,8 @@
-"""Reading tables of rows from CSV (stdlib) and XLSX (openpyxl) files.
+"""Tables in and out: reading rows from CSV (stdlib) and XLSX (openpyxl) files, writing workbooks.
 
 Rows come back as dicts keyed by the lower-cased, stripped header; line numbers
-count the header as line 1, as a spreadsheet user sees them.
+count the header as line 1, as a spreadsheet user sees them. Written text is always
+stored as text, never as a formula, whatever it starts with.
 """
 from __future__ import annotations
 
@@ -10,9 +11,15 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import BinaryIO
+import os
+import tempfile
+from typing import Any, BinaryIO, Iterator, Sequence, Union
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from server.errors import BadRequest
 
@@ -100,3 +107,95 @@ def _drop_trailing_blank(rows: list[dict[str, str | None]]) -> list[dict[str, st
     while rows and not any(rows[-1].values()):
         rows.pop()
     return rows
+
+
+@dataclass(frozen=True)
+class Sheet:
+    title: str                          # at most 31 characters (Excel's limit)
+    rows: Sequence[Sequence[Any]]       # the first row is the header, set in bold
+    percent_columns: tuple[int, ...] = ()  # 0-based columns holding rates (0–1) shown as percentages
+    widths: tuple[float, ...] = ()
+
+
+def write_workbook(sheets: Sequence[Sheet], out: BinaryIO) -> None:
+    """Write the sheets as one XLSX; strings are stored as text even when they start with '=' (no formula
+    ever comes from data), dates as dates, rates with a percentage format."""
+    book = Workbook()
+    book.remove(book.active)
+    bold = Font(bold=True)
+    for sheet in sheets:
+        page = book.create_sheet(sheet.title[:31])
+        for row_index, row in enumerate(sheet.rows, start=1):
+            for column_index, value in enumerate(row, start=1):
+                cell = page.cell(row=row_index, column=column_index)
+                cell.value = _clean(value) if isinstance(value, str) else value
+                if isinstance(value, str):
+                    cell.data_type = "s"
+                elif isinstance(value, float) and column_index - 1 in sheet.percent_columns:
+                    cell.number_format = "0.0%"
+                elif isinstance(value, date):
+                    cell.number_format = "yyyy-mm-dd"
+                if row_index == 1:
+                    cell.font = bold
+        for index, width in enumerate(sheet.widths, start=1):
+            page.column_dimensions[get_column_letter(index)].width = width
+        page.freeze_panes = "A2"
+    book.save(out)
+
+
+Cell = Union[str, int, float, None]
+CHUNK = 256 * 1024
+
+
+class XlsxStream:
+    """A workbook written row by row in openpyxl's write-only mode, which keeps each sheet in a
+    temporary file rather than in memory; ``chunks()`` saves it once complete and reads it back."""
+
+    def __init__(self, titles: Sequence[str]) -> None:
+        self._book = Workbook(write_only=True)
+        self._sheets = [self._book.create_sheet(title) for title in titles]
+        self._bold = Font(bold=True)
+        self._saved = False
+
+    def header(self, sheet: int, row: Sequence[str]) -> None:
+        page = self._sheets[sheet]
+        page.freeze_panes = "A2"
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(page, value=_clean(value))
+            cell.font = self._bold
+            cells.append(cell)
+        page.append(cells)
+
+    def append(self, sheet: int, row: Sequence[Cell]) -> None:
+        page = self._sheets[sheet]
+        page.append([_text_cell(page, value) if isinstance(value, str) else value for value in row])
+
+    def chunks(self) -> Iterator[bytes]:
+        with tempfile.TemporaryFile() as out:
+            self._book.save(out)
+            self._saved = True
+            out.seek(0)
+            yield from iter(lambda: out.read(CHUNK), b"")
+
+    def discard(self) -> None:
+        """An export abandoned half-way: saving is openpyxl's one public way to remove its sheet files."""
+        if not self._saved:
+            self._saved = True
+            with open(os.devnull, "wb") as nowhere:
+                self._book.save(nowhere)
+
+
+def _clean(text: str) -> str:
+    # Control characters are not allowed in XML 1.0; openpyxl refuses them rather than drop them.
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
+
+
+def _text_cell(page, value: str) -> str | WriteOnlyCell:
+    value = _clean(value)
+    if not value.startswith("="):
+        return value
+    # openpyxl stores a string starting with '=' as a formula; text from data is never one.
+    cell = WriteOnlyCell(page, value=value)
+    cell.data_type = "s"
+    return cell

@@ -6,7 +6,9 @@ Route table — one module per resource:
 - ``users.py``     GET /users/<u>/collect-settings, POST|DELETE /users/<u>/collect-token
 - ``cases.py``     GET /cases, GET /cases/<id>, POST /cases/import, GET /overdue, GET|PUT /visit-intervals
 - ``indicators.py`` GET /indicators?area=&from=&to=, GET /stations/<code>/compliance
-- ``submissions.py`` GET /submissions, GET /submissions/<instance_id>, …/attachments/<name>[?size=]
+- ``stations.py``  POST /stations/import, POST /stations/staff/import (station records and staff from a file)
+- ``submissions.py`` GET /submissions, GET /submissions/export?format=csv|xlsx|geojson|media,
+  GET /submissions/<instance_id>, …/attachments/<name>[?size=]
 ``health.py`` holds ``GET /healthz`` outside the versioned prefix.
 """
 from __future__ import annotations
@@ -17,7 +19,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def init_app(app: Flask) -> None:
-    from server.api import cases, forms, health, indicators, sessions, submissions, users  # noqa: F401
+    from server.api import cases, forms, health, indicators, sessions, stations, submissions, users  # noqa: F401
 
     app.register_blueprint(bp)
     app.register_blueprint(health.bp)

@@ -7,6 +7,7 @@ from server.domain.cases import CaseCategory, CaseStatus, is_overdue
 from server.domain.clock import today_in_china
 from server.errors import BadRequest
 from server.models import ReviewState
+from server.services.exports import EXPORTERS as EXPORT_FORMATS
 
 
 class SessionRequestSchema(Schema):
@@ -86,6 +87,12 @@ class SubmissionListArgsSchema(PageArgsSchema):
     date_from = fields.Date(load_default=None, data_key="from")
     date_to = fields.Date(load_default=None, data_key="to")
     review_state = fields.String(load_default=None, validate=validate.OneOf([r.value for r in ReviewState]))
+
+
+class SubmissionExportArgsSchema(SubmissionListArgsSchema):
+    """The list's filters and the format; no paging (``limit`` and ``cursor`` are excluded, so refused)."""
+
+    format = fields.String(required=True, validate=validate.OneOf(list(EXPORT_FORMATS)))
 
 
 class AttachmentArgsSchema(Schema):

@@ -2,6 +2,8 @@
 
   GET /api/v1/submissions                                   filters: form, station, case, worker, from, to,
                                                             review_state; newest first, keyset pages
+  GET /api/v1/submissions/export?format=…                   csv|xlsx|geojson|media with the same filters,
+                                                            streamed (docs/exports.md)
   GET /api/v1/submissions/<instance_id>                     values, GPS, attachments with URLs, versions
   GET /api/v1/submissions/<instance_id>/attachments/<name>  the file (?size=240|640|1280 for a thumbnail)
 """
@@ -10,14 +12,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from flask import current_app, request
+from flask import Response, current_app, request, stream_with_context
 
 from server.adapters.images import THUMBNAIL_SIZES
 from server.boundary import send_media
 from server.api import bp
 from server.api.auth import authenticated, current_user
-from server.api.schemas import AttachmentArgsSchema, SubmissionDetailSchema, SubmissionListArgsSchema, \
-    SubmissionSummarySchema, load_args
+from server.api.schemas import (
+    AttachmentArgsSchema,
+    SubmissionDetailSchema,
+    SubmissionExportArgsSchema,
+    SubmissionListArgsSchema,
+    SubmissionSummarySchema,
+    load_args,
+)
 from server.domain.clock import day_start_utc
 from server.domain.paging import decode_typed, page_of
 from server.errors import NotFound
@@ -25,23 +33,35 @@ from server.media import media_storage
 from server.models import Submission
 from server.queries import submissions as queries
 from server.queries.submissions import SubmissionFilters
-from server.services import accounts, cases, media
+from server.services import accounts, cases, exports, media
 
 
 @bp.get("/submissions")
 @authenticated()
 def list_submissions():
     args = load_args(SubmissionListArgsSchema(), request.args)
-    filters = SubmissionFilters(
+    after = decode_typed(args["cursor"], datetime.fromisoformat, int) if args["cursor"] else None
+    found = queries.list_submissions(accounts.scope_of(current_user()), _filters(args), args["limit"] + 1, after)
+    page, cursor = page_of(found, args["limit"], lambda s: (s.created_at.isoformat(), s.id))
+    return {"submissions": SubmissionSummarySchema(many=True).dump(page), "next_cursor": cursor}
+
+
+# A fixed path: Werkzeug matches it before the <instance_id> rule below, whatever the order.
+@bp.get("/submissions/export")
+@authenticated()
+def export_submissions():
+    args = load_args(SubmissionExportArgsSchema(exclude=("limit", "cursor")), request.args)
+    export = exports.start_export(args["format"], accounts.scope_of(current_user()), _filters(args), media_storage())
+    return Response(stream_with_context(export.chunks), mimetype=export.mimetype, headers=export.headers())
+
+
+def _filters(args: dict) -> SubmissionFilters:
+    return SubmissionFilters(
         xml_form_id=args["form"], station=args["station"], case_id=args["case"],
         submitter_id=cases.worker_id(args["worker"]),
         received_from=day_start_utc(args["date_from"]) if args["date_from"] else None,
         received_before=day_start_utc(args["date_to"] + timedelta(days=1)) if args["date_to"] else None,
         review_state=args["review_state"])
-    after = decode_typed(args["cursor"], datetime.fromisoformat, int) if args["cursor"] else None
-    found = queries.list_submissions(accounts.scope_of(current_user()), filters, args["limit"] + 1, after)
-    page, cursor = page_of(found, args["limit"], lambda s: (s.created_at.isoformat(), s.id))
-    return {"submissions": SubmissionSummarySchema(many=True).dump(page), "next_cursor": cursor}
 
 
 @bp.get("/submissions/<instance_id>")

@@ -48,6 +48,12 @@ class Scope:
     def is_station_bound(self) -> bool:
         return self.role in STATION_ROLES
 
+    def narrowed_to(self, area_code: str, area_path: str) -> "Scope":
+        """The same user looking at one area inside their scope (a county of the city, a station of a county)."""
+        if not self.contains_path(area_path):
+            raise ValueError(f"{area_code} is outside the scope {self.area_code}")
+        return Scope(role=self.role, area_code=area_code, area_path=area_path)
+
 
 def scope_level_allowed(role: Role, level: AreaLevel) -> bool:
     return level in SCOPE_LEVELS[role]

@@ -22,6 +22,7 @@ class CaseFact:
     categories: tuple[str, ...]
     registered_on: date
     open: bool
+    group: str | None = None  # the child area it also counts in (a county of a city…), if any
 
 
 @dataclass(frozen=True)
@@ -53,30 +54,54 @@ def service_coverage(cases: Iterable[CaseFact], visits: Iterable[VisitFact], as_
     """Of the open cases already due by ``as_of`` (registered at least one interval before it), how many
     had a field visit not rejected by review within their interval before it (both ends included:
     a visit exactly one interval ago still counts, as a case due today is not yet overdue)."""
+    return coverage_by_group(cases, visits, as_of, intervals)[0]
+
+
+def coverage_by_group(cases: Iterable[CaseFact], visits: Iterable[VisitFact], as_of: date,
+                      intervals: dict[str, int]) -> tuple[Coverage, dict[str, Coverage]]:
+    """``service_coverage`` of all the cases, and of each ``group`` of them, in one pass."""
     last_visit: dict[str, date] = {}
     for visit in visits:
         if visit.rejected or visit.visit_date > as_of:
             continue
         if visit.case_id not in last_visit or visit.visit_date > last_visit[visit.case_id]:
             last_visit[visit.case_id] = visit.visit_date
-    due = covered = 0
-    per_category: dict[str, list[int]] = {}
+    windows: dict[tuple[str, ...], date] = {}  # categories → the earliest visit day that still counts
+    overall = _Tally()
+    groups: dict[str, _Tally] = {}
     for case in cases:
         if not case.open:
             continue
-        window = timedelta(days=interval_days(list(case.categories), intervals))
-        if case.registered_on > as_of - window:
+        earliest = windows.get(case.categories)
+        if earliest is None:
+            earliest = windows[case.categories] = as_of - timedelta(
+                days=interval_days(list(case.categories), intervals))
+        if case.registered_on > earliest:
             continue  # registered too recently to be due yet
-        seen = case.case_id in last_visit and last_visit[case.case_id] >= as_of - window
-        due += 1
-        covered += seen
-        for category in case.categories:
-            counts = per_category.setdefault(category, [0, 0])
+        seen = last_visit.get(case.case_id, date.min) >= earliest
+        overall.add(case.categories, seen)
+        if case.group is not None:
+            groups.setdefault(case.group, _Tally()).add(case.categories, seen)
+    return overall.coverage(), {key: tally.coverage() for key, tally in groups.items()}
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.due = self.covered = 0
+        self.per_category: dict[str, list[int]] = {}
+
+    def add(self, categories: tuple[str, ...], seen: bool) -> None:
+        self.due += 1
+        self.covered += seen
+        for category in categories:
+            counts = self.per_category.setdefault(category, [0, 0])
             counts[0] += seen
             counts[1] += 1
-    overall = Ratio(covered, due)
-    status = "no_cases" if not due else ("met" if overall.rate >= TARGET else "not_met")
-    return Coverage(overall, {c: Ratio(n, d) for c, (n, d) in sorted(per_category.items())}, status)
+
+    def coverage(self) -> Coverage:
+        overall = Ratio(self.covered, self.due)
+        status = "no_cases" if not self.due else ("met" if overall.rate >= TARGET else "not_met")
+        return Coverage(overall, {c: Ratio(n, d) for c, (n, d) in sorted(self.per_category.items())}, status)
 
 
 @dataclass(frozen=True)

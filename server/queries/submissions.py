@@ -3,13 +3,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Iterator
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Row, and_, func, or_, select, tuple_
+from sqlalchemy.orm import aliased, selectinload
 
 from server.domain.access import Scope
 from server.extensions import db
-from server.models import Area, Form, Station, Submission, SubmissionVersion
+from server.models import Area, Blob, Form, FormVersion, Station, Submission, SubmissionAttachment, \
+    SubmissionVersion, User
+
+EXPORT_BATCH_SIZE = 1000
 
 
 def get_version_by_instance_id(instance_id: str) -> SubmissionVersion | None:
@@ -63,6 +67,68 @@ def count_by_review_state(scope: Scope, filters: SubmissionFilters) -> dict[str,
     base = _filtered(_scoped(scope), filters).with_only_columns(Submission.review_state, func.count())
     rows = db.session.execute(base.group_by(Submission.review_state).order_by(None))
     return {str(state.value if hasattr(state, "value") else state): int(count) for state, count in rows}
+
+
+def count_submissions(scope: Scope, filters: SubmissionFilters) -> int:
+    """How many submissions the list's scope and filters (review state included) match."""
+    query = _filtered(_scoped(scope), filters)
+    if filters.review_state:
+        query = query.where(Submission.review_state == filters.review_state)
+    return int(db.session.scalar(query.with_only_columns(func.count()).order_by(None)))
+
+
+def iter_export_batches(scope: Scope, filters: SubmissionFilters,
+                        batch_size: int = EXPORT_BATCH_SIZE) -> Iterator[list[Row]]:
+    """Every submission the list's scope and filters match, oldest first, with its current version,
+    as plain rows in keyset batches on (created_at, id): one batch in memory at a time however many
+    match, and no ORM objects piling up in the session. Columns: id, instance_id, created_at,
+    review_state, station_code, station_name, case_id, visit_date, submitter_id, submitter_name,
+    xml_form_id, form_version, version_id, data, device_id, latitude, longitude, accuracy, edits,
+    attachments_expected, attachments_present."""
+    query = _export_query(scope, filters).order_by(Submission.created_at, Submission.id).limit(batch_size)
+    after: tuple[datetime, int] | None = None
+    while True:
+        page = query if after is None else query.where(tuple_(Submission.created_at, Submission.id) > after)
+        rows = db.session.execute(page).all()
+        if rows:
+            yield rows
+        if len(rows) < batch_size:
+            return
+        after = (rows[-1].created_at, rows[-1].id)
+
+
+def _export_query(scope: Scope, filters: SubmissionFilters):
+    current, other, form = aliased(SubmissionVersion), aliased(SubmissionVersion), aliased(Form)
+    edits = select(func.count()).where(other.submission_id == Submission.id).scalar_subquery() - 1
+    expected = select(func.count()).where(SubmissionAttachment.version_id == current.id).scalar_subquery()
+    present = (select(func.count(SubmissionAttachment.blob_sha256))
+               .where(SubmissionAttachment.version_id == current.id).scalar_subquery())
+    query = _filtered(_scoped(scope), filters)
+    if filters.review_state:
+        query = query.where(Submission.review_state == filters.review_state)
+    return query.with_only_columns(
+        Submission.id, Submission.instance_id, Submission.created_at, Submission.review_state,
+        Submission.station_code, Area.name.label("station_name"), Submission.case_id, Submission.visit_date,
+        Submission.submitter_id, func.coalesce(func.nullif(User.display_name, ""), User.username).label(
+            "submitter_name"), form.xml_form_id, FormVersion.version.label("form_version"),
+        current.id.label("version_id"), current.data, current.device_id, current.latitude, current.longitude,
+        current.accuracy, edits.label("edits"), expected.label("attachments_expected"),
+        present.label("attachments_present"),
+    ).join(current, and_(current.submission_id == Submission.id, current.current.is_(True))) \
+        .join(form, form.id == Submission.form_id) \
+        .join(FormVersion, FormVersion.id == current.form_version_id) \
+        .outerjoin(User, User.id == Submission.submitter_id)
+
+
+def list_stored_attachments(version_ids: list[int]) -> list[Row]:
+    """The files that have arrived for these submission versions, in the order the XML names them:
+    version_id, name, blob_sha256, size."""
+    query = (select(SubmissionAttachment.version_id, SubmissionAttachment.name, SubmissionAttachment.blob_sha256,
+                    Blob.size)
+             .join(Blob, Blob.sha256 == SubmissionAttachment.blob_sha256)
+             .where(SubmissionAttachment.version_id.in_(version_ids))
+             .order_by(SubmissionAttachment.version_id, SubmissionAttachment.id))
+    return list(db.session.execute(query).all())
 
 
 def _filtered(query, filters: SubmissionFilters):

@@ -6,7 +6,15 @@ from typing import Any
 
 from flask import current_app
 
-from server.domain.indicators import TARGET, satisfaction_rate, service_coverage, station_coverage
+from server.domain.indicators import (
+    TARGET,
+    AreaFacts,
+    Coverage,
+    Ratio,
+    coverage_by_group,
+    satisfaction_rate,
+    station_coverage,
+)
 from server.domain.places import AreaLevel
 from server.models import Area
 from server.queries import places as place_queries
@@ -15,8 +23,21 @@ from server.services.cases import visit_intervals
 
 
 def indicators_of(area: Area, period_from: date, period_to: date, with_children: bool = True) -> dict[str, Any]:
-    facts = area_facts(area, period_from, period_to)
-    coverage = service_coverage(facts.cases, facts.visits, period_to, visit_intervals())
+    """The area's indicators and, with_children, each child area's — all from one gathering of facts."""
+    facts, by_child = area_facts(area, period_from, period_to)
+    overall, by_group = coverage_by_group(facts.cases, facts.visits, period_to, visit_intervals())
+    body = _indicators(area, overall, facts, period_from, period_to)
+    if with_children:
+        body["children"] = [_indicators(child, by_group.get(child.code, NO_CASES), by_child.get(child.code, AreaFacts()),
+                                        period_from, period_to)
+                            for child in place_queries.list_child_areas(area.code)]
+    return body
+
+
+NO_CASES = Coverage(Ratio(0, 0), {}, "no_cases")
+
+
+def _indicators(area: Area, coverage: Coverage, facts: AreaFacts, period_from: date, period_to: date) -> dict[str, Any]:
     satisfaction = satisfaction_rate(facts.scores, int(current_app.config["SATISFACTION_MIN_RESPONSES"]))
     body: dict[str, Any] = {
         "area": {"code": area.code, "name": area.name, "level": area.level.value},
@@ -38,7 +59,4 @@ def indicators_of(area: Area, period_from: date, period_to: date, with_children:
         ratio = station_coverage(facts.townships, facts.stations, period_to)
         body["station_coverage"] = {"stations": ratio.numerator, "townships": ratio.denominator, "rate": ratio.rate,
                                     "target": 1.0}
-    if with_children:
-        body["children"] = [indicators_of(child, period_from, period_to, with_children=False)
-                            for child in place_queries.list_child_areas(area.code)]
     return body

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from server.domain.clock import parse_day
+from server.domain.station_rows import FUNDING_LIMIT_YUAN, PROJECTS_LIMIT
 from server.domain.stations import InspectionResult, StationStatus
 from server.errors import InvalidValue
 from server.extensions import db
@@ -19,8 +20,8 @@ def update_station_record(station: Station, form: dict[str, str]) -> None:
     station.operator_name = values["operator_name"][:200] or None
     station.operator_registration_no = values["operator_registration_no"][:50] or None
     station.operator_inspection = _choice(values["operator_inspection"], InspectionResult, "operator_inspection")
-    station.setup_funding_yuan = _whole(values["setup_funding_yuan"], "setup_funding_yuan", 10_000_000)
-    station.flagship_projects = _whole(values["flagship_projects"], "flagship_projects", 100)
+    station.setup_funding_yuan = _whole(values["setup_funding_yuan"], "setup_funding_yuan", FUNDING_LIMIT_YUAN)
+    station.flagship_projects = _whole(values["flagship_projects"], "flagship_projects", PROJECTS_LIMIT)
     db.session.flush()
 
 

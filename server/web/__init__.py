@@ -2,12 +2,15 @@
 
 Route table (views by module):
   auth.py         GET|POST /login, POST /logout, GET /lang/<zh|en>
-  submissions.py  GET /submissions, GET /submissions/<instance_id>,
+  submissions.py  GET /submissions, GET /submissions/export?format=csv|xlsx|geojson|media (the list's filters),
+                  GET /submissions/<instance_id>,
                   POST /submissions/<instance_id>/review | /comment | /return,
                   GET /media/<instance_id>/<name>[?size=240|640|1280]
   cases.py        GET /cases, GET /cases/<case_id>
   stations.py     GET /stations, GET /stations/<code>, POST /stations/<code>/record (admin, county),
                   GET /stations/<code>/plaque.<png|pdf>, GET /stations/<code>/workers/<u>/collect-qr.png
+  dashboard.py    GET /dashboard[?area=CODE&period=2026-10|2026-Q3|2026-H2], GET /dashboard/print (A4 report),
+                  GET /dashboard/report.xlsx (report pack)
   feedback.py     GET|POST /f/<token>   (public: the resident feedback page behind a plaque's QR code)
 Every page is scoped: a county user sees only their county, a station user only their station,
 and anything else answers 404. Every POST carries a CSRF token; sign-in is rate limited.
@@ -23,7 +26,7 @@ LANGUAGES = ("zh", "en")
 
 
 def init_app(app: Flask) -> None:
-    from server.web import auth, cases, feedback, stations, submissions  # noqa: F401  (routes register on bp)
+    from server.web import auth, cases, dashboard, feedback, stations, submissions  # noqa: F401  (routes register on bp)
 
     babel.init_app(app, locale_selector=_locale)
     csrf.init_app(app)
@@ -45,8 +48,15 @@ def _locale() -> str:
 def _security_headers(response):
     if request.blueprint != "web":
         return response
+    from server.media import media_storage
+    from server.services.media import download_origin
+
     tiles = current_app.config["MAP_TILE_URL"]
-    tile_hosts = " ".join(sorted({_origin(tiles)})) if tiles else ""
+    image_hosts = {_origin(tiles)} if tiles else set()
+    signed = download_origin(media_storage())  # photos redirected to signed object-storage URLs
+    if signed:
+        image_hosts.add(signed)
+    tile_hosts = " ".join(sorted(image_hosts))
     response.headers.setdefault(
         "Content-Security-Policy",
         f"default-src 'self'; img-src 'self' data: {tile_hosts}; style-src 'self'; script-src 'self'; "

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 
 from server.adapters.images import THUMBNAIL_SIZES
@@ -22,7 +22,7 @@ from server.queries import forms as form_queries
 from server.queries import places as place_queries
 from server.queries import submissions as queries
 from server.queries.submissions import SubmissionFilters
-from server.services import cases, media, review
+from server.services import cases, exports, media, review
 from server.web import bp
 from server.web.auth import current_scope, current_user, login_required
 
@@ -46,7 +46,19 @@ def submission_list():
         stations=place_queries.list_stations_in_scope(scope), forms=form_queries.list_forms(),
         counties=place_queries.list_areas_in_scope(scope, AreaLevel.COUNTY),
         workers=account_queries.list_station_users_in_scope(scope.area_path), states=list(ReviewState),
-        thumbnails={s.id: _thumbnail(s) for s in page}, paged=bool(cursor))
+        thumbnails={s.id: _thumbnail(s) for s in page}, paged=bool(cursor),
+        export_args={name: value for name, value in args.items() if value})
+
+
+# A fixed path: Werkzeug matches it before the <instance_id> rule below, whatever the order.
+@bp.get("/submissions/export")
+@login_required
+def submission_export():
+    """The list's filters and scope, as CSV (zip), XLSX, GeoJSON or a zip of the media (?format=)."""
+    args = {name: request.args.get(name, "").strip() for name in FILTER_NAMES}
+    scope = current_scope()
+    export = exports.start_export(request.args.get("format", ""), scope, _filters(args, scope), media_storage())
+    return Response(stream_with_context(export.chunks), mimetype=export.mimetype, headers=export.headers())
 
 
 @bp.get("/submissions/<instance_id>")

@@ -1,0 +1,299 @@
+"""Submissions as rows of tables, laid out as ODK Central's CSV export lays them out. Pure.
+
+From a form's schema: the root table (one row per submission) and one table per repeat (one row
+per repeat instance), with Central's column names — group paths joined by ``-``, geopoints split
+into ``-Latitude/-Longitude/-Altitude/-Accuracy``, repeat rows tied to their parent by
+``PARENT_KEY`` and ``KEY`` (``uuid:…/member[2]``). From one submission's typed values (the nested
+dicts of ``domain.submission.read_values``) and its metadata: the rows it adds to each table.
+
+Every text cell leaves here neutralised against formula injection (OWASP, "CSV Injection"): a
+spreadsheet runs a cell starting with ``= + - @``, a tab or a carriage return as a formula, so such
+text gets a leading apostrophe. Numbers stay numbers. Also here: safe names for files inside an
+archive and for workbook sheets. Knows neither Flask nor the database.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from datetime import date, datetime, timezone
+from typing import Any, Iterator, NamedTuple, Union
+
+from server.domain.xform import FieldDef, XFormSchema
+
+Cell = Union[str, int, float, None]
+
+FORMULA_TRIGGERS = frozenset("=+-@\t\r")
+GEOPOINT_PARTS = ("Latitude", "Longitude", "Altitude", "Accuracy")
+GEOPOINT_KEYS = ("latitude", "longitude", "altitude", "accuracy")
+# Central's columns after the form's own, in Central's order; then what a station network needs
+# besides (appended last, so tools that read Central's export by column name are undisturbed).
+CENTRAL_COLUMNS = ("KEY", "SubmitterID", "SubmitterName", "AttachmentsPresent", "AttachmentsExpected", "Status",
+                   "ReviewState", "DeviceID", "Edits", "FormVersion")
+LASTMETER_COLUMNS = ("StationCode", "StationName", "CaseID")
+# Central calls "received" null and spells the others in camelCase.
+CENTRAL_REVIEW_STATES = {"received": None, "has_issues": "hasIssues"}
+UNSAFE_IN_FILE_NAMES = re.compile(r'[\x00-\x1f\x7f/\\?<>:*|"]')
+UNSAFE_IN_SHEET_TITLES = re.compile(r"[\[\]:*?/\\]")
+SHEET_TITLE_LENGTH = 31  # Excel's limit
+
+
+@dataclass(frozen=True)
+class Column:
+    path: str        # relative to its table: 'registration/reg_name' in the root, 'member_name' in 'member'
+    field: FieldDef
+    names: tuple[str, ...] = dataclass_field(init=False)  # the path split once, not once per row
+    is_geopoint: bool = dataclass_field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(self.path.split("/")))
+        object.__setattr__(self, "is_geopoint", self.field.data_type == "geopoint")
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        name = self.path.replace("/", "-")
+        if self.is_geopoint:
+            return tuple(f"{name}-{part}" for part in GEOPOINT_PARTS)
+        return (name,)
+
+
+@dataclass(frozen=True)
+class Table:
+    path: str                    # '' for the root table, else the repeat's path: 'member', 'household/member'
+    name: str                    # the CSV file's stem: 'home_visit', 'home_visit-member'
+    columns: tuple[Column, ...]
+    header: tuple[str, ...]
+
+    @property
+    def repeat_name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class ExportLayout:
+    xml_form_id: str
+    tables: tuple[Table, ...]    # the root table first, then each repeat in form order
+    repeats: frozenset[str]
+
+
+class SubmissionMeta(NamedTuple):
+    """What the server knows of a submission besides its answers (a named tuple: an export makes one
+    per submission, and a tuple is made several times faster than a frozen dataclass)."""
+
+    instance_id: str              # the first version's instanceID: Central's KEY
+    xml_form_id: str
+    submitted_at: datetime
+    review_state: str             # Lastmeter's value: received, has_issues, edited, approved, rejected
+    station_code: str
+    station_name: str
+    case_id: str | None = None
+    visit_date: date | None = None
+    submitter_id: int | None = None
+    submitter_name: str | None = None
+    attachments_present: int = 0
+    attachments_expected: int = 0
+    device_id: str | None = None
+    edits: int = 0
+    form_version: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy: float | None = None
+
+
+def export_layout(xml_form_id: str, schema: XFormSchema) -> ExportLayout:
+    """The tables of a form's export: every answer field in form order, each in the table of the
+    innermost repeat holding it."""
+    columns: dict[str, list[Column]] = {"": []}
+    for path, field in schema.fields.items():
+        if not _is_answer(path, field, schema):
+            continue
+        owner = _owner(path, schema.repeats)
+        for repeat in _with_ancestors(owner, schema.repeats):
+            columns.setdefault(repeat, [])
+        columns[owner].append(Column(path[len(owner) + 1:] if owner else path, field))
+    for repeat in sorted(schema.repeats - columns.keys()):
+        columns[repeat] = []  # a repeat holding only another repeat still gets its table of keys
+    names = _repeat_file_names(xml_form_id, [p for p in columns if p])
+    tables = [Table("", xml_form_id, tuple(columns[""]),
+                    ("SubmissionDate", *_headers(columns[""]), *CENTRAL_COLUMNS, *LASTMETER_COLUMNS))]
+    tables += [Table(path, names[path], tuple(columns[path]), (*_headers(columns[path]), "PARENT_KEY", "KEY"))
+               for path in columns if path]
+    return ExportLayout(xml_form_id, tuple(tables), schema.repeats)
+
+
+def _is_answer(path: str, field: FieldDef, schema: XFormSchema) -> bool:
+    # Groups and repeats with a bind of their own are containers, not answers; the entity block's
+    # binds describe meta/entity, which is kept apart from the values.
+    return (path not in schema.groups and path not in schema.repeats and field.control not in ("group", "repeat")
+            and "@" not in path and not path.startswith("meta/entity/"))
+
+
+def _owner(path: str, repeats: frozenset[str]) -> str:
+    return max((r for r in repeats if path.startswith(r + "/")), key=len, default="")
+
+
+def _with_ancestors(repeat: str, repeats: frozenset[str]) -> list[str]:
+    if not repeat:
+        return []
+    return sorted((r for r in repeats if repeat == r or repeat.startswith(r + "/")), key=len)
+
+
+def _headers(columns: list[Column]) -> list[str]:
+    return [header for column in columns for header in column.headers]
+
+
+def _repeat_file_names(xml_form_id: str, paths: list[str]) -> dict[str, str]:
+    """``<formId>-<repeat>``; repeats sharing a name are numbered ``~1``, ``~2`` in form order, as Central does."""
+    totals: dict[str, int] = {}
+    for path in paths:
+        name = path.rsplit("/", 1)[-1]
+        totals[name] = totals.get(name, 0) + 1
+    seen: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for path in paths:
+        name = path.rsplit("/", 1)[-1]
+        seen[name] = seen.get(name, 0) + 1
+        names[path] = f"{xml_form_id}-{name}" + (f"~{seen[name]}" if totals[name] > 1 else "")
+    return names
+
+
+# --- one submission's rows -----------------------------------------------------------------
+
+def submission_rows(layout: ExportLayout, data: dict[str, Any], meta: SubmissionMeta) -> list[list[list[Cell]]]:
+    """The rows one submission adds to each table, in the layout's order (exactly one to the root table).
+    Fields the submission's form version did not have are blank. Runs once per submission of an
+    export, hence the plain loops."""
+    root = layout.tables[0]
+    tables = [[[submission_date(meta.submitted_at), *_cells(root.columns, data), *_meta_cells(meta)]]]
+    for table in layout.tables[1:]:
+        tables.append([[*_cells(table.columns, item), neutralise(parent_key), neutralise(key)]
+                       for item, key, parent_key in _repeat_items(data, table.path, layout.repeats, meta.instance_id)])
+    return tables
+
+
+def submission_date(moment: datetime) -> str:
+    """Central's SubmissionDate: UTC, milliseconds, 'Z'."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def central_review_state(state: str) -> str | None:
+    return CENTRAL_REVIEW_STATES.get(state, state)
+
+
+def _meta_cells(meta: SubmissionMeta) -> list[Cell]:
+    return [neutralise(meta.instance_id), meta.submitter_id, neutralise(meta.submitter_name), meta.attachments_present,
+            meta.attachments_expected, None, central_review_state(meta.review_state), neutralise(meta.device_id),
+            meta.edits, neutralise(meta.form_version), meta.station_code, neutralise(meta.station_name),
+            neutralise(meta.case_id)]
+
+
+def _cells(columns: tuple[Column, ...], node: Any) -> list[Cell]:
+    cells: list[Cell] = []
+    for column in columns:
+        value = node
+        for name in column.names:
+            value = value.get(name) if value.__class__ is dict else None
+        if column.is_geopoint:
+            cells += _geopoint_cells(value)
+        elif value is None or value.__class__ is int or value.__class__ is float:
+            cells.append(value)
+        else:
+            cells.append(_cell(value))
+    return cells
+
+
+def _geopoint_cells(value: Any) -> list[Cell]:
+    if isinstance(value, dict):
+        return [value.get(key) for key in GEOPOINT_KEYS]
+    if isinstance(value, str):  # typed as text by an older form version: split as Central splits the XML text
+        parts: list[Cell] = [neutralise(_number(part)) for part in value.split()[:4]]
+        return parts + [None] * (4 - len(parts))
+    return [None] * 4
+
+
+def _number(text: str) -> Cell:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _cell(value: Any) -> Cell:
+    if isinstance(value, str):
+        return neutralise(value)
+    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, list) and all(isinstance(v, dict) for v in value):  # geotrace, geoshape
+        return neutralise(";".join(" ".join(cell_text(p.get(k)) for k in GEOPOINT_KEYS if p.get(k) is not None)
+                                   for p in value))
+    if isinstance(value, list):  # select_multiple: space-separated, as in the XML
+        return neutralise(" ".join(cell_text(v) for v in value))
+    if isinstance(value, dict):  # a group where the form now has a question: nothing to show
+        return None
+    return str(value)
+
+
+def _repeat_items(data: dict[str, Any], path: str, repeats: frozenset[str],
+                  instance_id: str) -> Iterator[tuple[dict[str, Any], str, str]]:
+    """Each instance of the repeat at ``path`` with its KEY and PARENT_KEY, walking groups and outer repeats."""
+    yield from _walk(data, path.split("/"), "", instance_id, instance_id, repeats)
+
+
+def _walk(node: Any, names: list[str], done: str, key: str, repeat_key: str,
+          repeats: frozenset[str]) -> Iterator[tuple[dict[str, Any], str, str]]:
+    name, rest = names[0], names[1:]
+    here = f"{done}/{name}" if done else name
+    value = node.get(name) if isinstance(node, dict) else None
+    if here not in repeats:
+        if rest:
+            yield from _walk(value, rest, here, f"{key}/{name}", repeat_key, repeats)
+        return
+    for index, item in enumerate(value if isinstance(value, list) else [], 1):
+        item_key = f"{key}/{name}[{index}]"
+        if rest:
+            yield from _walk(item, rest, here, item_key, item_key, repeats)
+        else:
+            yield (item if isinstance(item, dict) else {}), item_key, repeat_key
+
+
+# --- cells ---------------------------------------------------------------------------------
+
+def neutralise(cell: Cell) -> Cell:
+    """Text a spreadsheet would run as a formula, made inert with a leading apostrophe (OWASP)."""
+    if cell.__class__ is str and cell[:1] in FORMULA_TRIGGERS:  # type: ignore[index]
+        return "'" + cell  # type: ignore[operator]
+    return cell
+
+
+def cell_text(cell: Cell) -> str:
+    """A cell as text, as the csv module writes it: blank for nothing, numbers as Python (and Java) spell them."""
+    return "" if cell is None else str(cell)
+
+
+# --- names inside archives and workbooks ---------------------------------------------------
+
+def safe_file_name(name: str) -> str:
+    """A name usable as one path part on Windows, macOS and Linux: separators and reserved characters
+    removed (as Central's sanitising does), never '', '.' or '..'."""
+    cleaned = UNSAFE_IN_FILE_NAMES.sub("", name).strip().rstrip(". ")
+    return cleaned[:200] if cleaned not in ("", ".", "..") else "_"
+
+
+def media_path(instance_id: str, name: str) -> str:
+    """Where an attachment goes in the media zip: Central's ``files/<instanceId>/<name>``."""
+    return f"files/{safe_file_name(instance_id)}/{safe_file_name(name)}"
+
+
+def sheet_titles(layout: ExportLayout) -> list[str]:
+    """One workbook sheet per table: the form id, then each repeat's name; Excel's rules applied
+    (31 characters, no ``[]:*?/\\``, unique regardless of case)."""
+    titles: list[str] = []
+    for table in layout.tables:
+        base = UNSAFE_IN_SHEET_TITLES.sub("_", table.repeat_name if table.path else layout.xml_form_id)
+        base = base[:SHEET_TITLE_LENGTH] or "_"
+        title, number = base, 1
+        while title.lower() in (t.lower() for t in titles):
+            number += 1
+            title = f"{base[:SHEET_TITLE_LENGTH - len(str(number)) - 1]}~{number}"
+        titles.append(title)
+    return titles
