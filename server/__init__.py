@@ -33,10 +33,11 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     with app.app_context():
         _configure_sqlite(db.engine)
 
-    from server import api, boundary, cli, media, openrosa, web
+    from server import api, boundary, cli, jobs, media, openrosa, web
 
     boundary.init_app(app)
     media.init_app(app)
+    jobs.init_app(app)
     web.init_app(app)
     api.init_app(app)
     openrosa.init_app(app)

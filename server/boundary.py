@@ -81,9 +81,17 @@ def _render_http_exception(exc: HTTPException) -> Response | HTTPException:
 
 
 def send_media(file) -> Response:
-    """A stored file as a response: typed by its content, revalidated on every use (scope may change)."""
-    from flask import send_file
+    """A stored file as a response: typed by its content, revalidated on every use (scope may change).
 
+    A file with a signed URL is not streamed: the client is redirected there, and the redirect is never
+    cached, since the URL expires.
+    """
+    from flask import redirect, send_file
+
+    if file.url is not None:
+        response = redirect(file.url, 302)
+        response.headers["Cache-Control"] = "no-store"
+        return response
     response = send_file(file.stream, mimetype=file.content_type, etag=file.etag, conditional=True,
                          download_name=file.download_name, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"

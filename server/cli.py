@@ -12,7 +12,7 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from server.adapters.tabular import read_table
-from server.domain.access import Role
+from server.domain.access import Role, Scope
 from server.domain.places import AREA_COLUMNS
 from server.errors import LastmeterError
 from server.extensions import db
@@ -20,7 +20,8 @@ from server.extensions import db
 
 def init_app(app: Flask) -> None:
     for command in (init_db, import_areas, create_user, load_demo, publish_forms, collect_settings, reissue_token,
-                    revoke_token, import_cases, set_visit_interval, plaque):
+                    revoke_token, import_cases, set_visit_interval, plaque, report, import_stations,
+                    import_staff, jobs_worker, jobs_ping, backup, restore):
         app.cli.add_command(command)
 
 
@@ -221,3 +222,148 @@ def plaque(station_code: str | None, county_code: str | None, out: str, fmt: str
     made = render_plaque(station, Path(out).suffix.lstrip(".").lower())
     Path(out).write_bytes(made.content)
     click.echo(f"{made.official_name}: {out} ({made.url})")
+
+
+@click.command("report")
+@click.option("--area", "area_code", required=True, help="City, county or township code.")
+@click.option("--period", "period_key", required=True, help="A month (2026-10), quarter (2026-Q3) or half-year (2026-H2).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="FILE.xlsx")
+@in_transaction
+def report(area_code: str, period_key: str, out: str) -> None:
+    """Write the report pack of an area for a period: summary, stations, compliance, overdue cases, comments."""
+    import os
+    import tempfile
+
+    from server.domain.access import Scope
+    from server.domain.clock import today_in_china
+    from server.domain.periods import parse_period
+    from server.errors import BadRequest, NotFound
+    from server.queries import places as place_queries
+    from server.services.reports import build_report, write_report_xlsx
+
+    period = parse_period(period_key)
+    area = place_queries.get_area_by_code(area_code)
+    if area is None:
+        raise NotFound(what="区划", key=area_code)
+    if not out.lower().endswith(".xlsx"):
+        raise BadRequest(reason=f"报告包请存为 .xlsx / the report pack is an .xlsx file: {out}")
+    today = today_in_china()
+    pack = build_report(Scope(Role.ADMIN, area.code, area.path), area, period, today)
+    target = Path(out).resolve()
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".report-", suffix=".xlsx")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            write_report_xlsx(pack, stream, today)
+        os.replace(temporary, target)  # never a half-written report under the asked name
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    coverage, satisfaction = pack.summary["coverage"], pack.summary["satisfaction"]
+    click.echo(f"{area.name} {period.key}: 覆盖 {coverage['numerator']}/{coverage['denominator']}，"
+               f"满意 {satisfaction['satisfied']}/{satisfaction['responses']}，{len(pack.stations)} 个社工站 → {out}")
+
+
+def _whole_tree() -> Scope:
+    """The command line acts as an admin of the whole tree."""
+    return Scope(role=Role.ADMIN, area_code="", area_path="/")
+
+
+@click.command("import-stations")
+@click.argument("file", type=click.Path(dir_okay=False))
+@in_transaction
+def import_stations(file: str) -> None:
+    """Create or update station records from a CSV/XLSX (code, mode, status, …); all or nothing.
+
+    Blank cells leave a stored station's values as they are (docs/indicators.md).
+    """
+    from server.domain.station_rows import STATION_REQUIRED_COLUMNS
+    from server.services.station_import import import_stations as run_import
+
+    table = read_table(file, required=STATION_REQUIRED_COLUMNS)
+    summary = run_import(table.rows, _whole_tree(), table.first_line)
+    click.echo(f"社工站新增 {summary.created}，更新 {summary.updated}，未变 {summary.unchanged} / "
+               f"stations created {summary.created}, updated {summary.updated}, unchanged {summary.unchanged}")
+
+
+@click.command("import-staff")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--keep-unlisted", is_flag=True, help="Keep staff the file does not list (only add and update).")
+@in_transaction
+def import_staff(file: str, keep_unlisted: bool) -> None:
+    """Make a CSV/XLSX (station_code, name, role, origin, …) the staff list of each station it names; all or nothing."""
+    from server.domain.station_rows import STAFF_REQUIRED_COLUMNS
+    from server.services.station_import import import_staff as run_import
+
+    table = read_table(file, required=STAFF_REQUIRED_COLUMNS)
+    summary = run_import(table.rows, _whole_tree(), table.first_line, replace=not keep_unlisted)
+    click.echo(f"工作人员新增 {summary.created}，更新 {summary.updated}，未变 {summary.unchanged}，"
+               f"移除 {summary.removed} / staff created {summary.created}, updated {summary.updated}, "
+               f"unchanged {summary.unchanged}, removed {summary.removed}")
+
+
+@click.command("jobs-worker")
+@click.option("--threads", default=2, show_default=True, help="Jobs run at once in this process.")
+def jobs_worker(threads: int) -> None:
+    """Run background jobs (thumbnails…) from LASTMETER_JOBS_URL until stopped; run one per machine or more."""
+    from flask import current_app
+
+    from server import jobs
+
+    click.echo(f"jobs-worker: {threads} thread(s) on {_redacted(str(current_app.config['JOBS_URL']))}", err=True)
+    jobs.work(current_app._get_current_object(), threads)
+
+
+@click.command("jobs-ping")
+@click.option("--wait", default=30, show_default=True, help="Seconds to wait for a worker to run it.")
+def jobs_ping(wait: int) -> None:
+    """Check that a worker is running: queue a ping and wait for its answer."""
+    import time
+    import uuid
+
+    from flask import current_app
+
+    tag = uuid.uuid4().hex[:8]
+    marker = Path(current_app.instance_path) / "jobs-ping.log"
+    result = current_app.extensions["job_tasks"]["ping"](str(marker), tag)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if result.get() == tag:
+            click.echo(f"jobs: a worker ran ping {tag}")
+            return
+        time.sleep(0.2)
+    click.echo(f"jobs: no worker ran ping {tag} within {wait} s — is `flask --app server jobs-worker` running?",
+               err=True)
+    sys.exit(1)
+
+
+def _redacted(url: str) -> str:
+    """A URL without its password, for messages."""
+    import re
+
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+@click.command("backup")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="A new or empty folder.")
+@in_transaction
+def backup(out: str) -> None:
+    """Copy the database (consistently, while the app serves) and every stored file into a folder."""
+    from server.media import media_storage
+    from server.services.backup import backup as run_backup
+
+    summary = run_backup(Path(out), media_storage())
+    click.echo(f"备份完成 / backup written: {out} — {summary.database}, {summary.submissions} submission(s), "
+               f"{summary.blobs} file(s), {summary.bytes / 2**20:.1f} MB")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, file_okay=False))
+@in_transaction
+def restore(source: str) -> None:
+    """Restore a backup folder into this configuration's new, empty database and storage."""
+    from server.media import media_storage
+    from server.services.backup import restore as run_restore
+
+    summary = run_restore(Path(source), media_storage())
+    upgrade()  # a backup of an older release catches up
+    click.echo(f"恢复完成 / restored: {summary.database}, {summary.submissions} submission(s), {summary.blobs} file(s)")

@@ -15,6 +15,9 @@ from urllib.parse import urlsplit
 from server.errors import ConfigError
 
 ENVIRONMENTS = ("development", "testing", "production")
+MEDIA_BACKENDS = ("local", "s3")
+MEDIA_DOWNLOADS = ("proxy", "redirect")
+S3_ADDRESSING_STYLES = ("auto", "path", "virtual")
 
 
 def _int(value: str) -> int:
@@ -50,7 +53,24 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLAlchemy URL. Default: a SQLite file `lastmeter.sqlite3` in the instance folder. "
             "PostgreSQL: `postgresql+psycopg://user:pass@host/db`."),
     Setting("MEDIA_ROOT", None, _str,
-            "Folder for photos and other media. Default: `media/` in the instance folder."),
+            "Folder for photos and other media. Default: `media/` in the instance folder. "
+            "With MEDIA_BACKEND=s3 it only holds uploads until they are sent to the bucket."),
+    Setting("MEDIA_BACKEND", "local", _str,
+            "Where media files are kept: local (the MEDIA_ROOT folder) or s3 (an S3-compatible bucket)."),
+    Setting("MEDIA_DOWNLOADS", "proxy", _str,
+            "How media downloads are served: proxy (through the app) or redirect (302 to a short-lived "
+            "signed URL of the bucket; with the local backend downloads are always proxied)."),
+    Setting("MEDIA_URL_EXPIRY_SECONDS", 300, _int, "How long a signed media URL stays valid (redirect downloads)."),
+    Setting("S3_BUCKET", "", _str, "Bucket for media files; required when MEDIA_BACKEND=s3."),
+    Setting("S3_ENDPOINT_URL", "", _str,
+            "Endpoint of an S3-compatible service (MinIO, Ceph, Aliyun OSS, Tencent COS); empty: AWS S3."),
+    Setting("S3_REGION", "us-east-1", _str, "Region the requests are signed for."),
+    Setting("S3_ACCESS_KEY_ID", "", _str,
+            "Access key; empty (with the secret empty too): boto3's own credential chain."),
+    Setting("S3_SECRET_ACCESS_KEY", "", _str, "Secret of the access key; never logged."),
+    Setting("S3_PREFIX", "", _str, "Key prefix for every object, to share a bucket (e.g. `lastmeter`)."),
+    Setting("S3_ADDRESSING_STYLE", "auto", _str,
+            "auto, path (bucket in the path: MinIO, Ceph) or virtual (bucket in the host name: OSS, COS)."),
     Setting("PUBLIC_URL", "http://127.0.0.1:5000", _str,
             "The externally visible base URL; every absolute URL the server emits starts with it."),
     Setting("MAX_SUBMISSION_BYTES", 100_000_000, _int,
@@ -81,6 +101,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PLAQUE_LOGO", "", _str, "PNG/JPEG of the social-work logo for plaques; empty: a drawn placeholder."),
     Setting("SATISFACTION_MIN_RESPONSES", 30, _int,
             "Below this many resident responses a satisfaction rate is reported as 'insufficient'."),
+    Setting("JOBS_URL", None, _str,
+            "Job queue: sqlite:///PATH (one machine; default `jobs.sqlite3` in the instance folder), "
+            "postgresql://user:pass@host/db (several machines) or memory:// (run jobs at once, in the caller)."),
     Setting("FORMS_DIR", None, _str,
             "Folder of XLSForms that `publish-forms` publishes by default. Default: `forms/` of the checkout."),
 )
@@ -122,6 +145,8 @@ def _apply_derived_defaults(values: dict[str, object], instance_path: str) -> No
         values["DATABASE_URL"] = f"sqlite:///{instance / 'lastmeter.sqlite3'}"
     if values["MEDIA_ROOT"] is None:
         values["MEDIA_ROOT"] = str(instance / "media")
+    if values["JOBS_URL"] is None:
+        values["JOBS_URL"] = f"sqlite:///{instance / 'jobs.sqlite3'}"
     if values["FORMS_DIR"] is None:
         values["FORMS_DIR"] = str(Path(__file__).resolve().parent.parent / "forms")
     if values["SECRET_KEY"] is None and values["ENV"] in ("development", "testing"):
@@ -146,6 +171,31 @@ def _check(values: dict[str, object]) -> None:
         raise ConfigError(setting="LASTMETER_MAP_TILE_DATUM", reason="must be wgs84 or gcj02")
     if int(values["MAX_SUBMISSION_BYTES"]) < 1_000_000:  # type: ignore[arg-type]
         raise ConfigError(setting="LASTMETER_MAX_SUBMISSION_BYTES", reason="must be at least 1000000")
+    _check_media(values)
+
+
+def _check_media(values: dict[str, object]) -> None:
+    """Media backend and downloads; the S3 settings only matter (and are only checked) with the s3 backend."""
+    if values["MEDIA_BACKEND"] not in MEDIA_BACKENDS:
+        raise ConfigError(setting="LASTMETER_MEDIA_BACKEND", reason="must be local or s3")
+    if values["MEDIA_DOWNLOADS"] not in MEDIA_DOWNLOADS:
+        raise ConfigError(setting="LASTMETER_MEDIA_DOWNLOADS", reason="must be proxy or redirect")
+    # SigV4 signatures are valid for at most seven days.
+    if not 1 <= int(values["MEDIA_URL_EXPIRY_SECONDS"]) <= 604_800:  # type: ignore[arg-type]
+        raise ConfigError(setting="LASTMETER_MEDIA_URL_EXPIRY_SECONDS", reason="must be between 1 and 604800")
+    if values["MEDIA_BACKEND"] != "s3":
+        return
+    if not values["S3_BUCKET"]:
+        raise ConfigError(setting="LASTMETER_S3_BUCKET", reason="required when LASTMETER_MEDIA_BACKEND=s3")
+    endpoint = urlsplit(str(values["S3_ENDPOINT_URL"]))
+    if values["S3_ENDPOINT_URL"] and (endpoint.scheme not in ("http", "https") or not endpoint.netloc):
+        raise ConfigError(setting="LASTMETER_S3_ENDPOINT_URL",
+                          reason="must be an absolute http(s) URL, e.g. https://oss-cn-hangzhou.aliyuncs.com")
+    if bool(values["S3_ACCESS_KEY_ID"]) != bool(values["S3_SECRET_ACCESS_KEY"]):
+        raise ConfigError(setting="LASTMETER_S3_SECRET_ACCESS_KEY",
+                          reason="and LASTMETER_S3_ACCESS_KEY_ID must be set together")
+    if values["S3_ADDRESSING_STYLE"] not in S3_ADDRESSING_STYLES:
+        raise ConfigError(setting="LASTMETER_S3_ADDRESSING_STYLE", reason="must be auto, path or virtual")
 
 
 def flask_settings(values: Mapping[str, object]) -> dict[str, object]:

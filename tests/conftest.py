@@ -28,6 +28,16 @@ def postgres_cluster():
     cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3-compatible server on loopback (``tests/support/s3.py``), for media on S3."""
+    from tests.support.s3 import start_s3_server
+
+    server = start_s3_server()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session", params=DATABASES)
 def database_url(request, tmp_path_factory):
     """A migrated, empty database of each kind, shared by the session's tests."""
@@ -47,12 +57,19 @@ def database_url(request, tmp_path_factory):
 
 def _test_config(database_url: str, media_root: Path) -> dict[str, object]:
     return {"ENV": "testing", "DATABASE_URL": database_url, "MEDIA_ROOT": str(media_root),
-            "PUBLIC_URL": "https://lastmeter.example.cn", "SECRET_KEY": "test-secret-key-0123456789"}
+            "PUBLIC_URL": "https://lastmeter.example.cn", "SECRET_KEY": "test-secret-key-0123456789",
+            "JOBS_URL": "memory://"}
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
-    app = create_app(_test_config(database_url, tmp_path / "media"))
+def media_config() -> dict[str, object]:
+    """Settings laid over the app's test configuration; a module overrides it, e.g. to keep media on S3."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, media_config):
+    app = create_app({**_test_config(database_url, tmp_path / "media"), **media_config})
     with app.app_context():
         yield app
         db.session.remove()

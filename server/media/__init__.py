@@ -1,9 +1,13 @@
 """Media storage: photos and other files, stored once per content hash.
 
-``storage.py`` holds the storage backends behind one small interface; ``uploads.py``
-makes request uploads land in storage's temporary area, hashed while they stream.
+``storage.py`` holds the storage backends behind one small interface (the local folder;
+``s3.py`` an S3-compatible bucket); ``uploads.py`` makes request uploads land in storage's
+temporary area, hashed while they stream. ``LASTMETER_MEDIA_BACKEND`` picks the backend.
 """
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
 
 from flask import Flask, current_app, g
 
@@ -13,9 +17,24 @@ from server.media.storage import LocalStorage, MediaStorage
 def init_app(app: Flask) -> None:
     from server.media.uploads import UploadRequest, discard_unclaimed_uploads
 
-    app.extensions["media"] = LocalStorage(str(app.config["MEDIA_ROOT"]))
+    app.extensions["media"] = build_storage(app.config)
     app.request_class = UploadRequest
     app.teardown_request(discard_unclaimed_uploads)
+
+
+def build_storage(config: Mapping[str, object]) -> MediaStorage:
+    """The backend the configuration names; with S3, uploads still spool in ``<MEDIA_ROOT>/tmp``."""
+    root = str(config["MEDIA_ROOT"])
+    if config["MEDIA_BACKEND"] != "s3":
+        return LocalStorage(root)
+    from server.media.s3 import S3Settings, S3Storage  # boto3 is only imported where it is used
+
+    settings = S3Settings(
+        bucket=str(config["S3_BUCKET"]), endpoint_url=str(config["S3_ENDPOINT_URL"]),
+        region=str(config["S3_REGION"]), access_key_id=str(config["S3_ACCESS_KEY_ID"]),
+        secret_access_key=str(config["S3_SECRET_ACCESS_KEY"]), prefix=str(config["S3_PREFIX"]),
+        addressing_style=str(config["S3_ADDRESSING_STYLE"]))
+    return S3Storage(settings, spool=str(Path(root) / "tmp"))
 
 
 def media_storage() -> MediaStorage:
@@ -32,7 +51,13 @@ def keep_new_blobs() -> None:
 
 
 def discard_new_blobs() -> None:
-    """The request failed: its rows are gone, so the files only it created must go too."""
+    """The request failed: its rows are gone, so the files only it created must go too — unless another
+    request stored the same content meanwhile and has committed a row for it (called after the rollback)."""
+    from server.extensions import db
+    from server.models import Blob
+
     storage = media_storage()
     for sha256 in g.pop("new_blobs", []):
-        storage.delete(sha256)
+        if db.session.get(Blob, sha256) is None:
+            storage.delete(sha256)
+    db.session.rollback()  # end the read transaction the check opened

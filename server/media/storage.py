@@ -1,8 +1,9 @@
 """Storage backends for file content addressed by SHA-256.
 
-The only module that touches the media folder. Every write goes to a temporary file
-first, is hashed while written, flushed to disk, then renamed into place: a blob
-either exists whole or not at all, whatever happens to the process.
+The only module that touches the media folder (``s3.py`` is its twin for an S3-compatible
+bucket, and shares the names, the key layout and the upload spool defined here). Every
+write goes to a temporary file first, is hashed while written, flushed to disk, then
+renamed into place: a blob either exists whole or not at all, whatever happens to the process.
 """
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ import re
 import tempfile
 import time
 from pathlib import Path
-from typing import BinaryIO, Iterator, Protocol
+from typing import BinaryIO, Iterator, Protocol, runtime_checkable
 
 from server.errors import LastmeterError
 
-SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
+DERIVED_PATTERN = re.compile(r"[0-9a-f]{64}-[a-z0-9]+\.[a-z]+")  # <blob sha256>-<variant>.<ext>
 CHUNK = 1024 * 1024
 
 
@@ -97,35 +99,78 @@ class MediaStorage(Protocol):
 
     def open(self, sha256: str) -> BinaryIO: ...
 
+    def read_head(self, sha256: str, size: int) -> bytes: ...
+
     def exists(self, sha256: str) -> bool: ...
 
     def delete(self, sha256: str) -> None: ...
 
     def open_derived(self, name: str) -> BinaryIO | None: ...
 
+    def derived_exists(self, name: str) -> bool: ...
+
     def store_derived(self, name: str, data: bytes) -> None: ...
 
+    def sweep_temporary(self, older_than_seconds: float = 3600) -> int: ...
 
-class LocalStorage:
+
+@runtime_checkable
+class SignsUrls(Protocol):
+    """A backend whose files clients can fetch directly, through short-lived signed URLs."""
+
+    def signed_url(self, sha256: str, download_name: str, content_type: str, expires: int) -> str: ...
+
+    def signed_derived_url(self, name: str, download_name: str, content_type: str, expires: int) -> str: ...
+
+    def url_origin(self) -> str: ...
+
+
+def blob_key(sha256: str) -> str:
+    """Where a blob lives, relative to the storage's root: ``blobs/ab/cd/abcd…``; refuses anything but a SHA-256."""
+    if not SHA256_PATTERN.fullmatch(sha256):
+        raise StorageError(reason=f"invalid blob name {sha256[:80]!r}")
+    return f"blobs/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def derived_key(name: str) -> str:
+    """Where a derived file (a thumbnail) lives, relative to the storage's root: ``derived/ab/abcd…-240.jpg``."""
+    if not DERIVED_PATTERN.fullmatch(name):
+        raise StorageError(reason=f"invalid derived name {name[:80]!r}")
+    return f"derived/{name[:2]}/{name}"
+
+
+class UploadSpool:
+    """Uploads land in a local folder first, hashed as they stream in, whichever backend keeps them."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+
+    def new_upload(self) -> HashingUpload:
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        return HashingUpload(self.tmp)
+
+    def sweep_temporary(self, older_than_seconds: float = 3600) -> int:
+        """Remove uploads abandoned by a crashed request; returns how many were removed."""
+        if not self.tmp.exists():
+            return 0
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for part in self.tmp.glob("upload-*.part"):
+            if part.stat().st_mtime < cutoff:
+                part.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+
+class LocalStorage(UploadSpool):
     """Blobs in a local folder: ``<root>/blobs/ab/cd/abcd…``; uploads in ``<root>/tmp``."""
 
     def __init__(self, root: str) -> None:
         self.root = Path(root)
-        self.tmp = self.root / "tmp"
-        self.blobs = self.root / "blobs"
-
-    def _ensure_dirs(self) -> None:
-        self.tmp.mkdir(parents=True, exist_ok=True)
-        self.blobs.mkdir(parents=True, exist_ok=True)
+        super().__init__(self.root / "tmp")
 
     def path_of(self, sha256: str) -> Path:
-        if not SHA256_PATTERN.match(sha256):
-            raise StorageError(reason=f"invalid blob name {sha256[:80]!r}")
-        return self.blobs / sha256[:2] / sha256[2:4] / sha256
-
-    def new_upload(self) -> HashingUpload:
-        self._ensure_dirs()
-        return HashingUpload(self.tmp)
+        return self.root / blob_key(sha256)
 
     def store(self, upload: HashingUpload) -> bool:
         """Move a finished upload into place; False when that content was already stored."""
@@ -153,6 +198,11 @@ class LocalStorage:
         except FileNotFoundError as exc:
             raise StorageError(reason=f"blob {sha256} is missing") from exc
 
+    def read_head(self, sha256: str, size: int) -> bytes:
+        """The first bytes of a blob (enough to tell its type)."""
+        with self.open(sha256) as stream:
+            return stream.read(size)
+
     def exists(self, sha256: str) -> bool:
         return self.path_of(sha256).exists()
 
@@ -161,9 +211,7 @@ class LocalStorage:
 
     # Derived files (thumbnails) can always be made again from their blob.
     def _derived_path(self, name: str) -> Path:
-        if not re.match(r"^[0-9a-f]{64}-[a-z0-9]+\.[a-z]+$", name):
-            raise StorageError(reason=f"invalid derived name {name[:80]!r}")
-        return self.root / "derived" / name[:2] / name
+        return self.root / derived_key(name)
 
     def open_derived(self, name: str) -> BinaryIO | None:
         try:
@@ -171,26 +219,17 @@ class LocalStorage:
         except FileNotFoundError:
             return None
 
+    def derived_exists(self, name: str) -> bool:
+        return self._derived_path(name).exists()
+
     def store_derived(self, name: str, data: bytes) -> None:
         target = self._derived_path(name)
         target.parent.mkdir(parents=True, exist_ok=True)
-        self._ensure_dirs()
+        self.tmp.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=self.tmp, prefix="derived-")
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         os.replace(temporary, target)
-
-    def sweep_temporary(self, older_than_seconds: float = 3600) -> int:
-        """Remove uploads abandoned by a crashed request; returns how many were removed."""
-        if not self.tmp.exists():
-            return 0
-        cutoff = time.time() - older_than_seconds
-        removed = 0
-        for part in self.tmp.glob("upload-*.part"):
-            if part.stat().st_mtime < cutoff:
-                part.unlink(missing_ok=True)
-                removed += 1
-        return removed
 
 
 def _fsync_dir(path: Path) -> None:

@@ -1,24 +1,37 @@
-"""Serving a submission's files inside the viewer's scope: originals, and thumbnails made on demand."""
+"""Serving a submission's files inside the viewer's scope: originals, and thumbnails made on demand.
+
+With ``LASTMETER_MEDIA_DOWNLOADS=redirect`` and a backend that signs URLs (S3), a file is not
+streamed through the app: the caller is sent to a short-lived signed URL of the bucket instead.
+The scope check has been made by then; the URL only outlives it by its expiry.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from flask import current_app
+
 from server.adapters.images import THUMBNAIL_SIZES, make_thumbnail
 from server.domain.access import Scope
 from server.domain.filetypes import sniff_content_type
 from server.errors import BadRequest, NotFound
-from server.media.storage import MediaStorage
+from server.media.storage import MediaStorage, SignsUrls
 from server.models import SubmissionAttachment
 from server.queries import submissions as queries
 
 
+SNIFF_BYTES = 32
+
+
 @dataclass(frozen=True)
 class MediaFile:
-    stream: BinaryIO
+    """A file to send: its bytes as a stream, or (redirected downloads) a signed URL to fetch them from."""
+
+    stream: BinaryIO | None
     content_type: str
     etag: str
     download_name: str
+    url: str | None = None
 
 
 def attachment_in_scope(scope: Scope, instance_id: str, name: str) -> SubmissionAttachment:
@@ -34,23 +47,76 @@ def attachment_in_scope(scope: Scope, instance_id: str, name: str) -> Submission
 
 
 def original(attachment: SubmissionAttachment, storage: MediaStorage) -> MediaFile:
-    stream = storage.open(attachment.blob_sha256)
-    head = stream.read(32)
-    stream.seek(0)
+    sha256 = attachment.blob_sha256
     # Served as what the bytes are, never as what the name or the phone claimed.
-    return MediaFile(stream, sniff_content_type(head), attachment.blob_sha256, attachment.name)
+    content_type = sniff_content_type(storage.read_head(sha256, SNIFF_BYTES))
+    signer = _url_signer(storage)
+    if signer is not None:
+        url = signer.signed_url(sha256, attachment.name, content_type, _url_expiry())
+        return MediaFile(None, content_type, sha256, attachment.name, url)
+    return MediaFile(storage.open(sha256), content_type, sha256, attachment.name)
 
 
 def thumbnail(attachment: SubmissionAttachment, size: int, storage: MediaStorage) -> MediaFile:
     if size not in THUMBNAIL_SIZES:
         raise BadRequest(reason=f"缩略图尺寸应为 {THUMBNAIL_SIZES} 之一 / size must be one of {THUMBNAIL_SIZES}")
-    name = f"{attachment.blob_sha256}-{size}.jpg"
+    name, download_name = f"{attachment.blob_sha256}-{size}.jpg", f"{size}-{attachment.name}"
+    signer = _url_signer(storage)
+    if signer is not None and storage.derived_exists(name):
+        url = signer.signed_derived_url(name, download_name, "image/jpeg", _url_expiry())
+        return MediaFile(None, "image/jpeg", name, download_name, url)
+    # Not made yet (or not redirected): made now and sent from here, redirected from the next time on.
+    cached = _derived_thumbnail(attachment.blob_sha256, size, storage)
+    if cached is None:
+        raise NotFound(what="缩略图（文件不是可显示的图片）", key=attachment.name)
+    return MediaFile(cached, "image/jpeg", name, download_name)
+
+
+def download_origin(storage: MediaStorage) -> str | None:
+    """Where redirected downloads send the browser, for the pages' Content-Security-Policy (``img-src``);
+    None when downloads are streamed by the app itself."""
+    signer = _url_signer(storage)
+    return signer.url_origin() if signer is not None else None
+
+
+def _url_signer(storage: MediaStorage) -> SignsUrls | None:
+    """The backend, when downloads are to be redirected and it can sign URLs; None: stream the file."""
+    if current_app.config["MEDIA_DOWNLOADS"] != "redirect" or not isinstance(storage, SignsUrls):
+        return None
+    return storage
+
+
+def _url_expiry() -> int:
+    return int(current_app.config["MEDIA_URL_EXPIRY_SECONDS"])
+
+
+PREPARED_SIZES = (240, 640)  # the list's and the detail page's
+
+
+def prepare_thumbnails(sha256: str, storage: MediaStorage) -> int:
+    """Make the thumbnails pages ask for first (a background job after a photo arrives); how many exist."""
+    made = 0
+    for size in PREPARED_SIZES:
+        if storage.derived_exists(f"{sha256}-{size}.jpg"):
+            made += 1
+            continue
+        stream = _derived_thumbnail(sha256, size, storage)
+        if stream is None:
+            return made  # not a decodable image: nothing to prepare
+        stream.close()
+        made += 1
+    return made
+
+
+def _derived_thumbnail(sha256: str, size: int, storage: MediaStorage) -> BinaryIO | None:
+    """The stored thumbnail, made and stored first if missing; None when the blob is not a decodable image."""
+    name = f"{sha256}-{size}.jpg"
     cached = storage.open_derived(name)
     if cached is None:
-        with storage.open(attachment.blob_sha256) as source:
+        with storage.open(sha256) as source:
             data = make_thumbnail(source, size)
         if data is None:
-            raise NotFound(what="缩略图（文件不是可显示的图片）", key=attachment.name)
+            return None
         storage.store_derived(name, data)
         cached = storage.open_derived(name)
-    return MediaFile(cached, "image/jpeg", name, f"{size}-{attachment.name}")
+    return cached

@@ -18,6 +18,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
+from server import jobs
 from server.domain.submission import SubmissionEnvelope, read_envelope, read_values, recorded_day, referenced_files
 from server.domain.xform import XFormSchema, read_xform_schema
 from server.errors import Forbidden, LastmeterError, NotFound
@@ -261,6 +262,7 @@ def store_blob(upload: HashingUpload, storage: MediaStorage) -> str:
     sha256, md5, size = upload.sha256, upload.md5, upload.size
     if storage.store(upload):
         note_new_blob(sha256)
+        jobs.after_commit("thumbnails", sha256)  # warm the list's thumbnails once the visit is committed
     if db.session.get(Blob, sha256) is None:
         db.session.add(Blob(sha256=sha256, md5=md5, size=size))
         db.session.flush()

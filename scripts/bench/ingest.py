@@ -1,0 +1,232 @@
+"""Benchmark 1: ingest rate of Collect submissions through gunicorn, against a bare baseline in the same run.
+
+Bodies are home-visit submissions as ODK Collect sends them (57 answered fields, a new case registered by
+each, written as OkHttp writes multipart), XML only or with 1 or 3 photos of 1 MB, each request with a new
+instanceID and unique photo bytes. The load generator runs on loopback in 2 processes × (concurrency / 2)
+threads with keep-alive connections, for a fixed time per cell, and stops by itself.
+
+Run: .venv/bin/python scripts/bench/ingest.py [--seconds 10] [--concurrency 8 32] [--databases sqlite postgresql]
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from common import ROOT, publish, table
+from setup import app_config, database, environment, prepare
+
+INSTANCE = "uuid:00000000-0000-4000-8000-000000000000"
+CASE = "11111111-1111-4111-8111-111111111111"
+PHOTO_NAMES = ("1714558951001.jpg", "1714558951002.jpg", "1714558951003.jpg")
+PHOTO_FIELDS = ("photos/photo_home", "photos/photo_situation", "sign/signature")
+MB = 1024 * 1024
+BOUNDARY = "benchboundary7MA4YWxkTrZu0gW"
+
+
+def template(xform: str, photos: int) -> bytes:
+    from server.domain.instances import build_instance
+
+    values = {"visit_date": "2026-11-20", "case_mode": "new", "location": "25.04061 102.71230 1891 4.8",
+              "presence/present_people": "self spouse", "situation/living_conditions": "fair",
+              "situation/health_status": "fair", "situation/mental_state": "good",
+              "services/needs": "social_assistance social_affairs", "services/services_given": "policy_explanation",
+              "referral/referral_made": "no", "risk/risk_flags": "none", "risk_level": "low",
+              "registration/reg_name": "王桂英", "registration/reg_gender": "female",
+              "registration/reg_birth_date": "1948-03-02", "registration/reg_category": "destitute",
+              "registration/reg_village": "530102001001"}
+    for field, name in zip(PHOTO_FIELDS, PHOTO_NAMES[:photos]):
+        values[field] = name
+    entity = {"id": CASE, "create": "1", "update": "0", "label": "王桂英 · 团结社区"}
+    return build_instance(xform.encode(), values, INSTANCE, entity=entity, drop=("case",))
+
+
+def body_parts(xml_template: bytes, photos: int, pool: bytes) -> list[bytes]:
+    """The body split where the per-request instanceID, case id and photo bytes go."""
+    head = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"xml_submission_file\"; "
+            f"filename=\"入户访视_2026-11-20_10-22-31.xml\"\r\nContent-Type: text/xml\r\n\r\n").encode()
+    parts = [head, xml_template, b"\r\n"]
+    for name in PHOTO_NAMES[:photos]:
+        parts.append((f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}\"\r\n"
+                      "Content-Type: image/jpeg\r\n\r\n").encode())
+        parts.append(pool)
+        parts.append(b"\r\n")
+    parts.append(f"--{BOUNDARY}--\r\n".encode())
+    return parts
+
+
+def make_body(parts: list[bytes]) -> bytes:
+    instance, case = f"uuid:{uuid.uuid4()}", str(uuid.uuid4())
+    out = []
+    for part in parts:
+        if part is parts[1]:
+            out.append(part.replace(INSTANCE.encode(), instance.encode()).replace(CASE.encode(), case.encode()))
+        elif len(part) >= MB:
+            out.append(b"\xff\xd8\xff\xe0" + os.urandom(32) + part[36:])  # unique bytes: no deduplication
+        else:
+            out.append(part)
+    return b"".join(out)
+
+
+def _load_process(port: int, path: str, parts: list[bytes], threads: int, seconds: float, queue) -> None:
+    results: list[tuple[int, float]] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def run() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        mine = []
+        while time.monotonic() < deadline:
+            body = make_body(parts)
+            started = time.monotonic()
+            try:
+                connection.request("POST", path, body=body, headers={
+                    "Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "X-OpenRosa-Version": "1.0",
+                    "User-Agent": "org.odk.collect.android/v2026.2.1 bench"})
+                response = connection.getresponse()
+                response.read()
+                mine.append((response.status, time.monotonic() - started))
+            except (OSError, http.client.HTTPException):
+                mine.append((0, time.monotonic() - started))
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        connection.close()
+        with lock:
+            results.extend(mine)
+
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    queue.put(results)
+
+
+def load(port: int, path: str, parts: list[bytes], concurrency: int, seconds: float) -> dict[str, float]:
+    processes = 2
+    queue = multiprocessing.get_context("fork").Queue()
+    started = time.monotonic()
+    children = [multiprocessing.get_context("fork").Process(
+        target=_load_process, args=(port, path, parts, concurrency // processes, seconds, queue))
+        for _ in range(processes)]
+    for child in children:
+        child.start()
+    results = []
+    for _ in children:
+        results.extend(queue.get(timeout=seconds + 300))
+    for child in children:
+        child.join(timeout=60)
+    elapsed = time.monotonic() - started
+    ok = [latency for status, latency in results if status == 201]
+    return {"rate": len(ok) / elapsed, "ok": len(ok), "errors": len(results) - len(ok),
+            "p50": statistics.median(ok) if ok else float("nan"),
+            "p95": statistics.quantiles(ok, n=20)[-1] if len(ok) >= 20 else float("nan")}
+
+
+def run_server(env: dict[str, str], target: str, log: Path, pythonpath: str | None = None):
+    """gunicorn with deploy/gunicorn.conf.py serving ``target``; returns (process, port)."""
+    import subprocess
+
+    from tests.support.gunicorn import GUNICORN, free_port
+
+    port = free_port()
+    full = {**os.environ, **env, "LASTMETER_BIND": f"127.0.0.1:{port}", "PYTHONWARNINGS": "ignore"}
+    if pythonpath:
+        full["PYTHONPATH"] = pythonpath
+    out = open(log, "ab")
+    process = subprocess.Popen([str(GUNICORN), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), target], cwd=ROOT,
+                               env=full, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    out.close()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("HEAD", "/submission")
+            connection.getresponse().read()
+            connection.close()
+            return process, port
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"gunicorn did not start: {log.read_text()[-2000:]}")
+
+
+def stop(process) -> None:
+    import signal
+
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
+    parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--photos", type=int, nargs="+", default=[0, 1, 3])
+    args = parser.parse_args()
+    pool = os.urandom(MB)
+    rates: dict[tuple[str, int, int], dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="lastmeter-ingest-") as folder:
+        work = Path(folder)
+        # the bare baseline, same gunicorn settings, same bodies
+        spool = work / "baseline-spool"
+        spool.mkdir()
+        process, port = run_server({"BASELINE_SPOOL": str(spool)}, "baseline_app:app", work / "baseline.log",
+                                   pythonpath=str(ROOT / "scripts" / "bench"))
+        xforms: dict[str, str] = {}
+        try:
+            with database("sqlite") as url:  # only to build the XForm the bodies fill
+                media = work / "xform-media"
+                xforms = prepare(app_config(url, media))
+            for photos in args.photos:
+                parts = body_parts(template(xforms["xform:home_visit"], photos), photos, pool)
+                for concurrency in args.concurrency:
+                    rates[("baseline", photos, concurrency)] = load(port, "/submission", parts, concurrency,
+                                                                    args.seconds)
+                    print("baseline", photos, concurrency, rates[("baseline", photos, concurrency)], flush=True)
+        finally:
+            stop(process)
+        for kind in args.databases:
+            with database(kind) as url:
+                media = work / f"{kind}-media"
+                config = app_config(url, media)
+                prepared = prepare(config)
+                process, port = run_server(environment(config), "server.wsgi:app", work / f"{kind}.log")
+                try:
+                    path = f"/key/{prepared['token']}/submission"
+                    for photos in args.photos:
+                        parts = body_parts(template(prepared["xform:home_visit"], photos), photos, pool)
+                        for concurrency in args.concurrency:
+                            rates[(kind, photos, concurrency)] = load(port, path, parts, concurrency, args.seconds)
+                            print(kind, photos, concurrency, rates[(kind, photos, concurrency)], flush=True)
+                finally:
+                    stop(process)
+    rows = []
+    for photos in args.photos:
+        for concurrency in args.concurrency:
+            base = rates[("baseline", photos, concurrency)]
+            row = [("XML only" if not photos else f"{photos} × 1 MB photo"), concurrency, f"{base['rate']:.0f}/s"]
+            for kind in args.databases:
+                cell = rates[(kind, photos, concurrency)]
+                ratio = cell["rate"] / base["rate"] if base["rate"] else float("nan")
+                row.append(f"{cell['rate']:.0f}/s ({ratio:.2f}×), p95 {cell['p95'] * 1000:.0f} ms"
+                           + (f", {cell['errors']:.0f} errors" if cell["errors"] else ""))
+            rows.append(row)
+    header = ["body", "concurrency", "bare baseline"] + [f"Lastmeter on {kind}" for kind in args.databases]
+    body = table(header, rows)
+    body += (f"\n\n{args.seconds:.0f} s per cell; gunicorn `deploy/gunicorn.conf.py` ({os.cpu_count() * 2 + 1} "
+             "gthread workers × 4 threads) for both servers; the load generator shares the machine's cores. Targets: "
+             "XML only ≥ 0.5× the baseline, one 1 MB photo ≥ 0.8×.")
+    publish("ingest", "1. Ingest rate through gunicorn, against a bare baseline", "scripts/bench/ingest.py", body)
+
+
+if __name__ == "__main__":
+    main()

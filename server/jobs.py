@@ -1,0 +1,135 @@
+"""Background work a request should not wait for, on the job queue (adapter: ``adapters/queue.py``).
+
+A service asks for a job with ``after_commit(name, *args)``: the job is queued only once the
+transaction that asked for it has committed (a rolled-back request queues nothing, and a worker never
+sees rows that are not there yet). Workers run ``flask --app server jobs-worker``; each job runs in its
+own app context as one transaction. Jobs are idempotent: running one again does no harm, and Huey
+retries a failed one (docs/deploy.md, "Background jobs").
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any, Callable
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from server.adapters.queue import build_queue, every_minutes, run_workers
+from server.extensions import db
+
+log = logging.getLogger(__name__)
+PENDING = "lastmeter_jobs"
+JOBS: dict[str, Callable[..., Any]] = {}
+PERIODIC: dict[str, tuple[Callable[..., Any], int]] = {}
+
+
+def job(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        JOBS[name] = fn
+        return fn
+
+    return register
+
+
+def periodic(name: str, minutes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A job the workers run every ``minutes`` by themselves (each worker process's scheduler queues it, so a
+    periodic job must be harmless to run twice)."""
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        PERIODIC[name] = (fn, minutes)
+        return fn
+
+    return register
+
+
+def init_app(app: Flask) -> None:
+    queue = build_queue(str(app.config["JOBS_URL"]))
+    tasks = {name: queue.task(name=name, retries=3, retry_delay=30)(_in_app_context(app, fn))
+             for name, fn in JOBS.items()}
+    for name, (fn, minutes) in PERIODIC.items():
+        tasks[name] = every_minutes(queue, name, minutes, _in_app_context(app, fn))
+    app.extensions["jobs"] = queue
+    app.extensions["job_tasks"] = tasks
+
+
+def _in_app_context(app: Flask, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def run(*args: Any) -> Any:
+        with app.app_context():
+            try:
+                result = fn(*args)
+                db.session.commit()
+                return result
+            except BaseException:
+                db.session.rollback()
+                raise
+            finally:
+                db.session.remove()
+
+    run.__name__ = fn.__name__
+    return run
+
+
+def after_commit(name: str, *args: Any) -> None:
+    """Queue job ``name`` once the current transaction commits."""
+    if name not in JOBS:
+        raise KeyError(name)
+    db.session.connection()  # join (or begin) the transaction, so that its rollback drops the job
+    db.session.info.setdefault(PENDING, []).append((name, args))
+
+
+@event.listens_for(Session, "after_commit")
+def _send_pending(session: Session) -> None:
+    pending = session.info.pop(PENDING, [])
+    if not pending or not has_app_context():
+        return
+    tasks = current_app.extensions["job_tasks"]
+    for name, args in pending:
+        try:
+            tasks[name](*args)
+        except Exception:  # noqa: BLE001 — the data is committed; a job that cannot be queued is logged, not fatal
+            log.exception("could not queue job %s%r", name, args)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, _previous_transaction) -> None:
+    session.info.pop(PENDING, None)
+
+
+def work(app: Flask, threads: int) -> None:
+    run_workers(app.extensions["jobs"], threads)
+
+
+# ---- the jobs -------------------------------------------------------------------------------
+
+@job("thumbnails")
+def prepare_thumbnails(sha256: str) -> int:
+    """Make a stored photo's list and detail thumbnails before anyone opens the page."""
+    from server.media import media_storage
+    from server.services.media import prepare_thumbnails as prepare
+
+    return prepare(sha256, media_storage())
+
+
+@periodic("sweep-uploads", minutes=60)
+def sweep_uploads() -> int:
+    """Remove upload spool files older than an hour: what a crashed or killed request left half-written
+    (a file becomes a stored blob only by an atomic rename/upload; the spool is never read back)."""
+    from server.media import media_storage
+
+    return media_storage().sweep_temporary(older_than_seconds=3600)
+
+
+@job("ping")
+def ping(path: str, tag: str, seconds: float = 0.0) -> str:
+    """Append ``tag pid`` to a file (after ``seconds`` of pretend work): `flask jobs-ping` and the queue
+    tests see which worker ran what."""
+    time.sleep(seconds)
+    line = f"{tag} {os.getpid()}\n".encode()
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(descriptor, line)  # one write of a short line with O_APPEND: never interleaved
+    finally:
+        os.close(descriptor)
+    return tag

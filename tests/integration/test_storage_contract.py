@@ -1,0 +1,223 @@
+"""One contract, two backends: the local folder and an S3-compatible bucket (moto's server on
+loopback, spoken to over HTTP) must behave alike in everything the app asks of media storage."""
+import hashlib
+import os
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from server.media import discard_new_blobs, keep_new_blobs, note_new_blob
+from server.media.s3 import S3Storage
+from server.media.storage import CHUNK, LocalStorage, SignsUrls, StorageError
+
+MB = 1024 * 1024
+JPEG = b"\xff\xd8\xff\xe0" + b"photo" * 2000
+
+
+@pytest.fixture(params=("local", "s3"))
+def storage(request, tmp_path):
+    if request.param == "local":
+        yield LocalStorage(str(tmp_path / "media"))
+        return
+    server = request.getfixturevalue("s3_server")
+    s3 = S3Storage(server.settings(server.create_bucket(), prefix="lastmeter/"), spool=str(tmp_path / "spool"))
+    yield s3
+    s3.close()
+
+
+@pytest.fixture
+def s3_storage(s3_server, tmp_path):
+    s3 = S3Storage(s3_server.settings(s3_server.create_bucket()), spool=str(tmp_path / "spool"))
+    yield s3
+    s3.close()
+
+
+def store(storage, data: bytes) -> tuple[str, bool]:
+    upload = storage.new_upload()
+    upload.write(data)
+    return upload.sha256, storage.store(upload)
+
+
+def read(storage, sha256: str) -> bytes:
+    with storage.open(sha256) as stream:
+        return stream.read()
+
+
+def spooled(storage) -> list[Path]:
+    return list(storage.tmp.glob("*")) if storage.tmp.exists() else []
+
+
+def stored_blobs(request, storage) -> list[str]:
+    """The blobs the backend really holds, looked at from outside it."""
+    if isinstance(storage, LocalStorage):
+        return sorted(p.name for p in (storage.root / "blobs").rglob("*") if p.is_file())
+    keys = request.getfixturevalue("s3_server").list_keys(storage.bucket)
+    return sorted(key.rsplit("/", 1)[1] for key in keys if key.startswith(f"{storage.prefix}blobs/"))
+
+
+def test_stored_bytes_read_back_and_the_spool_is_left_empty(storage):
+    sha256, created = store(storage, JPEG)
+    assert created and sha256 == hashlib.sha256(JPEG).hexdigest()
+    assert read(storage, sha256) == JPEG
+    assert storage.read_head(sha256, 4) == b"\xff\xd8\xff\xe0"
+    assert spooled(storage) == []
+
+
+def test_a_12_mb_file_is_stored_whole_and_streams_back_byte_for_byte(storage, request):
+    data = os.urandom(12 * MB)
+    sha256, created = store(storage, data)
+    assert created
+    digest = hashlib.sha256()
+    with storage.open(sha256) as stream:
+        for chunk in iter(lambda: stream.read(CHUNK), b""):
+            digest.update(chunk)
+    assert digest.hexdigest() == sha256
+    if isinstance(storage, S3Storage):  # went up in two 8 MB parts: a multipart ETag ends in "-2"
+        with request.getfixturevalue("s3_server").client() as client:
+            assert client.head_object(Bucket=storage.bucket, Key=storage.key_of(sha256))["ETag"].endswith('-2"')
+
+
+def test_an_opened_blob_seeks_like_a_local_file(storage):
+    data = os.urandom(3 * MB)  # past the read buffer: a seek there cannot be served from it
+    sha256, _ = store(storage, data)
+    with storage.open(sha256) as stream:
+        assert stream.read(16) == data[:16]
+        stream.seek(0)
+        assert stream.read(16) == data[:16] and stream.tell() == 16
+        stream.seek(2 * MB + 5)
+        assert stream.read(100) == data[2 * MB + 5:2 * MB + 105]
+        stream.seek(-4, os.SEEK_END)
+        assert stream.read() == data[-4:] and stream.read(1) == b""
+        stream.seek(10)
+        assert stream.read() == data[10:]
+
+
+def test_storing_the_same_content_twice_returns_false_and_keeps_one_blob(storage, request):
+    sha256, first = store(storage, JPEG)
+    again, second = store(storage, JPEG)
+    assert (first, second) == (True, False) and again == sha256
+    assert stored_blobs(request, storage) == [sha256]
+    assert spooled(storage) == []
+
+
+def test_empty_file_is_a_blob_too(storage):
+    sha256, created = store(storage, b"")
+    assert created and read(storage, sha256) == b"" and storage.read_head(sha256, 32) == b""
+
+
+def test_exists_and_delete(storage, request):
+    sha256, _ = store(storage, JPEG)
+    assert storage.exists(sha256)
+    storage.delete(sha256)
+    assert not storage.exists(sha256) and stored_blobs(request, storage) == []
+    storage.delete(sha256)  # deleting what is gone is not an error
+
+
+def test_a_missing_blob_is_a_storage_error(storage):
+    missing = "0" * 64
+    with pytest.raises(StorageError) as caught:
+        storage.open(missing)
+    assert caught.value.code == "500.3" and missing in caught.value.message("en")
+    with pytest.raises(StorageError):
+        storage.read_head(missing, 32)
+    assert not storage.exists(missing)
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "A" * 64, "0" * 63, "0" * 64 + "/x", "", "0" * 64 + "\n"])
+def test_invalid_blob_names_are_refused(storage, name):
+    for call in (storage.open, storage.exists, storage.delete, lambda n: storage.read_head(n, 32)):
+        with pytest.raises(StorageError):
+            call(name)
+
+
+@pytest.mark.parametrize("name", ["x.jpg", "../" + "0" * 64 + "-240.jpg", "0" * 64 + "-240.JPG",
+                                  "0" * 64 + "-240", "0" * 64 + "-240.jpg/../../x"])
+def test_invalid_derived_names_are_refused(storage, name):
+    for call in (storage.open_derived, storage.derived_exists, lambda n: storage.store_derived(n, b"x")):
+        with pytest.raises(StorageError):
+            call(name)
+
+
+def test_derived_files_are_kept_beside_their_blob(storage):
+    sha256, _ = store(storage, JPEG)
+    name = f"{sha256}-240.jpg"
+    assert storage.open_derived(name) is None and not storage.derived_exists(name)
+    storage.store_derived(name, b"thumbnail")
+    assert storage.derived_exists(name)
+    with storage.open_derived(name) as stream:
+        assert stream.read() == b"thumbnail"
+    storage.store_derived(name, b"thumbnail, made again")  # a second maker simply replaces it
+    with storage.open_derived(name) as stream:
+        assert stream.read() == b"thumbnail, made again"
+
+
+def test_a_failed_requests_new_blobs_are_deleted_and_a_successful_ones_kept(storage):
+    app = Flask(__name__)
+    app.extensions["media"] = storage
+    with app.test_request_context():
+        kept, _ = store(storage, b"committed photo")
+        note_new_blob(kept)
+        keep_new_blobs()
+        old, _ = store(storage, JPEG)
+    with app.test_request_context():
+        new, created = store(storage, b"photo of a request that then failed")
+        note_new_blob(new)
+        _, again = store(storage, JPEG)  # already there before this request: not this request's to delete
+        assert created and not again
+        discard_new_blobs()
+    assert not storage.exists(new)
+    assert storage.exists(kept) and storage.exists(old)
+
+
+def test_abandoned_uploads_are_swept(storage):
+    abandoned = storage.new_upload()
+    abandoned.write(b"half a photo")
+    abandoned.close()
+    fresh = storage.new_upload()
+    hour_ago = time.time() - 3601
+    os.utime(abandoned.path, (hour_ago, hour_ago))
+    assert storage.sweep_temporary() == 1
+    assert spooled(storage) == [fresh.path]
+    fresh.discard()
+
+
+def test_only_the_bucket_signs_urls():
+    assert issubclass(S3Storage, SignsUrls) and not issubclass(LocalStorage, SignsUrls)
+
+
+def test_a_signed_url_serves_the_bytes_as_the_type_and_name_given(s3_storage):
+    sha256, _ = store(s3_storage, JPEG)
+    url = s3_storage.signed_url(sha256, "入户照片.jpg", "image/jpeg", 300)
+    assert "X-Amz-Expires=300" in url and "X-Amz-Signature=" in url
+    with urllib.request.urlopen(url) as response:
+        assert response.status == 200 and response.read() == JPEG
+        assert response.headers["Content-Type"] == "image/jpeg"
+        assert response.headers["Content-Disposition"] == (
+            "inline; filename=\".jpg\"; filename*=UTF-8''%E5%85%A5%E6%88%B7%E7%85%A7%E7%89%87.jpg")
+
+
+def test_a_signed_url_of_a_derived_file(s3_storage):
+    sha256, _ = store(s3_storage, JPEG)
+    s3_storage.store_derived(f"{sha256}-240.jpg", b"thumbnail")
+    url = s3_storage.signed_derived_url(f"{sha256}-240.jpg", "240-a.jpg", "image/jpeg", 60)
+    with urllib.request.urlopen(url) as response:
+        assert response.read() == b"thumbnail" and response.headers["Content-Type"] == "image/jpeg"
+        assert response.headers["Content-Disposition"] == 'inline; filename="240-a.jpg"'
+
+
+def test_a_bucket_that_fails_is_a_storage_error_and_leaves_no_upload_behind(s3_server, tmp_path):
+    s3 = S3Storage(s3_server.settings("lastmeter-no-such-bucket"), spool=str(tmp_path / "spool"))
+    try:
+        with pytest.raises(StorageError) as caught:
+            store(s3, JPEG)
+        assert "NoSuchBucket" in caught.value.message("en")
+        assert spooled(s3) == []
+    finally:
+        s3.close()
+
+
+def test_the_secret_key_never_shows_in_the_settings_repr(s3_server):
+    assert "lastmeter-test-secret" not in repr(s3_server.settings("lastmeter-any"))
