@@ -89,7 +89,15 @@ def touch(case: Case) -> None:
 # --- visits and entities ----------------------------------------------------------------
 
 def process_visit(context: VisitContext) -> Case | None:
-    """Apply a new or edited submission to its case: entity create/update, then the visit itself."""
+    """Apply a new or edited submission to its case: entity create/update, then the visit itself.
+
+    One flush at the end: the lookups on the way (the case, the village, the intervals) must not each
+    write out what is pending, which made a visit cost a dozen flushes."""
+    with db.session.no_autoflush:
+        return _process_visit(context)
+
+
+def _process_visit(context: VisitContext) -> Case | None:
     case, changes, event_recorded = _apply_entity(context)
     if case is None and context.submission.case_id:
         case = queries.get_case_by_id(context.submission.case_id)
@@ -142,7 +150,6 @@ def _create_case(case_id: str, label: str, properties: dict[str, Any], context: 
     changes = _set_properties(case, properties, context.station)
     db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.CREATED, submission_id=context.submission.id,
                              user_id=_user_id(context), version=1, changes=changes))
-    db.session.flush()
     return case
 
 
@@ -161,7 +168,6 @@ def _update_case(case: Case, base_version: str, properties: dict[str, Any],
             note=f"离线更新基于第 {base} 版，服务器已是第 {case.version - 1} 版；两次走访均已保留，请督导核对。"
                  f" (Offline update based on version {base} while the server had {case.version - 1}; "
                  "both visits are kept.)"))
-    db.session.flush()
     return changes, stale
 
 

@@ -7,11 +7,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from flask import Flask
 
+from server.extensions import db
 from server.media import discard_new_blobs, keep_new_blobs, note_new_blob
 from server.media.s3 import S3Storage
 from server.media.storage import CHUNK, LocalStorage, SignsUrls, StorageError
+from server.models import Blob
 
 MB = 1024 * 1024
 JPEG = b"\xff\xd8\xff\xe0" + b"photo" * 2000
@@ -154,8 +155,7 @@ def test_derived_files_are_kept_beside_their_blob(storage):
         assert stream.read() == b"thumbnail, made again"
 
 
-def test_a_failed_requests_new_blobs_are_deleted_and_a_successful_ones_kept(storage):
-    app = Flask(__name__)
+def test_a_failed_requests_new_blobs_are_deleted_and_a_successful_ones_kept(storage, app):
     app.extensions["media"] = storage
     with app.test_request_context():
         kept, _ = store(storage, b"committed photo")
@@ -170,6 +170,18 @@ def test_a_failed_requests_new_blobs_are_deleted_and_a_successful_ones_kept(stor
         discard_new_blobs()
     assert not storage.exists(new)
     assert storage.exists(kept) and storage.exists(old)
+
+
+def test_a_failed_request_leaves_a_file_another_request_has_committed(storage, app):
+    """Two phones send the same new photo at once: one request fails, the other has committed its row."""
+    app.extensions["media"] = storage
+    with app.test_request_context():
+        shared, created = store(storage, b"the same photo from two phones")
+        note_new_blob(shared)
+        db.session.add(Blob(sha256=shared, md5="0" * 32, size=30))  # the other request's committed row
+        db.session.commit()
+        discard_new_blobs()
+    assert created and storage.exists(shared)
 
 
 def test_abandoned_uploads_are_swept(storage):
