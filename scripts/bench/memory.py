@@ -20,7 +20,7 @@ from ingest import BOUNDARY, body_parts, make_body, run_server, stop, template
 from setup import app_config, database, environment, prepare
 
 TARGET_MB = 20
-SIZE = 99 * 1024 * 1024
+SIZE = 99_000_000  # with the XML and framing just under the 100 MB (10^8 bytes) limit
 
 
 def status_kb(pid: int, field: str) -> int:
@@ -80,7 +80,7 @@ def main() -> None:
         finally:
             stop(process)
     growth = (peak - before) / 1024
-    rows = [(f"{(SIZE + len(xml)) / 2**20:.0f} MB", status, f"{before / 1024:.1f} MB", f"{peak / 1024:.1f} MB",
+    rows = [(f"{(SIZE + len(xml)) / 1e6:.0f} MB", status, f"{before / 1024:.1f} MB", f"{peak / 1024:.1f} MB",
              f"{after / 1024:.1f} MB", f"{growth:.1f} MB", "yes" if growth <= TARGET_MB else "no")]
     body_text = table(("submission", "answer", "worker RSS before", "high-water mark", "RSS after", "growth",
                        f"≤ {TARGET_MB} MB"), rows)
