@@ -1,12 +1,12 @@
 """Gunicorn settings for Lastmeter (docs/deploy.md explains each choice).
 
 Run: gunicorn -c deploy/gunicorn.conf.py server.wsgi:app
-Environment: LASTMETER_* for the app; WEB_CONCURRENCY, LASTMETER_BIND and GUNICORN_THREADS for this file.
+Environment: LASTMETER_* for the app; WEB_CONCURRENCY, GUNICORN_BIND and GUNICORN_THREADS for this file.
 """
 import multiprocessing
 import os
 
-bind = os.environ.get("LASTMETER_BIND", "127.0.0.1:8000")
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
 # Sync-style workers with a few threads each: requests are short database work plus streaming of
 # uploads that nginx has already buffered, so threads cover the I/O waits without an async stack.

@@ -137,7 +137,7 @@ def run_server(env: dict[str, str], target: str, log: Path, pythonpath: str | No
     from tests.support.gunicorn import GUNICORN, free_port
 
     port = free_port()
-    full = {**os.environ, **env, "LASTMETER_BIND": f"127.0.0.1:{port}", "PYTHONWARNINGS": "ignore"}
+    full = {**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{port}", "PYTHONWARNINGS": "ignore"}
     if pythonpath:
         full["PYTHONPATH"] = pythonpath
     out = open(log, "ab")

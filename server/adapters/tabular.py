@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 import os
 import tempfile
-from typing import Any, BinaryIO, Iterator, Sequence, Union
+from typing import Any, BinaryIO, Iterator, Sequence
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
@@ -21,6 +21,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from server.adapters.export_files import CHUNK, Cell
 from server.errors import BadRequest
 
 
@@ -142,9 +143,6 @@ def write_workbook(sheets: Sequence[Sheet], out: BinaryIO) -> None:
         page.freeze_panes = "A2"
     book.save(out)
 
-
-Cell = Union[str, int, float, None]
-CHUNK = 256 * 1024
 
 
 class XlsxStream:

@@ -27,7 +27,7 @@ class Gunicorn:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
-        self.env = {**os.environ, **env, "LASTMETER_BIND": f"127.0.0.1:{self.port}",
+        self.env = {**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{self.port}",
                     "WEB_CONCURRENCY": str(workers), "PYTHONWARNINGS": "ignore"}
         self.process: subprocess.Popen | None = None
 
