@@ -1,4 +1,5 @@
 """SQLAlchemy 2 typed models. Importing this package registers every table (for Alembic)."""
+from server.models.audit import AuditEvent
 from server.models.accounts import ApiSession, CollectToken, User
 from server.models.cases import Case, CaseCategoryLink, CaseEvent, CaseListCache, VisitInterval
 from server.models.forms import Form, FormState, FormVersion
@@ -6,7 +7,7 @@ from server.models.places import Area, StaffMember, Station, StationLink
 from server.models.submissions import (Blob, ReviewState, Submission, SubmissionAttachment, SubmissionEvent,
                                        SubmissionEventKind, SubmissionVersion)
 
-__all__ = ["ApiSession", "Area", "Blob", "Case", "CaseCategoryLink", "CaseEvent", "CaseListCache", "CollectToken", "Form", "FormState",
+__all__ = ["ApiSession", "Area", "AuditEvent", "Blob", "Case", "CaseCategoryLink", "CaseEvent", "CaseListCache", "CollectToken", "Form", "FormState",
            "FormVersion", "ReviewState", "StaffMember", "Station", "StationLink", "Submission", "SubmissionAttachment",
            "SubmissionEvent", "SubmissionEventKind", "SubmissionVersion", "User",
            "VisitInterval"]

@@ -33,6 +33,9 @@ class Case(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1)  # the entity's __version
     conflict: Mapped[bool] = mapped_column(Boolean, default=False)  # an offline update needs a supervisor's look
     parent_id: Mapped[Optional[str]] = mapped_column(ForeignKey("case_record.id", ondelete="SET NULL"), index=True)
+    # Set when the person's data were erased on request: the row stays (label and properties blanked) so
+    # the visits it was due and received still count in past indicators.
+    erased_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     registered_on: Mapped[date] = mapped_column(Date, default=lambda: today_in_china())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

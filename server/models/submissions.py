@@ -52,6 +52,9 @@ class Submission(db.Model):
     # and a resident's 1–5 satisfaction: kept in columns because indicators count them by the million.
     visit_date: Mapped[Optional[date]] = mapped_column(Date)
     satisfaction: Mapped[Optional[int]] = mapped_column(Integer)
+    # Why a supervisor should look twice although the visit was accepted (a phone's wrong clock, a file
+    # that is not what its name says, an image too large to decode…): stable codes, empty when nothing odd.
+    flags: Mapped[Optional[list]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
 
@@ -113,6 +116,8 @@ class SubmissionAttachment(db.Model):
     name: Mapped[str] = mapped_column(String(255))  # exactly as the XML names it (Chinese kept)
     blob_sha256: Mapped[Optional[str]] = mapped_column(ForeignKey("blob.sha256"), index=True)
     content_type: Mapped[Optional[str]] = mapped_column(String(100))
+    # The type the bytes really are (sniffed); a file is only ever served as this, never as its name claims.
+    detected_type: Mapped[Optional[str]] = mapped_column(String(100))
 
     version: Mapped[SubmissionVersion] = relationship(back_populates="attachments")
     blob: Mapped[Optional[Blob]] = relationship()
