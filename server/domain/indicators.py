@@ -85,6 +85,40 @@ def coverage_by_group(cases: Iterable[CaseFact], visits: Iterable[VisitFact], as
     return overall.coverage(), {key: tally.coverage() for key, tally in groups.items()}
 
 
+@dataclass(frozen=True)
+class CoverageCount:
+    """Due and covered cases of one group in one category, as the database counts them.
+
+    ``category`` is None for cases in no category. A case in several categories is counted in each;
+    ``due_once``/``covered_once`` count it only on the row of its first category, so the rows of a group
+    sum to its distinct cases."""
+
+    group: str | None
+    category: str | None
+    due: int
+    covered: int
+    due_once: int
+    covered_once: int
+
+
+def coverage_from_counts(counts: Iterable[CoverageCount]) -> tuple[Coverage, dict[str, Coverage]]:
+    """The same result as ``coverage_by_group``, from counts made by the database rather than one fact per case."""
+    overall = _Tally()
+    groups: dict[str, _Tally] = {}
+    for count in counts:
+        tallies = [overall] if count.group is None else [overall, groups.setdefault(count.group, _Tally())]
+        for tally in tallies:
+            tally.add_counts(count)
+    return overall.coverage(), {key: tally.coverage() for key, tally in groups.items()}
+
+
+def cutoff_days(intervals: dict[str, int], categories: Iterable[str]) -> dict[str | None, int]:
+    """Each category's visit interval, and (under None) that of a case in no category."""
+    days: dict[str | None, int] = {c: interval_days([c], intervals) for c in categories}
+    days[None] = interval_days([], intervals)
+    return days
+
+
 class _Tally:
     def __init__(self) -> None:
         self.due = self.covered = 0
@@ -97,6 +131,14 @@ class _Tally:
             counts = self.per_category.setdefault(category, [0, 0])
             counts[0] += seen
             counts[1] += 1
+
+    def add_counts(self, count: CoverageCount) -> None:
+        self.due += count.due_once
+        self.covered += count.covered_once
+        if count.category is not None and count.due:
+            counts = self.per_category.setdefault(count.category, [0, 0])
+            counts[0] += count.covered
+            counts[1] += count.due
 
     def coverage(self) -> Coverage:
         overall = Ratio(self.covered, self.due)
@@ -157,10 +199,8 @@ def station_coverage(township_codes: Iterable[str], stations: Iterable[StationFa
 
 @dataclass
 class AreaFacts:
-    """Everything the indicators of one area need, gathered by the queries."""
+    """What the indicators of one area need besides its coverage counts, gathered by the queries."""
 
-    cases: list[CaseFact] = field(default_factory=list)
-    visits: list[VisitFact] = field(default_factory=list)
     scores: list[int] = field(default_factory=list)
     townships: list[str] = field(default_factory=list)
     stations: list[StationFact] = field(default_factory=list)

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import Date, String, and_, case, cast, func, literal, or_, select
 
-from server.domain.cases import VISIT_FORMS, CaseStatus
-from server.domain.indicators import AreaFacts, CaseFact, StationFact, VisitFact
+from server.domain.cases import VISIT_FORMS, CaseCategory, CaseStatus
+from server.domain.indicators import AreaFacts, CoverageCount, StationFact, cutoff_days
 from server.domain.places import AreaLevel
 from server.domain.stations import StationStatus
 from server.extensions import db
@@ -33,15 +33,68 @@ def _child_key_of(area: Area):
     return lambda township_path, village_code: township_path[prefix:].split("/", 1)[0] or None
 
 
-def area_facts(area: Area, period_from: date, period_to: date) -> tuple[AreaFacts, dict[str, AreaFacts]]:
-    """The facts of the area as a whole and split by its children, from one set of queries.
+def _latest_visits(area: Area, as_of: date):
+    """Each case's latest visit that counts: a field visit, not rejected, on or before ``as_of``, within the
+    longest interval."""
+    return (select(Submission.case_id.label("case_id"), func.max(Submission.visit_date).label("visited"))
+            .join(Form, Form.id == Submission.form_id).join(Area, Area.code == Submission.station_code)
+            .where(_in_area(area), Form.xml_form_id.in_(VISIT_FORMS), Submission.case_id.is_not(None),
+                   Submission.review_state != ReviewState.REJECTED,
+                   Submission.visit_date >= as_of - timedelta(days=LOOKBACK_DAYS),
+                   Submission.visit_date <= as_of)
+            .group_by(Submission.case_id).subquery())
 
-    Visits arrive already reduced in SQL to each case's latest one that counts (a field visit, not
-    rejected, on or before the period's end, within the longest interval): one row per case however
-    many visits there are. Cases are not copied per child: each carries its child as ``group`` and the
-    whole area's list is counted once, per group (``coverage_by_group``); the children's facts hold
-    their feedback scores and stations.
-    """
+
+def coverage_counts(area: Area, as_of: date, intervals: dict[str, int]) -> list[CoverageCount]:
+    """Due and covered open cases per child of ``area`` and category, counted by the database
+    (``coverage_from_counts`` turns them into the same result ``coverage_by_group`` gives from facts).
+
+    A case's interval is the shortest of its categories'; it is due when registered at least one
+    interval before ``as_of`` and covered when its latest counting visit is no older than that.
+    Interval cut-off days are computed here, so no date arithmetic is left to the database's dialect."""
+    category = cast(CaseCategoryLink.category, String)
+    days_of = cutoff_days(intervals, [c.value for c in CaseCategory])
+    per_category = (select(CaseCategoryLink.case_id.label("case_id"),
+                           func.min(case({c: d for c, d in days_of.items() if c is not None}, value=category,
+                                         else_=days_of[None])).label("days"),
+                           func.min(category).label("first"))
+                    .group_by(CaseCategoryLink.case_id).subquery())
+    latest = _latest_visits(area, as_of)
+    days = func.coalesce(per_category.c.days, days_of[None])
+    cutoff = case({d: literal(as_of - timedelta(days=d), Date) for d in sorted(set(days_of.values()))},
+                  value=days)
+    by_village = area.level in (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE)
+    cases = (select(Case.id, Area.path, (Case.village_code if by_village else literal(None, String)).label("village"),
+                    Case.registered_on, cutoff.label("cutoff"), latest.c.visited, per_category.c.first)
+             .join(Station, Station.code == Case.station_code).join(Area, Area.code == Station.code)
+             .outerjoin(per_category, per_category.c.case_id == Case.id)
+             .outerjoin(latest, latest.c.case_id == Case.id)
+             .where(_in_area(area), Case.status == CaseStatus.OPEN))
+    if area.level == AreaLevel.VILLAGE:
+        cases = cases.where(Case.village_code == area.code)
+    cases = cases.subquery()
+    link = CaseCategoryLink.__table__.alias("link")
+    link_category = cast(link.c.category, String)
+    seen = cases.c.visited >= cases.c.cutoff
+    once = or_(link.c.category.is_(None), link_category == cases.c.first)
+
+    def count(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    query = (select(cases.c.path, cases.c.village, link_category, func.count(), count(seen), count(once),
+                    count(and_(once, seen)))
+             .select_from(cases).outerjoin(link, link.c.case_id == cases.c.id)
+             .where(cases.c.registered_on <= cases.c.cutoff)
+             .group_by(cases.c.path, cases.c.village, link_category))
+    child_key = _child_key_of(area)
+    return [CoverageCount(child_key(path, village), category_value, int(due), int(covered), int(due_once),
+                          int(covered_once))
+            for path, village, category_value, due, covered, due_once, covered_once in db.session.execute(query)]
+
+
+def area_facts(area: Area, period_from: date, period_to: date) -> tuple[AreaFacts, dict[str, AreaFacts]]:
+    """The facts of the area as a whole and split by its children: feedback scores, townships and stations.
+    Cases are counted by the database instead (``coverage_counts``): there may be hundreds of thousands."""
     whole, children = AreaFacts(), {}
     _child_key = _child_key_of(area)
 
@@ -50,38 +103,6 @@ def area_facts(area: Area, period_from: date, period_to: date) -> tuple[AreaFact
             return None
         return children.setdefault(key, AreaFacts())
 
-    latest = (select(Submission.case_id.label("case_id"), func.max(Submission.visit_date).label("visited"))
-              .join(Form, Form.id == Submission.form_id).join(Area, Area.code == Submission.station_code)
-              .where(_in_area(area), Form.xml_form_id.in_(VISIT_FORMS), Submission.case_id.is_not(None),
-                     Submission.review_state != ReviewState.REJECTED,
-                     Submission.visit_date >= period_to - timedelta(days=LOOKBACK_DAYS),
-                     Submission.visit_date <= period_to)
-              .group_by(Submission.case_id).subquery())
-    # dates as ISO text, read with date.fromisoformat: the same on both databases and many times faster
-    # than the ORM's per-value processing over hundreds of thousands of rows
-    case_query = (select(Case.id, cast(Case.registered_on, String), cast(Case.status, String), Case.village_code,
-                         Area.path, cast(latest.c.visited, String))
-                  .join(Station, Station.code == Case.station_code).join(Area, Area.code == Station.code)
-                  .outerjoin(latest, latest.c.case_id == Case.id).where(_in_area(area)))
-    category_query = (select(CaseCategoryLink.case_id, cast(CaseCategoryLink.category, String))
-                      .join(Case, Case.id == CaseCategoryLink.case_id)
-                      .join(Station, Station.code == Case.station_code).join(Area, Area.code == Station.code)
-                      .where(_in_area(area)))
-    if area.level == AreaLevel.VILLAGE:
-        case_query = case_query.where(Case.village_code == area.code)
-        category_query = category_query.where(Case.village_code == area.code)
-    categories: dict[str, tuple[str, ...]] = {}
-    for case_id, category in db.session.execute(category_query):
-        categories[case_id] = tuple(sorted((*categories.get(case_id, ()), category)))
-    day = date.fromisoformat
-    for case_id, registered_on, status, village_code, township_path, visited in db.session.execute(case_query):
-        key = _child_key(township_path, village_code)
-        whole.cases.append(CaseFact(case_id, categories.get(case_id, ()), day(registered_on),
-                                    status == CaseStatus.OPEN.value, key))
-        if visited is not None:
-            whole.visits.append(VisitFact(case_id, day(visited), False))
-        if key is not None:
-            children.setdefault(key, AreaFacts())
     score_query = (select(Submission.satisfaction, Area.path, func.count())
                    .join(Form, Form.id == Submission.form_id).join(Area, Area.code == Submission.station_code)
                    .where(_in_area(area), Form.xml_form_id == FEEDBACK_FORM, Submission.satisfaction.is_not(None),

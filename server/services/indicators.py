@@ -11,21 +11,21 @@ from server.domain.indicators import (
     AreaFacts,
     Coverage,
     Ratio,
-    coverage_by_group,
+    coverage_from_counts,
     satisfaction_rate,
     station_coverage,
 )
 from server.domain.places import AreaLevel
 from server.models import Area
 from server.queries import places as place_queries
-from server.queries.indicators import area_facts
+from server.queries.indicators import area_facts, coverage_counts
 from server.services.cases import visit_intervals
 
 
 def indicators_of(area: Area, period_from: date, period_to: date, with_children: bool = True) -> dict[str, Any]:
     """The area's indicators and, with_children, each child area's — all from one gathering of facts."""
     facts, by_child = area_facts(area, period_from, period_to)
-    overall, by_group = coverage_by_group(facts.cases, facts.visits, period_to, visit_intervals())
+    overall, by_group = coverage_from_counts(coverage_counts(area, period_to, visit_intervals()))
     body = _indicators(area, overall, facts, period_from, period_to)
     if with_children:
         body["children"] = [_indicators(child, by_group.get(child.code, NO_CASES), by_child.get(child.code, AreaFacts()),
