@@ -20,7 +20,7 @@ from server.extensions import db
 
 def init_app(app: Flask) -> None:
     for command in (init_db, import_areas, create_user, load_demo, publish_forms, collect_settings, reissue_token,
-                    revoke_token, import_cases, set_visit_interval, plaque, report, import_stations,
+                    revoke_token, import_cases, erase_case, set_visit_interval, plaque, report, import_stations,
                     import_staff, jobs_worker, jobs_ping, backup, restore):
         app.cli.add_command(command)
 
@@ -188,6 +188,23 @@ def set_visit_interval(category: str, days: int) -> None:
     click.echo(f"{category}: {days} 天，{moved} 个对象已重新排期 / {days} days, {moved} case(s) rescheduled")
 
 
+@click.command("erase-case")
+@click.argument("case_id")
+@click.option("--reason", default="本人申请 / on the person's request", show_default=True,
+              help="Why (e.g. the date and reference of the person's request); kept in the audit log.")
+@in_transaction
+def erase_case(case_id: str, reason: str) -> None:
+    """Erase a case's personal data and media on request (and its household members'); the counts of past
+    indicators stay. Files are deleted from media storage once the change is committed."""
+    from server.media import media_storage
+    from server.services.erasure import erase_case as run_erase
+
+    done = run_erase(case_id, reason, media_storage())
+    click.echo(f"已删除 {len(done.case_ids)} 名服务对象的个人信息、{done.submissions} 份记录的内容、"
+               f"{len(done.files)} 个文件 / erased {len(done.case_ids)} case(s), {done.submissions} "
+               f"submission(s), {len(done.files)} file(s)")
+
+
 @click.command("plaque")
 @click.argument("station_code", required=False)
 @click.option("--county", "county_code", help="Every station of this county, into the folder --out.")
@@ -258,6 +275,9 @@ def report(area_code: str, period_key: str, out: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    from server.services import audit
+
+    audit.record("report.download", "report", area.code, {"period": period.key, "file": str(target)})
     coverage, satisfaction = pack.summary["coverage"], pack.summary["satisfaction"]
     click.echo(f"{area.name} {period.key}: 覆盖 {coverage['numerator']}/{coverage['denominator']}，"
                f"满意 {satisfaction['satisfied']}/{satisfaction['responses']}，{len(pack.stations)} 个社工站 → {out}")

@@ -29,10 +29,35 @@ def make_thumbnail(source: BinaryIO, size: int) -> bytes | None:
             # reducing_gap: shrink by whole factors first (cheap box filter), then LANCZOS the last step
             upright.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=3.0)
             out = BytesIO()
-            upright.convert("RGB").save(out, format="JPEG", quality=82)
+            # No metadata at all: a thumbnail may reach a browser through a signed URL, and a phone's EXIF
+            # holds where the photo was taken (GPS) and on which device.
+            upright.convert("RGB").save(out, format="JPEG", quality=82, exif=b"", icc_profile=None)
             return out.getvalue()
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
         return None
+
+
+GPS_IFD = 0x8825  # the EXIF tag of the GPSInfo block
+
+
+def without_location(data: bytes) -> bytes:
+    """The image with its EXIF GPS block and XMP packet (which may repeat the location) removed, for any image
+    that leaves through a public path. A JPEG is re-saved with its own quantisation tables (``quality="keep"``),
+    so it looks the same; the rest of its EXIF (orientation, time) stays. Non-images come back unchanged."""
+    try:
+        with Image.open(BytesIO(data)) as image:
+            if image.format not in THUMBNAIL_FORMATS or image.width * image.height > MAX_PIXELS:
+                return data
+            exif = image.getexif()
+            if GPS_IFD not in exif and "xmp" not in image.info and "XML:com.adobe.xmp" not in image.info:
+                return data
+            exif.pop(GPS_IFD, None)
+            out = BytesIO()
+            options = {"quality": "keep"} if image.format == "JPEG" else {}
+            image.save(out, format=image.format, exif=exif.tobytes(), **options)
+            return out.getvalue()
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
+        return data
 
 
 DEMO_COLOURS = ((186, 140, 99), (120, 150, 110), (170, 170, 160), (140, 110, 90), (200, 180, 140),

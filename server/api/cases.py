@@ -2,6 +2,7 @@
 
   GET  /api/v1/cases                     filters: station, category, status, overdue, worker, village; keyset pages
   GET  /api/v1/cases/<id>                the case, its members and its timeline of visits and events
+  POST /api/v1/cases/<id>/erasure        (admin) erase the person's data on request, keep what indicators count
   POST /api/v1/cases/import              register file (CSV/XLSX), all or nothing
   GET  /api/v1/overdue                   open and overdue counts per station and per worker in scope
   GET  /api/v1/visit-intervals           days between visits per category
@@ -18,14 +19,15 @@ from datetime import date
 from server.adapters.tabular import read_table_stream
 from server.api.schemas import CaseEventSchema, CaseListArgsSchema, CaseSchema, load_args
 from server.domain.access import Role
-from server.domain.cases import mask_id_number
+from server.domain.privacy import masked_properties
 from server.domain.clock import today_in_china
 from server.domain.paging import decode_typed, page_of
 from server.errors import BadRequest, NotFound
 from server.models import Case, User
 from server.queries import cases as queries
 from server.queries.cases import CaseFilters
-from server.services import accounts, case_import, cases
+from server.media import media_storage
+from server.services import accounts, audit, case_import, cases, erasure
 
 OFFICE_ROLES = (Role.ADMIN, Role.COUNTY, Role.STATION)
 
@@ -52,7 +54,20 @@ def get_case(case_id: str):
     body = case_view(case, current_user())
     body["members"] = [case_view(m, current_user()) for m in queries.list_members(case.id)]
     body["timeline"] = CaseEventSchema(many=True).dump(queries.list_case_events(case.id))
+    for entry in body["timeline"]:
+        entry["changes"] = masked_properties(entry["changes"], current_user().role)
+    audit.record("case.view", "case", case.id)
     return body
+
+
+@bp.post("/cases/<case_id>/erasure")
+@authenticated(Role.ADMIN)
+def erase_case(case_id: str):
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("reason"), str):
+        raise BadRequest(reason="请求体应为 {\"reason\": 文本} / body must be {\"reason\": text}")
+    done = erasure.erase_case(case_id, body["reason"], media_storage(), accounts.scope_of(current_user()))
+    return {"case_ids": done.case_ids, "submissions": done.submissions, "files": len(done.files)}
 
 
 @bp.post("/cases/import")
@@ -91,8 +106,8 @@ def put_visit_interval(category: str):
 
 
 def case_view(case: Case, viewer: User) -> dict:
-    """A case as the API shows it; ID numbers are masked for workers (they see faces, not files)."""
+    """A case as the API shows it, its ID number and phone masked as the viewer's role requires
+    (``server/domain/privacy.py``)."""
     body = CaseSchema().dump(case)
-    if viewer.role == Role.WORKER and body["properties"].get("id_number"):
-        body["properties"]["id_number"] = mask_id_number(body["properties"]["id_number"])
+    body["properties"] = masked_properties(body["properties"], viewer.role)
     return body

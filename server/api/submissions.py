@@ -28,12 +28,13 @@ from server.api.schemas import (
 )
 from server.domain.clock import day_start_utc
 from server.domain.paging import decode_typed, page_of
+from server.domain.privacy import masked_data
 from server.errors import NotFound
 from server.media import media_storage
 from server.models import Submission
 from server.queries import submissions as queries
 from server.queries.submissions import SubmissionFilters
-from server.services import accounts, cases, exports, media
+from server.services import accounts, audit, cases, exports, media
 
 
 @bp.get("/submissions")
@@ -52,6 +53,8 @@ def list_submissions():
 def export_submissions():
     args = load_args(SubmissionExportArgsSchema(exclude=("limit", "cursor")), request.args)
     export = exports.start_export(args["format"], accounts.scope_of(current_user()), _filters(args), media_storage())
+    audit.record("export", "export", args["format"],
+                 {"filters": {k: str(v) for k, v in args.items() if v is not None and k != "format"}})
     return Response(stream_with_context(export.chunks), mimetype=export.mimetype, headers=export.headers())
 
 
@@ -70,6 +73,7 @@ def get_submission(instance_id: str):
     submission = queries.get_submission_in_scope(accounts.scope_of(current_user()), instance_id)
     if submission is None:
         raise NotFound(what="提交", key=instance_id)
+    audit.record("submission.view", "submission", submission.instance_id)
     return SubmissionDetailSchema().dump(_detail(submission))
 
 
@@ -79,6 +83,8 @@ def get_attachment(instance_id: str, name: str):
     size = load_args(AttachmentArgsSchema(), request.args)["size"]
     attachment = media.attachment_in_scope(accounts.scope_of(current_user()), instance_id, name)
     storage = media_storage()
+    if not size:  # thumbnails are shown with a submission whose own view is recorded
+        audit.record("media.view", "media", f"{instance_id}/{name}")
     file = media.thumbnail(attachment, size, storage) if size else media.original(attachment, storage)
     return send_media(file)
 
@@ -98,7 +104,7 @@ def _detail(submission: Submission) -> dict:
         "case_id": submission.case_id, "submitter_id": submission.submitter_id,
         "review_state": submission.review_state, "created_at": submission.created_at,
         "updated_at": submission.updated_at, "instance_name": version.instance_name,
-        "form_version": version.form_version.version, "data": version.data, "geopoint": geopoint,
+        "form_version": version.form_version.version, "data": masked_data(version.data, current_user().role), "geopoint": geopoint,
         "device_id": version.device_id, "attachments": attachments,
         "versions": [{"instance_id": v.instance_id, "current": v.current, "created_at": v.created_at.isoformat(),
                       "deprecated_id": v.deprecated_id} for v in submission.versions],

@@ -125,6 +125,9 @@ class S3Storage(UploadSpool):
     def store_derived(self, name: str, data: bytes) -> None:
         self._request("put_object", self.derived_key_of(name), Body=data)
 
+    def delete_derived(self, name: str) -> None:
+        self._request("delete_object", self.derived_key_of(name))
+
     def signed_url(self, sha256: str, download_name: str, content_type: str, expires: int) -> str:
         """A URL that serves the blob for ``expires`` seconds, as ``content_type`` under ``download_name``."""
         return self._sign(self.key_of(sha256), download_name, content_type, expires)

@@ -111,6 +111,8 @@ class MediaStorage(Protocol):
 
     def store_derived(self, name: str, data: bytes) -> None: ...
 
+    def delete_derived(self, name: str) -> None: ...
+
     def sweep_temporary(self, older_than_seconds: float = 3600) -> int: ...
 
 
@@ -230,6 +232,9 @@ class LocalStorage(UploadSpool):
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         os.replace(temporary, target)
+
+    def delete_derived(self, name: str) -> None:
+        self._derived_path(name).unlink(missing_ok=True)
 
 
 def _fsync_dir(path: Path) -> None:

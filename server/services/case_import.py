@@ -23,6 +23,7 @@ from server.models import Case, CaseCategoryLink, CaseEvent, User
 from server.queries import accounts as account_queries
 from server.queries import cases as queries
 from server.queries import places as place_queries
+from server.services import audit
 from server.services.accounts import COLLECT_ROLES
 from server.services.cases import touch, visit_intervals
 
@@ -66,7 +67,9 @@ def import_cases(table: Table, scope: Scope, user: User | None,
     problems += _check_references(rows, scope)
     if problems:
         raise InvalidRows(sorted(problems, key=lambda p: p.line))
-    return _create(rows, user, progress)
+    created = _create(rows, user, progress)
+    audit.record("case.import", "import", None, {"created": created}, user)
+    return created
 
 
 def _text(row: dict, column: str) -> str:

@@ -27,6 +27,7 @@ from server.adapters.export_files import CsvWriter, ZipStream, file_size, spoole
 from server.adapters.tabular import XlsxStream
 from server.domain.access import Scope
 from server.domain.clock import today_in_china
+from server.domain.privacy import masked_data
 from server.domain.export_rows import ExportLayout, SubmissionMeta, export_layout, media_path, \
     safe_file_name, sheet_titles, submission_rows
 from server.errors import BadRequest, LastmeterError, NotFound
@@ -155,7 +156,7 @@ def _csv_zip(scope: Scope, filters: SubmissionFilters, layout: ExportLayout) -> 
             spool.write(table.header)
         for batch in _records(scope, filters):
             for meta, row in batch:
-                rows = submission_rows(layout, row.data or {}, meta)
+                rows = submission_rows(layout, masked_data(row.data, scope.role), meta)
                 root.write(rows[0][0])
                 for spool, repeat_rows in zip(spools, rows[1:]):
                     for repeat_row in repeat_rows:
@@ -182,7 +183,7 @@ def _xlsx(scope: Scope, filters: SubmissionFilters, layout: ExportLayout) -> Ite
             book.header(index, table.header)
         for batch in _records(scope, filters):
             for meta, row in batch:
-                for index, rows in enumerate(submission_rows(layout, row.data or {}, meta)):
+                for index, rows in enumerate(submission_rows(layout, masked_data(row.data, scope.role), meta)):
                     for cells in rows:
                         book.append(index, cells)
         yield from book.chunks()

@@ -9,6 +9,7 @@ from server.extensions import db
 from server.models import CaseEvent, ReviewState, Submission, SubmissionEvent, SubmissionEventKind, User
 from server.models.types import utcnow
 from server.queries import cases as case_queries
+from server.services import audit
 from server.services.cases import touch
 
 # Supervisors choose among these; 'received' and 'edited' are set by the system.
@@ -28,6 +29,7 @@ def set_review_state(submission: Submission, state: str, user: User, note: str =
     submission.updated_at = utcnow()
     db.session.add(SubmissionEvent(submission_id=submission.id, user_id=user.id, kind=SubmissionEventKind.REVIEW,
                                    review_state=state, body=_text(note) or None))
+    audit.record("submission.review", "submission", submission.instance_id, {"review_state": state.value}, user)
     db.session.flush()
 
 
@@ -37,6 +39,7 @@ def add_comment(submission: Submission, user: User, body: str) -> None:
         raise InvalidValue(field="body", reason="评论不能为空 / the comment is empty")
     db.session.add(SubmissionEvent(submission_id=submission.id, user_id=user.id, kind=SubmissionEventKind.COMMENT,
                                    body=text))
+    audit.record("submission.comment", "submission", submission.instance_id, user=user)
     db.session.flush()
 
 
@@ -57,6 +60,7 @@ def return_to_worker(submission: Submission, user: User, reason: str) -> None:
         db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.RETURNED, submission_id=submission.id,
                                  user_id=user.id, note=text))
         touch(case)
+    audit.record("submission.return", "submission", submission.instance_id, user=user)
     db.session.flush()
 
 

@@ -12,6 +12,7 @@ Route table (views by module):
   dashboard.py    GET /dashboard[?area=CODE&period=2026-10|2026-Q3|2026-H2], GET /dashboard/print (A4 report),
                   GET /dashboard/report.xlsx (report pack)
   feedback.py     GET|POST /f/<token>   (public: the resident feedback page behind a plaque's QR code)
+  audit.py        GET /audit[?user=&object_type=&object_id=&from=&to=&cursor=] (admin: the audit log)
 Every page is scoped: a county user sees only their county, a station user only their station,
 and anything else answers 404. Every POST carries a CSRF token; sign-in is rate limited.
 """
@@ -26,7 +27,7 @@ LANGUAGES = ("zh", "en")
 
 
 def init_app(app: Flask) -> None:
-    from server.web import auth, cases, dashboard, feedback, stations, submissions  # noqa: F401  (routes register on bp)
+    from server.web import audit, auth, cases, dashboard, feedback, stations, submissions  # noqa: F401  (routes register on bp)
 
     babel.init_app(app, locale_selector=_locale)
     csrf.init_app(app)

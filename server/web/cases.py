@@ -5,13 +5,15 @@ from flask import render_template, request
 
 from server.domain.cases import CATEGORY_NAMES_ZH, CaseCategory, CaseStatus
 from server.domain.clock import today_in_china
+from server.domain.privacy import masked_properties
 from server.errors import NotFound
 from server.queries import cases as queries
 from server.queries import places as place_queries
 from server.queries import submissions as submission_queries
 from server.queries.cases import CaseFilters
+from server.services import audit
 from server.web import bp
-from server.web.auth import current_scope, login_required
+from server.web.auth import current_scope, current_user, login_required
 
 PAGE_SIZE = 200
 
@@ -37,7 +39,9 @@ def case_detail(case_id: str):
     case = queries.get_case_in_scope(current_scope(), case_id)
     if case is None:
         raise NotFound(what="服务对象", key=case_id)
+    audit.record("case.view", "case", case.id)
     return render_template("case.html", case=case, events=queries.list_case_events(case.id),
+                           properties=masked_properties(case.properties, current_user().role),
                            visits=submission_queries.list_case_submissions(case.id),
                            members=queries.list_members(case.id), categories=CATEGORY_NAMES_ZH,
                            today=today_in_china())

@@ -13,6 +13,7 @@ from server.domain.periods import parse_period, period_containing
 from server.domain.places import AreaLevel
 from server.errors import NotFound
 from server.queries import places as place_queries
+from server.services import audit
 from server.services.reports import build_report, write_report_xlsx
 from server.web import bp
 from server.web.auth import current_scope, login_required
@@ -36,6 +37,8 @@ def dashboard():
 @login_required
 def dashboard_print():
     pack, charts = _pack_and_charts(comment_limit=PRINT_COMMENTS)
+    audit.record("report.print", "report", request.args.get("area", "") or current_scope().area_code,
+                 {"period": request.args.get("period", "")})
     return render_template("report_print.html", pack=pack, charts=charts, percent=percent,
                            overdue=pack.overdue_cases[:PAGE_OVERDUE], target=TARGET, today=today_in_china())
 
@@ -48,6 +51,7 @@ def dashboard_report():
     out = BytesIO()
     write_report_xlsx(build_report(current_scope(), area, period, today), out, today)
     out.seek(0)
+    audit.record("report.download", "report", area.code, {"period": period.key})
     return send_file(out, as_attachment=True, download_name=f"lastmeter-{area.code}-{period.key}.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

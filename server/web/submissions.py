@@ -14,6 +14,7 @@ from server.domain.geo import for_tiles
 from server.domain.labels import read_labels
 from server.domain.paging import decode_typed, page_of
 from server.domain.places import AreaLevel
+from server.domain.privacy import masked_data
 from server.errors import NotFound
 from server.media import media_storage
 from server.models import ReviewState, Submission
@@ -22,7 +23,7 @@ from server.queries import forms as form_queries
 from server.queries import places as place_queries
 from server.queries import submissions as queries
 from server.queries.submissions import SubmissionFilters
-from server.services import cases, exports, media, review
+from server.services import audit, cases, exports, media, review
 from server.web import bp
 from server.web.auth import current_scope, current_user, login_required
 
@@ -58,6 +59,7 @@ def submission_export():
     args = {name: request.args.get(name, "").strip() for name in FILTER_NAMES}
     scope = current_scope()
     export = exports.start_export(request.args.get("format", ""), scope, _filters(args, scope), media_storage())
+    audit.record("export", "export", request.args.get("format", ""), {"filters": {k: v for k, v in args.items() if v}})
     return Response(stream_with_context(export.chunks), mimetype=export.mimetype, headers=export.headers())
 
 
@@ -67,9 +69,12 @@ def submission_detail(instance_id: str):
     submission = _in_scope(instance_id)
     version = queries.current_version_of(submission)
     labels = read_labels(version.form_version.xml, "English" if _english() else "中文")
-    rows = _answer_rows(version.data, labels, submission.case.label if submission.case else None)
+    role = current_user().role
+    rows = _answer_rows(masked_data(version.data, role), labels, submission.case.label if submission.case else None)
     versions = submission.versions
-    diffs = [(later, diff_values(earlier.data, later.data)) for earlier, later in zip(versions, versions[1:])]
+    diffs = [(later, diff_values(masked_data(earlier.data, role), masked_data(later.data, role)))
+             for earlier, later in zip(versions, versions[1:])]
+    audit.record("submission.view", "submission", submission.instance_id)
     return render_template(
         "submission.html", submission=submission, version=version, rows=rows, diffs=diffs, labels=labels,
         map_point=_map_point(version), photos=[a for a in version.attachments if a.blob_sha256],
@@ -107,6 +112,8 @@ def submission_media(instance_id: str, name: str):
     size = request.args.get("size", type=int)
     attachment = media.attachment_in_scope(current_scope(), instance_id, name)
     storage = media_storage()
+    if not size:  # thumbnails are shown on pages whose own views are recorded
+        audit.record("media.view", "media", f"{instance_id}/{name}")
     file = media.thumbnail(attachment, size, storage) if size else media.original(attachment, storage)
     return send_media(file)
 
