@@ -15,7 +15,7 @@ def parse_xml(data: bytes, what: str = "XML") -> Element:
     except DefusedXmlException as exc:
         raise BadRequest(reason=f"{what} 含有被禁止的 DTD 或实体声明 / {what} contains a forbidden DTD or entity "
                                 f"declaration ({exc.__class__.__name__})") from exc
-    except ParseError as exc:
+    except (ParseError, LookupError, UnicodeError, ValueError) as exc:  # LookupError: an unknown encoding="…"
         raise BadRequest(reason=f"{what} 格式不正确 / {what} is not well-formed: {exc}") from exc
 
 

@@ -7,9 +7,9 @@ into ``-Latitude/-Longitude/-Altitude/-Accuracy``, repeat rows tied to their par
 dicts of ``domain.submission.read_values``) and its metadata: the rows it adds to each table.
 
 Every text cell leaves here neutralised against formula injection (OWASP, "CSV Injection"): a
-spreadsheet runs a cell starting with ``= + - @``, a tab or a carriage return as a formula, so such
-text gets a leading apostrophe. Numbers stay numbers. Also here: safe names for files inside an
-archive and for workbook sheets. Knows neither Flask nor the database.
+spreadsheet runs a cell starting with ``= + - @``, a tab or a carriage return as a formula (and some
+importers strip a leading line feed first), so such text gets a leading apostrophe. Numbers stay
+numbers. Also here: safe names for files inside an archive and for workbook sheets. Knows neither Flask nor the database.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from server.domain.xform import FieldDef, XFormSchema
 
 Cell = Union[str, int, float, None]
 
-FORMULA_TRIGGERS = frozenset("=+-@\t\r")
+FORMULA_TRIGGERS = frozenset("=+-@\t\r\n")
 GEOPOINT_PARTS = ("Latitude", "Longitude", "Altitude", "Accuracy")
 GEOPOINT_KEYS = ("latitude", "longitude", "altitude", "accuracy")
 # Central's columns after the form's own, in Central's order; then what a station network needs

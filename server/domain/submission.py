@@ -18,12 +18,32 @@ from xml.etree.ElementTree import Element
 
 from server.adapters.xml import local_name, parse_xml
 from server.domain.clock import today_in_china
+from server.domain.filetypes import unsafe_file_name
 from server.domain.xform import XFormSchema
-from server.errors import BadRequest, InvalidValue
+from server.errors import BadRequest, InvalidValue, LastmeterError
 
 MAX_ID_LENGTH = 255
 DATE_PATTERN = re.compile(r"^-?\d{4}-\d{2}-\d{2}$")
 TRUTHY = ("1", "true")
+MAX_DEPTH = 32  # XLSForm groups and repeats nest a few levels; deeper is an attack on the recursion below
+
+
+class UnsafeFileName(LastmeterError):
+    code = "400.9"
+    zh = "附件名“{name}”不能使用：{reason}"
+    en = "The attachment name '{name}' cannot be used: {reason}"
+
+    def __init__(self, name: str, reason: str) -> None:
+        shown = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in name[:80])
+        super().__init__(name=shown, reason=reason)
+
+
+def check_file_name(name: str) -> str:
+    """The name, if a server may keep a file under it; UnsafeFileName otherwise."""
+    reason = unsafe_file_name(name)
+    if reason is not None:
+        raise UnsafeFileName(name, reason)
+    return name
 
 
 @dataclass(frozen=True)
@@ -56,6 +76,8 @@ class SubmissionEnvelope:
 def read_envelope(xml: bytes) -> SubmissionEnvelope:
     """Form id, version and ids of a submitted instance; BadRequest if they cannot be read."""
     root = parse_xml(xml, "xml_submission_file")
+    if _depth(root) > MAX_DEPTH:
+        raise BadRequest(reason=f"XML 嵌套超过 {MAX_DEPTH} 层 / the XML nests deeper than {MAX_DEPTH} levels")
     xml_form_id = (root.get("id") or "").strip()
     if not xml_form_id:
         raise BadRequest(reason="提交的 XML 缺少表单 id 属性 / Required parameter form ID xml attribute missing.")
@@ -79,6 +101,17 @@ def read_envelope(xml: bytes) -> SubmissionEnvelope:
         entity=_entity(meta),
         root=root,
     )
+
+
+def _depth(root: Element) -> int:
+    """How deep the elements nest, counted without recursion (the input may be millions of levels deep)."""
+    deepest, level = 0, [(root, 1)]
+    while level:
+        element, depth = level.pop()
+        deepest = max(deepest, depth)
+        if depth <= MAX_DEPTH:
+            level.extend((child, depth + 1) for child in element)
+    return deepest
 
 
 def _child(element: Element | None, name: str) -> Element | None:
@@ -222,7 +255,7 @@ def _collect_files(element: Element, path: str, binary: frozenset[str], names: l
         elif child_path in binary:
             name = (child.text or "").strip()
             if name and name not in names:
-                names.append(name)
+                names.append(check_file_name(name))
 
 
 _ABSENT = object()

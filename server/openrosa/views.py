@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, g, request
 from sqlalchemy.exc import IntegrityError
 
+from server.domain.submission import check_file_name
 from server.errors import BadRequest, LastmeterError
 from server.extensions import db
 from server.media import media_storage
@@ -134,7 +135,8 @@ def _read_multipart() -> tuple[bytes, list[IncomingFile]]:
     xml = parts[0].stream.read(MAX_XML_BYTES + 1)
     if len(xml) > MAX_XML_BYTES:
         raise BadRequest(reason=f"表单 XML 超过 {MAX_XML_BYTES} 字节 / the submission XML is over {MAX_XML_BYTES} bytes")
-    files = [IncomingFile(name=name, upload=storage.stream, content_type=storage.content_type)
+    # A part's name is the file name the XML refers to: one a server may not keep is refused, not dropped.
+    files = [IncomingFile(name=check_file_name(name), upload=storage.stream, content_type=storage.content_type)
              for name, storage in request.files.items(multi=True) if name != "xml_submission_file"]
     return xml, files
 

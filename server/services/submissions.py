@@ -19,6 +19,9 @@ from functools import lru_cache
 from typing import Any
 
 from server import jobs
+from server.adapters.images import ImageCheck, check_image
+from server.domain.filetypes import sniff_content_type, type_matches_name
+from server.domain.flags import SubmissionFlag, merged_flags, value_flags
 from server.domain.submission import SubmissionEnvelope, read_envelope, read_values, recorded_day, referenced_files
 from server.domain.xform import XFormSchema, read_xform_schema
 from server.errors import Forbidden, LastmeterError, NotFound
@@ -205,8 +208,9 @@ def _new_version(submission: Submission, envelope: SubmissionEnvelope, form_vers
         latitude=point.get("latitude"), longitude=point.get("longitude"), accuracy=point.get("accuracy"),
         submitter_id=_id(origin.submitter), device_id=(origin.device_id or "")[:255] or None,
         user_agent=(origin.user_agent or "")[:255] or None)
-    version.attachments = [SubmissionAttachment(name=name[:255]) for name in referenced_files(envelope, schema)]
+    version.attachments = [SubmissionAttachment(name=name) for name in referenced_files(envelope, schema)]
     submission.versions.append(version)
+    submission.flags = merged_flags(submission.flags, value_flags(data, submission.created_at or utcnow()))
     risk = data.get("risk_level")
     submission.risk_level = risk if risk in ("low", "medium", "high") else None
     submission.visit_date = recorded_day(data, submission.created_at)
@@ -244,6 +248,7 @@ def _carry_over_files(previous: SubmissionVersion, version: SubmissionVersion) -
         if attachment.name in earlier:
             attachment.blob_sha256 = earlier[attachment.name].blob_sha256
             attachment.content_type = earlier[attachment.name].content_type
+            attachment.detected_type = earlier[attachment.name].detected_type
 
 
 def _store_files(version: SubmissionVersion, files: list[IncomingFile], storage: MediaStorage) -> tuple[str, ...]:
@@ -254,8 +259,29 @@ def _store_files(version: SubmissionVersion, files: list[IncomingFile], storage:
             continue  # files the XML does not refer to are not kept (as in Central)
         attachment.blob_sha256 = store_blob(incoming.upload, storage)
         attachment.content_type = (incoming.content_type or "")[:100] or None
+        attachment.detected_type = sniff_content_type(storage.read_head(attachment.blob_sha256, SNIFF_BYTES))
+        submission = version.submission
+        submission.flags = merged_flags(submission.flags, _file_flags(attachment, storage))
     db.session.flush()
     return tuple(a.name for a in version.attachments if a.blob_sha256 is None)
+
+
+SNIFF_BYTES = 32
+IMAGE_FLAGS = {ImageCheck.TOO_LARGE: SubmissionFlag.IMAGE_TOO_LARGE,
+               ImageCheck.UNREADABLE: SubmissionFlag.IMAGE_UNREADABLE}
+
+
+def _file_flags(attachment: SubmissionAttachment, storage: MediaStorage) -> set[SubmissionFlag]:
+    """A file is kept whatever it is (the visit must not be stranded), but one that is not what its name
+    says, or an image that cannot be shown, is flagged for review."""
+    detected = attachment.detected_type or ""
+    flags = set() if type_matches_name(attachment.name, detected) else {SubmissionFlag.TYPE_MISMATCH}
+    if detected.startswith("image/"):
+        with storage.open(attachment.blob_sha256 or "") as source:
+            check = check_image(source)
+        if check in IMAGE_FLAGS:
+            flags.add(IMAGE_FLAGS[check])
+    return flags
 
 
 def store_blob(upload: HashingUpload, storage: MediaStorage) -> str:
