@@ -93,7 +93,7 @@ def send_media(file) -> Response:
         response.headers["Cache-Control"] = "no-store"
         return response
     response = send_file(file.stream, mimetype=file.content_type, etag=file.etag, conditional=True,
-                         download_name=file.download_name, max_age=0)
+                         download_name=file.download_name, as_attachment=not file.inline, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-cache"
     return response

@@ -7,6 +7,7 @@ truncated or not images at all get no thumbnail — they are stored, never decod
 """
 from __future__ import annotations
 
+from enum import StrEnum
 from io import BytesIO
 from typing import BinaryIO
 
@@ -33,8 +34,33 @@ def make_thumbnail(source: BinaryIO, size: int) -> bytes | None:
             # holds where the photo was taken (GPS) and on which device.
             upright.convert("RGB").save(out, format="JPEG", quality=82, exif=b"", icc_profile=None)
             return out.getvalue()
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
+            ValueError, SyntaxError):
         return None
+
+
+class ImageCheck(StrEnum):
+    OK = "ok"
+    TOO_LARGE = "too_large"    # over MAX_PIXELS: never decoded
+    UNREADABLE = "unreadable"  # truncated, corrupt, or not an image Pillow knows
+
+
+def check_image(source: BinaryIO) -> ImageCheck:
+    """Whether a stored image can be shown: its size is read from the header first, and only an image
+    within MAX_PIXELS is decoded — a JPEG at 1/8 scale (draft), enough to find a truncated file cheaply."""
+    try:
+        with Image.open(source) as image:
+            if image.width * image.height > MAX_PIXELS:
+                return ImageCheck.TOO_LARGE
+            image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+            image.load()
+            return ImageCheck.OK
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own check, in Image.open: a warning over MAX_IMAGE_PIXELS (an error where warnings are
+        # errors, as in the tests), an error over twice that.
+        return ImageCheck.TOO_LARGE
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
+        return ImageCheck.UNREADABLE
 
 
 GPS_IFD = 0x8825  # the EXIF tag of the GPSInfo block

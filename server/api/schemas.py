@@ -5,6 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from server.domain.cases import CaseCategory, CaseStatus, is_overdue
 from server.domain.clock import today_in_china
+from server.domain.flags import ANY_FLAG, SubmissionFlag
 from server.errors import BadRequest
 from server.models import ReviewState
 from server.services.exports import EXPORTERS as EXPORT_FORMATS
@@ -87,6 +88,7 @@ class SubmissionListArgsSchema(PageArgsSchema):
     date_from = fields.Date(load_default=None, data_key="from")
     date_to = fields.Date(load_default=None, data_key="to")
     review_state = fields.String(load_default=None, validate=validate.OneOf([r.value for r in ReviewState]))
+    flag = fields.String(load_default=None, validate=validate.OneOf([ANY_FLAG, *(f.value for f in SubmissionFlag)]))
 
 
 class SubmissionExportArgsSchema(SubmissionListArgsSchema):
@@ -150,6 +152,7 @@ class AttachmentSchema(Schema):
     present = fields.Boolean()
     url = fields.String(allow_none=True)
     thumbnails = fields.Dict(keys=fields.String(), values=fields.String())
+    detected_type = fields.String(allow_none=True)  # what the bytes are; served only as this
 
 
 class SubmissionSummarySchema(Schema):
@@ -162,6 +165,7 @@ class SubmissionSummarySchema(Schema):
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime(allow_none=True)
     instance_name = fields.String(allow_none=True)
+    flags = fields.Function(lambda s: (s["flags"] if isinstance(s, dict) else s.flags) or [])
 
 
 class SubmissionDetailSchema(SubmissionSummarySchema):

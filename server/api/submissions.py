@@ -64,7 +64,7 @@ def _filters(args: dict) -> SubmissionFilters:
         submitter_id=cases.worker_id(args["worker"]),
         received_from=day_start_utc(args["date_from"]) if args["date_from"] else None,
         received_before=day_start_utc(args["date_to"] + timedelta(days=1)) if args["date_to"] else None,
-        review_state=args["review_state"])
+        review_state=args["review_state"], flag=args["flag"])
 
 
 @bp.get("/submissions/<instance_id>")
@@ -96,6 +96,7 @@ def _detail(submission: Submission) -> dict:
     for attachment in version.attachments:
         url = f"{base}/attachments/{quote(attachment.name, safe='')}" if attachment.blob_sha256 else None
         attachments.append({"name": attachment.name, "present": attachment.blob_sha256 is not None, "url": url,
+                            "detected_type": attachment.detected_type,
                             "thumbnails": {str(s): f"{url}?size={s}" for s in THUMBNAIL_SIZES} if url else {}})
     geopoint = ({"latitude": version.latitude, "longitude": version.longitude, "accuracy": version.accuracy}
                 if version.latitude is not None else None)
@@ -103,7 +104,7 @@ def _detail(submission: Submission) -> dict:
         "instance_id": submission.instance_id, "form": submission.form.xml_form_id, "station_code": submission.station_code,
         "case_id": submission.case_id, "submitter_id": submission.submitter_id,
         "review_state": submission.review_state, "created_at": submission.created_at,
-        "updated_at": submission.updated_at, "instance_name": version.instance_name,
+        "updated_at": submission.updated_at, "instance_name": version.instance_name, "flags": submission.flags,
         "form_version": version.form_version.version, "data": masked_data(version.data, current_user().role), "geopoint": geopoint,
         "device_id": version.device_id, "attachments": attachments,
         "versions": [{"instance_id": v.instance_id, "current": v.current, "created_at": v.created_at.isoformat(),

@@ -5,10 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterator
 
-from sqlalchemy import Row, and_, func, or_, select, tuple_
+from sqlalchemy import Row, String, and_, cast, func, or_, select, tuple_
 from sqlalchemy.orm import aliased, selectinload
 
 from server.domain.access import Scope
+from server.domain.flags import ANY_FLAG
 from server.extensions import db
 from server.models import Area, Blob, Form, FormVersion, Station, Submission, SubmissionAttachment, \
     SubmissionVersion, User
@@ -39,6 +40,7 @@ class SubmissionFilters:
     review_state: str | None = None
     risk_level: str | None = None
     area_path: str | None = None  # only stations under this area (a county or township within scope)
+    flag: str | None = None  # a SubmissionFlag code, or ANY_FLAG: flagged for review
 
 
 def _scoped(scope: Scope):
@@ -148,6 +150,12 @@ def _filtered(query, filters: SubmissionFilters):
         query = query.where(Submission.risk_level == filters.risk_level)
     if filters.area_path:
         query = query.where(Area.path.startswith(filters.area_path, autoescape=True))
+    if filters.flag:
+        # The JSON list as text, the same on SQLite and PostgreSQL: '["clock_skew", "long_text"]'.
+        flags = cast(Submission.flags, String)
+        query = query.where(Submission.flags.is_not(None), flags != "null")
+        if filters.flag != ANY_FLAG:
+            query = query.where(flags.contains(f'"{filters.flag}"', autoescape=True))
     return query
 
 

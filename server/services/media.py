@@ -13,7 +13,7 @@ from flask import current_app
 
 from server.adapters.images import THUMBNAIL_SIZES, make_thumbnail
 from server.domain.access import Scope
-from server.domain.filetypes import sniff_content_type
+from server.domain.filetypes import served_type, sniff_content_type
 from server.errors import BadRequest, NotFound
 from server.media.storage import MediaStorage, SignsUrls
 from server.models import SubmissionAttachment
@@ -32,6 +32,7 @@ class MediaFile:
     etag: str
     download_name: str
     url: str | None = None
+    inline: bool = True  # False: Content-Disposition: attachment (a file the browser must not show)
 
 
 def attachment_in_scope(scope: Scope, instance_id: str, name: str) -> SubmissionAttachment:
@@ -48,18 +49,22 @@ def attachment_in_scope(scope: Scope, instance_id: str, name: str) -> Submission
 
 def original(attachment: SubmissionAttachment, storage: MediaStorage) -> MediaFile:
     sha256 = attachment.blob_sha256
-    # Served as what the bytes are, never as what the name or the phone claimed.
-    content_type = sniff_content_type(storage.read_head(sha256, SNIFF_BYTES))
+    # Served as what the bytes are, never as what the name or the phone claimed; bytes that are not what
+    # the name says, or not known at all, only as an opaque download.
+    detected = attachment.detected_type or sniff_content_type(storage.read_head(sha256, SNIFF_BYTES))
+    content_type, inline = served_type(attachment.name, detected)
     signer = _url_signer(storage)
     if signer is not None:
         url = signer.signed_url(sha256, attachment.name, content_type, _url_expiry())
-        return MediaFile(None, content_type, sha256, attachment.name, url)
-    return MediaFile(storage.open(sha256), content_type, sha256, attachment.name)
+        return MediaFile(None, content_type, sha256, attachment.name, url, inline)
+    return MediaFile(storage.open(sha256), content_type, sha256, attachment.name, inline=inline)
 
 
 def thumbnail(attachment: SubmissionAttachment, size: int, storage: MediaStorage) -> MediaFile:
     if size not in THUMBNAIL_SIZES:
         raise BadRequest(reason=f"缩略图尺寸应为 {THUMBNAIL_SIZES} 之一 / size must be one of {THUMBNAIL_SIZES}")
+    if attachment.detected_type is not None and not attachment.detected_type.startswith("image/"):
+        raise NotFound(what="缩略图（文件不是图片）", key=attachment.name)  # never handed to the image decoder
     name, download_name = f"{attachment.blob_sha256}-{size}.jpg", f"{size}-{attachment.name}"
     signer = _url_signer(storage)
     if signer is not None and storage.derived_exists(name):

@@ -10,6 +10,7 @@ from server.adapters.images import THUMBNAIL_SIZES
 from server.boundary import send_media
 from server.domain.clock import day_start_utc, parse_day
 from server.domain.diff import diff_values
+from server.domain.flags import ANY_FLAG, SubmissionFlag
 from server.domain.geo import for_tiles
 from server.domain.labels import read_labels
 from server.domain.paging import decode_typed, page_of
@@ -26,9 +27,18 @@ from server.queries.submissions import SubmissionFilters
 from server.services import audit, cases, exports, media, review
 from server.web import bp
 from server.web.auth import current_scope, current_user, login_required
+from server.web.labels import N_
 
 PAGE_SIZE = 50
-FILTER_NAMES = ("form", "county", "station", "worker", "case", "from", "to", "review_state", "risk")
+FILTER_NAMES = ("form", "county", "station", "worker", "case", "from", "to", "review_state", "risk", "flag")
+# Why a visit was flagged for review (Submission.flags), as the pages say it.
+FLAG_LABELS = {
+    SubmissionFlag.CLOCK_SKEW: N_("Phone clock looks wrong"),
+    SubmissionFlag.TYPE_MISMATCH: N_("File is not what its name says"),
+    SubmissionFlag.IMAGE_TOO_LARGE: N_("Image too large to show"),
+    SubmissionFlag.IMAGE_UNREADABLE: N_("Image cannot be read"),
+    SubmissionFlag.LONG_TEXT: N_("Very long text"),
+}
 
 
 @bp.get("/submissions")
@@ -47,7 +57,7 @@ def submission_list():
         stations=place_queries.list_stations_in_scope(scope), forms=form_queries.list_forms(),
         counties=place_queries.list_areas_in_scope(scope, AreaLevel.COUNTY),
         workers=account_queries.list_station_users_in_scope(scope.area_path), states=list(ReviewState),
-        thumbnails={s.id: _thumbnail(s) for s in page}, paged=bool(cursor),
+        thumbnails={s.id: _thumbnail(s) for s in page}, paged=bool(cursor), flag_labels=FLAG_LABELS,
         export_args={name: value for name, value in args.items() if value})
 
 
@@ -79,7 +89,7 @@ def submission_detail(instance_id: str):
         "submission.html", submission=submission, version=version, rows=rows, diffs=diffs, labels=labels,
         map_point=_map_point(version), photos=[a for a in version.attachments if a.blob_sha256],
         missing=[a.name for a in version.attachments if not a.blob_sha256],
-        review_choices=review.REVIEW_CHOICES)
+        review_choices=review.REVIEW_CHOICES, flag_labels=FLAG_LABELS)
 
 
 @bp.post("/submissions/<instance_id>/review")
@@ -135,17 +145,24 @@ def _filters(args: dict[str, str], scope) -> SubmissionFilters:
         submitter_id=cases.worker_id(args["worker"]), review_state=state,
         received_from=day_start_utc(start) if start else None,
         received_before=day_start_utc(end + timedelta(days=1)) if end else None,
-        risk_level=args["risk"] if args["risk"] in ("low", "medium", "high") else None, area_path=area_path)
+        risk_level=args["risk"] if args["risk"] in ("low", "medium", "high") else None, area_path=area_path,
+        flag=args["flag"] if args["flag"] == ANY_FLAG or args["flag"] in FLAG_LABELS else None)
 
 
 def _thumbnail(submission: Submission) -> str | None:
     version = queries.current_version_of(submission)
-    photo = next((a for a in version.attachments if a.blob_sha256 and a.name.lower().endswith((".jpg", ".jpeg",
-                                                                                              ".png"))), None)
+    photo = next((a for a in version.attachments if a.blob_sha256 and _shows_as_image(a)), None)
     if photo is None:
         return None
     return url_for("web.submission_media", instance_id=submission.instance_id, name=photo.name,
                    size=THUMBNAIL_SIZES[0])
+
+
+def _shows_as_image(attachment) -> bool:
+    """Only what the bytes say is an image gets an <img> (files stored before sniffing: by their name)."""
+    if attachment.detected_type is not None:
+        return attachment.detected_type.startswith("image/")
+    return attachment.name.lower().endswith((".jpg", ".jpeg", ".png"))
 
 
 def _english() -> bool:
