@@ -3,7 +3,8 @@
   GET    /api/v1/users/<username>/collect-settings   settings JSON (+ QR payload) for the settings QR code
   POST   /api/v1/users/<username>/collect-token      issue a new token (the old one stops working)
   DELETE /api/v1/users/<username>/collect-token      revoke (a lost phone)
-Admins may do this for anyone; county and station users for workers in their scope.
+Admins may do this for any Collect user (worker or station head); county and station users for those in
+their scope. Anyone else, or an account without Collect access, answers 404.
 """
 from __future__ import annotations
 
@@ -21,9 +22,11 @@ MANAGERS = (Role.ADMIN, Role.COUNTY, Role.STATION)
 
 
 def _managed_user(username: str) -> User:
-    """The user, if the caller's scope covers them; otherwise 404, so scope leaks nothing."""
+    """The Collect user (worker or station head), if the caller's scope covers them; otherwise 404, so scope
+    leaks nothing — a supervisor's or admin's account has no Collect access to manage."""
     user = get_user_by_username(username.strip().lower())
-    if user is None or not accounts.scope_of(current_user()).contains_path(user.scope_area.path):
+    if (user is None or user.role not in accounts.COLLECT_ROLES
+            or not accounts.scope_of(current_user()).contains_path(user.scope_area.path)):
         raise NotFound(what="用户", key=username)
     return user
 

@@ -1,0 +1,480 @@
+"""The access matrix: every route of the app × every role × own / foreign scope → the expected status.
+
+The table ``ROUTES`` below is the one place that says who may call what. It is checked against
+``app.url_map``: a route without a row (or a row without a route) fails ``test_every_route_has_a_rule``,
+naming the endpoint, so a new route cannot ship without deciding who may use it.
+
+Roles and how each one calls (one seeded world per database, built once for the module):
+- anonymous: no credentials at all (an invalid token where the URL needs one);
+- resident: holds the plaque feedback link of a station, and tries it wherever a token goes;
+- worker, station: ODK Collect token URL and Digest; a REST bearer token; on the pages a worker is
+  never signed in (sign-in refuses them — the worker's client carries a forged session with their id);
+- county, admin: session cookie on the pages, a REST bearer token; no Collect credentials of their own
+  (they try their bearer token in the token URL and their password with Digest).
+Own scope is 华山街道 (五华区, 昆明市) for every role. Foreign scope is 拓东街道 (盘龙区) for the
+worker, station head and county supervisor, and 南宁街道 (麒麟区, 曲靖市) for the city admin of 昆明.
+
+Expected statuses follow the documented rules: pages send the signed-out to /login (302); the REST
+API answers 401 without a valid bearer token and 403 to a role that may never call it; OpenRosa
+answers 401 with a Digest challenge, and 403 to a bad token URL; anything outside the caller's scope
+answers 404, on pages, API and media alike. Every 200 given to a signed-in role must not contain the
+marks of its foreign scope (instance IDs, case IDs and labels, photo names, township names).
+
+Every state-changing page (POST/PUT/PATCH/DELETE on the web blueprint) is also sent without its CSRF
+token by a signed-in user: 400, and the database is unchanged (``CSRF`` table, same completeness check).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from server import create_app
+from server.extensions import db
+from tests.conftest import RESOURCES, RequestIsolatingClient, _test_config
+from tests.support.database import empty_all_tables
+from tests.support.collect import CollectClient, multipart_body, submission_parts
+from tests.support.visit_form import visit_xml
+from tests.support.web import csrf_token, sign_in
+
+ROLES = ("anonymous", "resident", "worker", "station", "county", "admin")
+SIGNED_IN = ("worker", "station", "county", "admin")
+PASSWORD = "Matrix-pass-2026"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+BOGUS_TOKEN = "NotAToken0123456789abcdefABCDEF0123456789ab"
+
+
+# --- the seeded world: three stations, each with a case, a visit with a photo, a spare worker, a plaque link --
+
+@dataclass(frozen=True)
+class Site:
+    key: str
+    county: str
+    township: str
+    township_name: str
+    case_id: str
+    case_label: str
+    instance_id: str
+    photo: str
+    worker: str  # who sent the visit from that station
+    spare: str  # a worker whose Collect token the matrix may reissue and revoke
+
+    @property
+    def station(self) -> str:
+        return self.township
+
+    @property
+    def marks(self) -> tuple[str, ...]:
+        """What must never show up in a response to someone outside this site's scope."""
+        return (self.township_name, self.case_id, self.case_label, self.instance_id, self.photo)
+
+
+HUASHAN = Site("huashan", "530102", "530102001", "华山街道", "kase-huashan", "华山对象甲", "uuid:visit-huashan",
+               "photo-huashan.jpg", "worker1", "spare-huashan")
+TUODONG = Site("tuodong", "530103", "530103001", "拓东街道", "kase-tuodong", "拓东对象乙", "uuid:visit-tuodong",
+               "photo-tuodong.jpg", "worker-tuodong", "spare-tuodong")
+NANNING = Site("nanning", "530302", "530302001", "南宁街道", "kase-nanning", "南宁对象丙", "uuid:visit-nanning",
+               "photo-nanning.jpg", "worker-nanning", "spare-nanning")
+SITES = (HUASHAN, TUODONG, NANNING)
+OWN = {role: HUASHAN for role in ROLES}
+FOREIGN = {**{role: TUODONG for role in ROLES}, "admin": NANNING}
+USERS = {"worker": ("worker1", "worker", "530102001"), "station": ("huashan", "station", "530102001"),
+         "county": ("wuhua", "county", "530102"), "admin": ("city", "admin", "530100")}
+EXTRA_AREAS = ("530300,曲靖市,,city\n530302,麒麟区,530300,county\n530302001,南宁街道,530302,township\n"
+               "530302001001,南宁社区,530302001,village\n")
+
+
+@dataclass
+class World:
+    app: object
+    links: dict[str, str]  # site key → its plaque link token
+    collect_tokens: dict[str, str]  # role → Collect token
+    api_tokens: dict[str, str]  # role → bearer token
+    web_clients: dict[str, object] = field(default_factory=dict)  # role → (client, csrf token)
+
+    def client(self):
+        return self.app.test_client()
+
+
+def _jpeg(colour: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+def _seed(app, tmp_path) -> World:
+    from server.adapters.tabular import read_table
+    from server.domain.places import AREA_COLUMNS
+    from server.domain.stations import StationMode
+    from server.models import Station
+    from server.services import accounts, places
+    from server.services.feedback import issue_station_link
+    from server.services.forms import publish_form
+    from tests.integration.test_cases_api import add_case
+    from tests.support.visit_form import visit_xlsform
+
+    areas = tmp_path / "areas.csv"
+    areas.write_text((RESOURCES / "areas_small.csv").read_text(encoding="utf-8") + EXTRA_AREAS, encoding="utf-8")
+    places.import_areas(read_table(areas, AREA_COLUMNS).rows)
+    for site in SITES:
+        places.create_station(site.station, StationMode.PURCHASED)
+    publish_form(visit_xlsform(), "visit.xlsx")
+    publish_form((RESOURCES.parents[1] / "forms" / "resident_feedback.xlsx").read_bytes(), "resident_feedback.xlsx")
+    hashed = accounts.hash_password(PASSWORD)
+    users = {name: accounts.create_user(name, role, scope, PASSWORD, password_hash=hashed)
+             for name, role, scope in USERS.values()}
+    for site in SITES:
+        if site.worker not in users:
+            users[site.worker] = accounts.create_user(site.worker, "worker", site.station, PASSWORD,
+                                                      password_hash=hashed)
+        accounts.create_user(site.spare, "worker", site.station, PASSWORD, password_hash=hashed)
+    links = {site.key: issue_station_link(db.session.get(Station, site.station)).token for site in SITES}
+    db.session.commit()
+    for site in SITES:
+        add_case(site.case_id, site.station, site.station + "001", label=site.case_label)
+        phone = CollectClient(app.test_client(), f"/key/{accounts.active_collect_token(users[site.worker]).token}")
+        sent = phone.submit(visit_xml(site.instance_id, case=site.case_id, photo=site.photo),
+                            [(site.photo, _jpeg("navy"))])
+        assert sent.status_code == 201, sent.get_data(as_text=True)
+    collect_tokens = {role: accounts.active_collect_token(users[USERS[role][0]]).token
+                      for role in ("worker", "station")}
+    api_tokens = {role: _api_token(USERS[role][0]) for role in SIGNED_IN}
+    return World(app=app, links=links, collect_tokens=collect_tokens, api_tokens=api_tokens)
+
+
+def _api_token(username: str) -> str:
+    from server.services import accounts
+
+    token, _session = accounts.open_api_session(username, PASSWORD)
+    db.session.commit()
+    return token
+
+
+@pytest.fixture(scope="module")
+def world(database_url, tmp_path_factory):
+    """One seeded world per database for the whole module (the ``app`` fixture would empty it after
+    every test); emptied again when the module is done, so the next module starts from nothing."""
+    from server import config
+
+    limits = {key: "100000 per minute" for key in config.RATE_LIMIT_KEYS}
+    app = create_app({**_test_config(database_url, tmp_path_factory.mktemp("matrix-media")), **limits})
+    app.test_client_class = RequestIsolatingClient
+    with app.app_context():
+        try:
+            yield _seed(app, tmp_path_factory.mktemp("matrix"))
+        finally:
+            db.session.remove()
+            empty_all_tables(db.engine)
+            db.engine.dispose()
+
+
+# --- how each role calls -------------------------------------------------------------------------
+
+def web_client(world: World, role: str, fresh: bool = False):
+    """A browser of this role: signed in for supervisors, a forged session for a worker, none otherwise;
+    with the CSRF token its session holds."""
+    fresh = fresh or role == "worker"  # the pages drop the forged session at the first request
+    if not fresh and role in world.web_clients:
+        return world.web_clients[role]
+    client = world.client()
+    if role in ("county", "admin", "station"):
+        assert sign_in(client, USERS[role][0], PASSWORD).status_code == 302
+    elif role == "worker":
+        from server.queries.accounts import get_user_by_username
+
+        with client.session_transaction() as session:  # sign-in refuses workers; the pages must too
+            session["user_id"] = get_user_by_username(USERS["worker"][0]).id
+    made = (client, csrf_token(client.get("/login").get_data(as_text=True)))
+    if not fresh:
+        world.web_clients[role] = made
+    return made
+
+
+def bearer(world: World, role: str, fresh: bool = False) -> dict[str, str]:
+    if role == "anonymous":
+        return {}
+    if role == "resident":
+        return {"Authorization": f"Bearer {world.links[HUASHAN.key]}"}
+    token = _api_token(USERS[role][0]) if fresh else world.api_tokens[role]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def collect_client(world: World, role: str, token_url: bool) -> CollectClient:
+    """ODK Collect as this role would set it up: a token URL, or username and password (Digest)."""
+    client = world.client()
+    if token_url:
+        token = {"anonymous": BOGUS_TOKEN, "resident": world.links[HUASHAN.key]}.get(role)
+        token = token or world.collect_tokens.get(role) or world.api_tokens[role]
+        return CollectClient(client, f"/key/{token}")
+    if role in ("anonymous", "resident"):
+        return CollectClient(client, "")
+    return CollectClient(client, "", username=USERS[role][0], password=PASSWORD)
+
+
+# --- the rules table -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Call:
+    """One request: its URL (a string, or built from the site in scope), its body, and what it expects
+    per role in ROLES order — "302" for both scopes, "200/404" for own/foreign."""
+    url: str | Callable[[Site, World], str]
+    expect: str
+    data: dict | Callable[[Site, World], dict] | None = None
+    json: dict | None = None
+    fresh: bool = False  # the call ends the caller's session: use new credentials
+    public: bool = False  # anyone may see what it shows (a plaque's page): no leak check
+
+    def expected(self, role: str, scope: str) -> int:
+        column = self.expect.split()[ROLES.index(role)]
+        own, _, foreign = column.partition("/")
+        return int(foreign) if scope == "foreign" and foreign else int(own)
+
+    @property
+    def scoped(self) -> bool:
+        return callable(self.url)
+
+
+PAGE = "302 302 302 200/404 200/404 200/404"  # a page about one object
+LIST_PAGE = "302 302 302 200 200 200"  # a scoped list, filtered to a station (foreign: empty)
+REST_OBJECT = "401 401 200/404 200/404 200/404 200/404"
+REST_LIST = "401 401 200 200 200 200"
+COLLECT_DIGEST = "401 401 200 200 401 401"
+COLLECT_TOKEN = "403 403 200 200 403 403"
+EVERYONE = "200 200 200 200 200 200"
+
+ROUTES: dict[tuple[str, str], Call] = {
+    # --- pages (session cookie) ---
+    ("web.home", "GET"): Call("/", "302 302 302 302 302 302"),
+    ("web.login", "GET"): Call("/login", EVERYONE),
+    ("web.login", "POST"): Call("/login", "401 401 401 401 401 401",
+                                data={"username": "city", "password": "Wrong-pass-1"}),
+    ("web.logout", "POST"): Call("/logout", "302 302 302 302 302 302", data={}, fresh=True),
+    ("web.set_language", "GET"): Call("/lang/zh", "302 302 302 302 302 302"),
+    ("web.feedback_page", "GET"): Call(lambda s, w: f"/f/{w.links[s.key]}", EVERYONE, public=True),
+    ("web.feedback_page", "POST"): Call(lambda s, w: f"/f/{w.links[s.key]}", EVERYONE, public=True,
+                                        data={"website": "http://spam.example", "satisfaction": "5"}),
+    ("web.submission_list", "GET"): Call(lambda s, w: f"/submissions?station={s.station}", LIST_PAGE),
+    ("web.submission_export", "GET"): Call(lambda s, w: f"/submissions/export?format=media&station={s.station}",
+                                           LIST_PAGE),
+    ("web.submission_detail", "GET"): Call(lambda s, w: f"/submissions/{s.instance_id}", PAGE),
+    # Invalid bodies: access is proven by reaching validation (400) without changing anything.
+    ("web.submission_review", "POST"): Call(lambda s, w: f"/submissions/{s.instance_id}/review",
+                                            "302 302 302 400/404 400/404 400/404", data={"review_state": "x"}),
+    ("web.submission_comment", "POST"): Call(lambda s, w: f"/submissions/{s.instance_id}/comment",
+                                             "302 302 302 400/404 400/404 400/404", data={"body": " "}),
+    ("web.submission_return", "POST"): Call(lambda s, w: f"/submissions/{s.instance_id}/return",
+                                            "302 302 302 400/404 400/404 400/404", data={"reason": " "}),
+    ("web.submission_media", "GET"): Call(lambda s, w: f"/media/{s.instance_id}/{s.photo}", PAGE),
+    ("web.case_list", "GET"): Call(lambda s, w: f"/cases?station={s.station}", LIST_PAGE),
+    ("web.case_detail", "GET"): Call(lambda s, w: f"/cases/{s.case_id}", PAGE),
+    ("web.station_list", "GET"): Call("/stations", "302 302 302 200 200 200"),
+    ("web.station_detail", "GET"): Call(lambda s, w: f"/stations/{s.station}", PAGE),
+    ("web.station_record", "POST"): Call(lambda s, w: f"/stations/{s.station}/record",
+                                         "302 302 302 403/404 400/404 400/404", data={"setup_funding_yuan": "x"}),
+    ("web.station_plaque", "GET"): Call(lambda s, w: f"/stations/{s.station}/plaque.png?preview=1", PAGE),
+    ("web.worker_collect_qr", "GET"): Call(lambda s, w: f"/stations/{s.station}/workers/{s.spare}/collect-qr.png",
+                                           PAGE),
+    ("web.dashboard", "GET"): Call(lambda s, w: f"/dashboard?area={s.township}", PAGE),
+    ("web.dashboard_print", "GET"): Call(lambda s, w: f"/dashboard/print?area={s.township}", PAGE),
+    ("web.dashboard_report", "GET"): Call(lambda s, w: f"/dashboard/report.xlsx?area={s.township}", PAGE),
+    ("web.audit_log", "GET"): Call("/audit", "302 302 302 404 404 200"),  # admins only; others: no such page
+    # --- REST API (bearer token) ---
+    ("health.healthz", "GET"): Call("/healthz", EVERYONE),
+    ("api.create_session", "POST"): Call("/api/v1/sessions", "400 400 400 400 400 400", json={}),
+    ("api.delete_session", "DELETE"): Call("/api/v1/sessions/current", "401 401 204 204 204 204", fresh=True),
+    ("api.list_forms", "GET"): Call("/api/v1/forms", REST_LIST),
+    ("api.publish", "POST"): Call("/api/v1/forms", "401 401 403 403 403 400", data={}),
+    ("api.get_collect_settings", "GET"): Call(lambda s, w: f"/api/v1/users/{s.spare}/collect-settings",
+                                              "401 401 403 200/404 200/404 200/404"),
+    ("api.reissue_collect_token", "POST"): Call(lambda s, w: f"/api/v1/users/{s.spare}/collect-token",
+                                                "401 401 403 201/404 201/404 201/404"),
+    ("api.revoke_collect_token", "DELETE"): Call(lambda s, w: f"/api/v1/users/{s.spare}/collect-token",
+                                                 "401 401 403 204/404 204/404 204/404"),
+    ("api.list_cases", "GET"): Call(lambda s, w: f"/api/v1/cases?station={s.station}", REST_LIST),
+    ("api.get_case", "GET"): Call(lambda s, w: f"/api/v1/cases/{s.case_id}", REST_OBJECT),
+    ("api.erase_case", "POST"): Call(lambda s, w: f"/api/v1/cases/{s.case_id}/erasure", "401 401 403 403 403 400/404",
+                                     json={"reason": " "}),  # a blank reason: refused once the case is found
+    ("api.import_cases", "POST"): Call("/api/v1/cases/import", "401 401 403 400 400 400", data={}),
+    ("api.overdue_summary", "GET"): Call("/api/v1/overdue", "401 401 403 200 200 200"),
+    ("api.list_visit_intervals", "GET"): Call("/api/v1/visit-intervals", REST_LIST),
+    ("api.put_visit_interval", "PUT"): Call("/api/v1/visit-intervals/destitute", "401 401 403 403 403 400",
+                                            json={}),
+    ("api.list_submissions", "GET"): Call(lambda s, w: f"/api/v1/submissions?station={s.station}", REST_LIST),
+    ("api.export_submissions", "GET"): Call(
+        lambda s, w: f"/api/v1/submissions/export?format=media&station={s.station}", REST_LIST),
+    ("api.get_submission", "GET"): Call(lambda s, w: f"/api/v1/submissions/{s.instance_id}", REST_OBJECT),
+    ("api.get_attachment", "GET"): Call(lambda s, w: f"/api/v1/submissions/{s.instance_id}/attachments/{s.photo}",
+                                        REST_OBJECT),
+    ("api.get_indicators", "GET"): Call(lambda s, w: f"/api/v1/indicators?area={s.township}", REST_OBJECT),
+    ("api.get_station_compliance", "GET"): Call(lambda s, w: f"/api/v1/stations/{s.station}/compliance",
+                                                REST_OBJECT),
+    ("api.list_audit_events", "GET"): Call("/api/v1/audit", "401 401 404 404 404 200"),
+    ("api.openapi_document", "GET"): Call("/api/v1/openapi.json", EVERYONE),
+    ("api.import_stations", "POST"): Call("/api/v1/stations/import", "401 401 403 403 400 400", data={}),
+    ("api.import_staff", "POST"): Call("/api/v1/stations/staff/import", "401 401 403 403 400 400", data={}),
+}
+# --- OpenRosa: the same routes two ways in — Digest on the bare URL, the Collect token on /key/<token>/… ---
+OPENROSA = (  # (endpoint, method, URL after the prefix, what a worker or station head gets)
+    ("form_list", "GET", "/formList", "200"),
+    ("form_xml", "GET", "/forms/visit.xml", "200"),
+    ("manifest", "GET", "/forms/visit/manifest", "200"),
+    ("attachment", "GET", "/forms/visit/attachments/cases.csv", "200"),
+    ("integrity", "GET", f"/datasets/cases/integrity?id={HUASHAN.case_id}", "200"),
+    ("submission_head", "GET", "/submission", "204"),
+    ("submission_post", "POST", "/submission", "201"),  # the station's own visit again, as Collect retries
+)
+for _name, _method, _url, _ok in OPENROSA:
+    ROUTES[(f"openrosa.{_name}", _method)] = Call(_url, COLLECT_DIGEST.replace("200", _ok))
+    ROUTES[(f"openrosa_key.{_name}", _method)] = Call(_url, COLLECT_TOKEN.replace("200", _ok))
+
+
+def _route_methods(app) -> set[tuple[str, str]]:
+    return {(rule.endpoint, method) for rule in app.url_map.iter_rules() if rule.endpoint != "static"
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def _cases():
+    for (endpoint, method), call in ROUTES.items():
+        for role in ROLES:
+            for scope in (("own", "foreign") if call.scoped else ("any",)):
+                yield pytest.param(endpoint, method, role, scope, id=f"{endpoint}-{method}-{role}-{scope}")
+
+
+def test_every_route_has_a_rule(tmp_path):
+    app = create_app(_test_config("sqlite://", tmp_path))
+    routes = _route_methods(app)
+    missing = sorted(f"{endpoint} {method}" for endpoint, method in routes - set(ROUTES))
+    stale = sorted(f"{endpoint} {method}" for endpoint, method in set(ROUTES) - routes)
+    assert not missing, f"routes without a rule in the access matrix: {missing}"
+    assert not stale, f"rules for routes that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize(("endpoint", "method", "role", "scope"), list(_cases()))
+def test_access(world, endpoint, method, role, scope):
+    call = ROUTES[(endpoint, method)]
+    site = FOREIGN[role] if scope == "foreign" else OWN[role]
+    url = call.url(site, world) if callable(call.url) else call.url
+    response = _send(world, endpoint, method, call, role, url)
+    try:
+        body = response.get_data()
+    finally:
+        response.close()
+    expected = call.expected(role, scope)
+    assert response.status_code == expected, (
+        f"{role} {method} {url} ({scope} scope): {response.status_code}, expected {expected}\n{body[:600]!r}")
+    if response.status_code == 200 and role in SIGNED_IN and not call.public:
+        leaked = [mark for mark in FOREIGN[role].marks if mark.encode("utf-8") in _readable(body)]
+        assert not leaked, f"{role} {method} {url} shows what is outside their scope: {leaked}"
+
+
+def _send(world: World, endpoint: str, method: str, call: Call, role: str, url: str):
+    blueprint = endpoint.split(".", 1)[0]
+    if blueprint in ("openrosa", "openrosa_key"):
+        phone = collect_client(world, role, token_url=blueprint == "openrosa_key")
+        if method == "POST":
+            xml = visit_xml(HUASHAN.instance_id, case=HUASHAN.case_id, photo=HUASHAN.photo)
+            payload, content_type = multipart_body(submission_parts(xml, []))
+            return phone.request("POST", url, data=payload, content_type=content_type)
+        return phone.request(method, url)
+    if blueprint == "web":
+        client, token = web_client(world, role, fresh=call.fresh)
+        data = call.data(OWN[role], world) if callable(call.data) else call.data
+        if method in UNSAFE_METHODS:
+            data = {**(data or {}), "csrf_token": token}
+        return client.open(url, method=method, data=data)
+    headers = bearer(world, role, fresh=call.fresh)
+    return world.client().open(url, method=method, headers=headers, data=call.data, json=call.json)
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "collect-settings"), ("POST", "collect-token"),
+                                             ("DELETE", "collect-token")])
+@pytest.mark.parametrize(("role", "target"), [("county", "wuhua"), ("admin", "wuhua")])
+def test_accounts_without_collect_access_have_no_collect_settings(world, method, path, role, target):
+    """A county supervisor in their own scope (themselves) is no worker: 404, as for anything not there."""
+    response = world.client().open(f"/api/v1/users/{target}/{path}", method=method, headers=bearer(world, role))
+    assert response.status_code == 404, response.get_data(as_text=True)[:300]
+
+
+def _readable(body: bytes) -> bytes:
+    """The body, with every member of a zip (exports, XLSX) unpacked, so marks inside are seen too."""
+    if not body.startswith(b"PK"):
+        return body
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        return b"\n".join(name.encode("utf-8") + b"\n" + archive.read(name) for name in archive.namelist())
+
+
+# --- CSRF: every state-changing page refuses a request without its token, and changes nothing ---------
+
+@dataclass(frozen=True)
+class Change:
+    url: str | Callable[[World], str]
+    data: dict
+    ok: int  # what the same request answers with its token (the body is a valid one)
+    signed_in: bool = True
+
+
+CSRF: dict[tuple[str, str], Change] = {
+    ("web.login", "POST"): Change("/login", {"username": "city", "password": PASSWORD}, 302, signed_in=False),
+    ("web.logout", "POST"): Change("/logout", {}, 302),
+    ("web.feedback_page", "POST"): Change(lambda w: f"/f/{w.links[HUASHAN.key]}",
+                                          {"satisfaction": "5", "service_received": "elderly", "improvement": "",
+                                           "contact": ""}, 201),
+    ("web.station_record", "POST"): Change(f"/stations/{HUASHAN.station}/record",
+                                           {"operator_name": "春城社工服务中心", "flagship_projects": "2"}, 302),
+    ("web.submission_review", "POST"): Change(f"/submissions/{HUASHAN.instance_id}/review",
+                                              {"review_state": "approved", "note": "照片清楚"}, 302),
+    ("web.submission_comment", "POST"): Change(f"/submissions/{HUASHAN.instance_id}/comment", {"body": "已核实"}, 302),
+    ("web.submission_return", "POST"): Change(f"/submissions/{HUASHAN.instance_id}/return",
+                                              {"reason": "照片看不清门牌"}, 302),
+}
+
+
+def test_every_state_changing_page_has_a_csrf_check(tmp_path):
+    app = create_app(_test_config("sqlite://", tmp_path))
+    pages = {(endpoint, method) for endpoint, method in _route_methods(app)
+             if endpoint.startswith("web.") and method in UNSAFE_METHODS}
+    assert not pages - set(CSRF), f"state-changing pages without a CSRF case: {sorted(pages - set(CSRF))}"
+    assert not set(CSRF) - pages, f"CSRF cases for routes that no longer exist: {sorted(set(CSRF) - pages)}"
+
+
+@pytest.mark.parametrize(("endpoint", "method"), list(CSRF), ids=[f"{e}-{m}" for e, m in CSRF])
+def test_state_changing_page_without_csrf_token_is_refused(world, endpoint, method):
+    change = CSRF[(endpoint, method)]
+    url = change.url(world) if callable(change.url) else change.url
+    client = world.client()
+    if change.signed_in:
+        assert sign_in(client, "city", PASSWORD).status_code == 302
+    before = _fingerprint()
+    refused = client.open(url, method=method, data=change.data)
+    assert refused.status_code == 400, f"{method} {url} without a CSRF token: {refused.status_code}"
+    assert _fingerprint() == before, f"{method} {url} without a CSRF token changed the database"
+    assert _signed_in(client) == change.signed_in  # neither signed out nor signed in
+    # The same request with the page's token goes through: the body above was a valid one.
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    accepted = client.open(url, method=method, data={**change.data, "csrf_token": token})
+    assert accepted.status_code == change.ok, accepted.get_data(as_text=True)[:600]
+    if endpoint in ("web.login", "web.logout"):
+        assert _signed_in(client) != change.signed_in
+    else:
+        assert _fingerprint() != before
+
+
+def _signed_in(client) -> bool:
+    return client.get("/stations").status_code == 200
+
+
+def _fingerprint() -> str:
+    """A digest of every row of every table: equal digests, unchanged database."""
+    digest = hashlib.sha256()
+    db.session.expire_all()
+    with db.engine.connect() as connection:
+        for table in db.metadata.sorted_tables:
+            rows = sorted(repr(tuple(row)) for row in connection.execute(select(table)))
+            digest.update(table.name.encode() + b"\0" + "\n".join(rows).encode("utf-8"))
+    return digest.hexdigest()
