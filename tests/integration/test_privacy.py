@@ -1,5 +1,6 @@
 """Privacy stories on both databases: masking by role, the audit log, thumbnails without EXIF, and erasing a
 case on request while the indicators of past periods stay exactly as they were."""
+import re
 import uuid
 from datetime import timedelta
 from io import BytesIO
@@ -209,3 +210,22 @@ def test_only_admins_erase_through_the_api_and_a_refused_erasure_changes_nothing
     assert response.status_code == 200 and response.json["files"] == 1
     db.session.expire_all()
     assert db.session.get(Case, case_id).erased_at is not None and not media_storage().exists(first)
+
+
+# Everything that answers without signing in. None of it serves a photo; a new entry here must either keep it
+# that way or pass its images through ``adapters.images.without_location`` (docs/cases.md).
+PUBLIC_ENDPOINTS = {"static", "web.home", "web.login", "web.set_language", "web.feedback_page",
+                    "health.healthz", "api.openapi_document"}
+
+
+def test_no_path_open_without_signing_in_serves_a_photo(app, client):
+    public = {}
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods:
+            continue
+        response = client.get(re.sub(r"<[^>]+>", "x", rule.rule), headers={"X-OpenRosa-Version": "1.0"})
+        signed_out = response.status_code in (401, 403) or "/login" in response.headers.get("Location", "")
+        if not signed_out:
+            public[rule.endpoint] = response.mimetype
+    assert set(public) <= PUBLIC_ENDPOINTS and "web.feedback_page" in public
+    assert not [endpoint for endpoint, mimetype in public.items() if mimetype.startswith("image/")]

@@ -97,3 +97,17 @@ def test_files_without_a_location_or_not_images_come_back_unchanged():
     Image.new("RGB", (40, 30)).save(plain, format="JPEG")
     assert without_location(plain.getvalue()) == plain.getvalue()
     assert without_location(b"%PDF-1.4 not an image") == b"%PDF-1.4 not an image"
+
+
+def test_a_plaque_png_carries_no_metadata_of_its_logo(tmp_path):
+    from server.adapters.images import render_plaque_png
+    from server.adapters.qr import qr_matrix
+    from server.domain.plaque import plaque_layout
+
+    logo = tmp_path / "logo.jpg"
+    logo.write_bytes(_photo_with_gps())
+    layout = plaque_layout("昆明市", "五华区", "华山街道", "ssw.km.gov.cn/f/abcdefghij")
+    font = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2)
+    png = render_plaque_png(layout, qr_matrix("https://ssw.km.gov.cn/f/abcdefghij"), font, str(logo), 20)
+    with Image.open(BytesIO(png)) as image:
+        assert image.format == "PNG" and not image.getexif() and "exif" not in image.info
