@@ -21,7 +21,7 @@ from server.extensions import db
 def init_app(app: Flask) -> None:
     for command in (init_db, import_areas, create_user, load_demo, publish_forms, collect_settings, reissue_token,
                     revoke_token, import_cases, erase_case, set_visit_interval, plaque, report, import_stations,
-                    import_staff, jobs_worker, jobs_ping, backup, restore):
+                    import_staff, jobs_worker, jobs_ping, backup, restore, sweep_media):
         app.cli.add_command(command)
 
 
@@ -387,3 +387,21 @@ def restore(source: str) -> None:
     summary = run_restore(Path(source), media_storage())
     upgrade()  # a backup of an older release catches up
     click.echo(f"恢复完成 / restored: {summary.database}, {summary.submissions} submission(s), {summary.blobs} file(s)")
+
+
+@click.command("sweep-media")
+@click.option("--older-than", "older_than", default=3600, show_default=True, type=click.IntRange(min=0),
+              help="Grace period in seconds: younger files may belong to a request still in flight.")
+@in_transaction
+def sweep_media(older_than: int) -> None:
+    """Remove what killed processes left in media storage: blobs no row names, and abandoned uploads."""
+    from server.media import media_storage
+    from server.services.media import sweep_orphan_blobs
+
+    storage = media_storage()
+    removed = sweep_orphan_blobs(storage, older_than_seconds=older_than)
+    for sha256 in removed:
+        click.echo(f"已删除孤立文件 / removed orphan blob {sha256}")
+    spooled = storage.sweep_temporary(older_than_seconds=older_than)
+    click.echo(f"孤立文件 {len(removed)} 个，未完成的上传 {spooled} 个已删除 / "
+               f"removed {len(removed)} orphan blob(s) and {spooled} abandoned upload(s)")

@@ -121,6 +121,16 @@ def sweep_uploads() -> int:
     return media_storage().sweep_temporary(older_than_seconds=3600)
 
 
+@periodic("sweep-media", minutes=60)
+def sweep_media() -> int:
+    """Remove stored blobs no committed row names, older than an hour: what a process killed between storing a
+    file and committing its row left behind (docs/storage.md). Harmless to run twice, or beside requests."""
+    from server.media import media_storage
+    from server.services.media import sweep_orphan_blobs
+
+    return len(sweep_orphan_blobs(media_storage(), older_than_seconds=3600))
+
+
 @job("ping")
 def ping(path: str, tag: str, seconds: float = 0.0) -> str:
     """Append ``tag pid`` to a file (after ``seconds`` of pretend work): `flask jobs-ping` and the queue

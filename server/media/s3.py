@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO, Callable, Iterator
 from urllib.parse import quote, urlsplit
 
 import boto3
@@ -22,7 +23,17 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.response import StreamingBody
 
-from server.media.storage import CHUNK, HashingUpload, StorageError, UploadSpool, blob_key, derived_key
+from server.media.storage import (
+    CHUNK,
+    SHA256_PATTERN,
+    HashingUpload,
+    KnownBlobs,
+    StorageError,
+    UploadSpool,
+    blob_key,
+    derived_key,
+    sweep_unknown,
+)
 
 MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
 MB = 1024 * 1024
@@ -82,7 +93,7 @@ class S3Storage(UploadSpool):
         key = self.key_of(upload.sha256)
         upload.claimed = True
         try:
-            if self._request("head_object", key) is not None:
+            if self._touch(key):
                 return False
             upload.close()
             self._request("upload_file", key, Filename=str(upload.path), Config=TRANSFER)
@@ -114,6 +125,39 @@ class S3Storage(UploadSpool):
 
     def delete(self, sha256: str) -> None:
         self._request("delete_object", self.key_of(sha256))
+
+    def sweep_orphans(self, known: KnownBlobs, older_than_seconds: float = 3600) -> list[str]:
+        """Delete blobs (and their thumbnails) older than the grace period that no ``blob`` row names: what a
+        process killed between storing a file and committing its row left behind. Returns their names."""
+        cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than_seconds)
+
+        def delete_if_still_old(sha256: str) -> bool:
+            head = self._request("head_object", self.key_of(sha256))
+            if head is None or head["LastModified"] >= cutoff:
+                return False
+            self.delete(sha256)
+            for _, key in self._list(f"{self.prefix}derived/{sha256[:2]}/{sha256}-"):
+                self._request("delete_object", key)
+            return True
+
+        candidates = (key.rsplit("/", 1)[1] for modified, key in self._list(f"{self.prefix}blobs/")
+                      if modified < cutoff and SHA256_PATTERN.fullmatch(key.rsplit("/", 1)[1]))
+        return sweep_unknown(candidates, known, delete_if_still_old)
+
+    def _touch(self, key: str) -> bool:
+        """Refresh an existing object's age (copied onto itself), so the orphan sweep spares it while the request
+        that found it commits its row; False when there is no such object."""
+        return self._request("copy_object", key, CopySource={"Bucket": self.bucket, "Key": key},
+                             MetadataDirective="REPLACE") is not None
+
+    def _list(self, prefix: str) -> Iterator[tuple[datetime, str]]:
+        """(last modified, key) of every object under ``prefix``."""
+        try:
+            for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield item["LastModified"], item["Key"]
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(reason=f"list {prefix}: {exc}") from exc
 
     # Derived files (thumbnails) can always be made again from their blob.
     def open_derived(self, name: str) -> BinaryIO | None:

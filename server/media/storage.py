@@ -13,13 +13,14 @@ import re
 import tempfile
 import time
 from pathlib import Path
-from typing import BinaryIO, Iterator, Protocol, runtime_checkable
+from typing import BinaryIO, Callable, Iterable, Iterator, Protocol, runtime_checkable
 
 from server.errors import LastmeterError
 
 SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 DERIVED_PATTERN = re.compile(r"[0-9a-f]{64}-[a-z0-9]+\.[a-z]+")  # <blob sha256>-<variant>.<ext>
 CHUNK = 1024 * 1024
+SWEEP_BATCH = 500  # blob names asked about at once when sweeping orphans
 
 
 class StorageError(LastmeterError):
@@ -115,6 +116,12 @@ class MediaStorage(Protocol):
 
     def sweep_temporary(self, older_than_seconds: float = 3600) -> int: ...
 
+    def sweep_orphans(self, known: Callable[[list[str]], set[str]], older_than_seconds: float = 3600) -> list[str]: ...
+
+
+# ``known`` answers, for a batch of blob names, which of them a committed ``blob`` row names.
+KnownBlobs = Callable[[list[str]], set[str]]
+
 
 @runtime_checkable
 class SignsUrls(Protocol):
@@ -132,6 +139,29 @@ def blob_key(sha256: str) -> str:
     if not SHA256_PATTERN.fullmatch(sha256):
         raise StorageError(reason=f"invalid blob name {sha256[:80]!r}")
     return f"blobs/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def sweep_unknown(candidates: Iterable[str], known: KnownBlobs, delete_if_still_old: Callable[[str], bool]) -> list[str]:
+    """The orphan sweep both backends share: ask about listed blobs in batches, delete those no row names.
+
+    ``delete_if_still_old`` looks at the blob's age once more right before deleting it: a request that has
+    just found the blob already stored (and will commit a row for it) has refreshed its age meanwhile.
+    """
+    removed: list[str] = []
+    batch: list[str] = []
+
+    def settle() -> None:
+        claimed = known(batch)
+        removed.extend(name for name in batch if name not in claimed and delete_if_still_old(name))
+        batch.clear()
+
+    for name in candidates:
+        batch.append(name)
+        if len(batch) >= SWEEP_BATCH:
+            settle()
+    if batch:
+        settle()
+    return removed
 
 
 def derived_key(name: str) -> str:
@@ -178,7 +208,7 @@ class LocalStorage(UploadSpool):
         """Move a finished upload into place; False when that content was already stored."""
         target = self.path_of(upload.sha256)
         upload.claimed = True
-        if target.exists():
+        if _touch(target):
             upload.discard()
             return False
         upload.flush()
@@ -211,6 +241,30 @@ class LocalStorage(UploadSpool):
     def delete(self, sha256: str) -> None:
         self.path_of(sha256).unlink(missing_ok=True)
 
+    def sweep_orphans(self, known: KnownBlobs, older_than_seconds: float = 3600) -> list[str]:
+        """Delete blobs (and their thumbnails) older than the grace period that no ``blob`` row names: what a
+        process killed between storing a file and committing its row left behind. Returns their names."""
+        cutoff = time.time() - older_than_seconds
+
+        def old(path: Path) -> bool:
+            try:
+                return path.stat().st_mtime < cutoff
+            except FileNotFoundError:
+                return False
+
+        def delete_if_still_old(sha256: str) -> bool:
+            if not old(self.path_of(sha256)):
+                return False
+            self.delete(sha256)
+            for derived in (self.root / "derived" / sha256[:2]).glob(f"{sha256}-*"):
+                derived.unlink(missing_ok=True)
+            return True
+
+        blobs = self.root / "blobs"
+        candidates = (path.name for path in sorted(blobs.glob("??/??/*"))
+                      if SHA256_PATTERN.fullmatch(path.name) and old(path))
+        return sweep_unknown(candidates, known, delete_if_still_old)
+
     # Derived files (thumbnails) can always be made again from their blob.
     def _derived_path(self, name: str) -> Path:
         return self.root / derived_key(name)
@@ -235,6 +289,16 @@ class LocalStorage(UploadSpool):
 
     def delete_derived(self, name: str) -> None:
         self._derived_path(name).unlink(missing_ok=True)
+
+
+def _touch(path: Path) -> bool:
+    """Refresh an existing blob's age, so the orphan sweep spares it while the request that found it commits
+    its row; False when there is no such blob (or the sweep removed it just now: then it is stored again)."""
+    try:
+        os.utime(path)
+        return True
+    except FileNotFoundError:
+        return False
 
 
 def _fsync_dir(path: Path) -> None:

@@ -25,6 +25,11 @@ def get_submission_by_instance_id(instance_id: str) -> Submission | None:
     return db.session.scalars(select(Submission).where(Submission.instance_id == instance_id)).first()
 
 
+def list_known_blobs(sha256s: list[str]) -> set[str]:
+    """Which of these blob names a committed ``blob`` row names (the orphan-media sweep asks in batches)."""
+    return set(db.session.scalars(select(Blob.sha256).where(Blob.sha256.in_(sha256s))))
+
+
 def current_version_of(submission: Submission) -> SubmissionVersion:
     return next(v for v in submission.versions if v.current)
 

@@ -125,3 +125,10 @@ def _derived_thumbnail(sha256: str, size: int, storage: MediaStorage) -> BinaryI
         storage.store_derived(name, data)
         cached = storage.open_derived(name)
     return cached
+
+
+def sweep_orphan_blobs(storage: MediaStorage, older_than_seconds: float) -> list[str]:
+    """Remove stored blobs no ``blob`` row names, older than the grace period (docs/storage.md, "What a crash
+    leaves behind"); an in-flight request's new blob is younger than that, and a blob a request has just found
+    already stored had its age refreshed by ``store``. Returns the removed blobs' names."""
+    return storage.sweep_orphans(queries.list_known_blobs, older_than_seconds)

@@ -233,3 +233,54 @@ def test_a_bucket_that_fails_is_a_storage_error_and_leaves_no_upload_behind(s3_s
 
 def test_the_secret_key_never_shows_in_the_settings_repr(s3_server):
     assert "lastmeter-test-secret" not in repr(s3_server.settings("lastmeter-any"))
+
+
+def known_of(*names: str):
+    """What the ``blob`` table would answer: which of a batch of names have a committed row."""
+    return lambda batch: set(batch) & set(names)
+
+
+def test_orphan_blobs_past_the_grace_period_are_swept_with_their_thumbnails(storage, request):
+    kept, _ = store(storage, b"a photo whose row was committed")
+    orphan, _ = store(storage, JPEG)  # stored, then the process died before its row was committed
+    storage.store_derived(f"{orphan}-240.jpg", b"thumbnail")
+    storage.store_derived(f"{kept}-240.jpg", b"thumbnail")
+    assert storage.sweep_orphans(known_of(kept), older_than_seconds=3600) == []  # could be a request in flight
+    assert stored_blobs(request, storage) == sorted([kept, orphan])
+    assert storage.sweep_orphans(known_of(kept), older_than_seconds=0) == [orphan]
+    assert stored_blobs(request, storage) == [kept]
+    assert not storage.derived_exists(f"{orphan}-240.jpg") and storage.derived_exists(f"{kept}-240.jpg")
+    assert storage.sweep_orphans(known_of(kept), older_than_seconds=0) == []
+
+
+def test_the_sweep_asks_about_blobs_in_batches(storage, request, monkeypatch):
+    import server.media.storage as storage_module
+
+    monkeypatch.setattr(storage_module, "SWEEP_BATCH", 2)
+    names = [store(storage, f"photo {n}".encode())[0] for n in range(5)]
+    asked: list[list[str]] = []
+
+    def known(batch: list[str]) -> set[str]:
+        asked.append(list(batch))
+        return set(batch) & set(names[:2])
+
+    assert sorted(storage.sweep_orphans(known, older_than_seconds=0)) == sorted(names[2:])
+    assert sorted(n for batch in asked for n in batch) == sorted(names) and max(map(len, asked)) == 2
+    assert stored_blobs(request, storage) == sorted(names[:2])
+
+
+def test_storing_an_old_orphan_again_refreshes_its_age_so_the_sweep_spares_it(storage, request):
+    """Collect resends the very photo a killed request stored: the new request finds the blob already there and
+    will commit a row for it, so the sweep must not take it away meanwhile."""
+    sha256, _ = store(storage, JPEG)
+    if isinstance(storage, LocalStorage):
+        long_ago = time.time() - 2 * 3600
+        os.utime(storage.path_of(sha256), (long_ago, long_ago))
+        grace = 3600
+    else:
+        time.sleep(2.1)  # a bucket keeps whole seconds and cannot be backdated: let the object grow old instead
+        grace = 2
+    again, created = store(storage, JPEG)
+    assert again == sha256 and not created
+    assert storage.sweep_orphans(known_of(), older_than_seconds=grace) == []
+    assert stored_blobs(request, storage) == [sha256] and read(storage, sha256) == JPEG
