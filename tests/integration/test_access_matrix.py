@@ -62,8 +62,8 @@ class Site:
     case_label: str
     instance_id: str
     photo: str
-    worker: str  # who sent the visit from that station
-    spare: str  # a worker whose Collect token the matrix may reissue and revoke
+    worker: str  # who sent the visit from that station (their token is only ever read)
+    spare: str  # a worker whose Collect token the matrix reissues and revokes, in any order
 
     @property
     def station(self) -> str:
@@ -102,9 +102,9 @@ class World:
         return self.app.test_client()
 
 
-def _jpeg(colour: str) -> bytes:
+def _jpeg() -> bytes:
     out = io.BytesIO()
-    Image.new("RGB", (32, 24), colour).save(out, "JPEG")
+    Image.new("RGB", (32, 24), "navy").save(out, "JPEG")
     return out.getvalue()
 
 
@@ -140,7 +140,7 @@ def _seed(app, tmp_path) -> World:
         add_case(site.case_id, site.station, site.station + "001", label=site.case_label)
         phone = CollectClient(app.test_client(), f"/key/{accounts.active_collect_token(users[site.worker]).token}")
         sent = phone.submit(visit_xml(site.instance_id, case=site.case_id, photo=site.photo),
-                            [(site.photo, _jpeg("navy"))])
+                            [(site.photo, _jpeg())])
         assert sent.status_code == 201, sent.get_data(as_text=True)
     collect_tokens = {role: accounts.active_collect_token(users[USERS[role][0]]).token
                       for role in ("worker", "station")}
@@ -278,7 +278,7 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("web.station_record", "POST"): Call(lambda s, w: f"/stations/{s.station}/record",
                                          "302 302 302 403/404 400/404 400/404", data={"setup_funding_yuan": "x"}),
     ("web.station_plaque", "GET"): Call(lambda s, w: f"/stations/{s.station}/plaque.png?preview=1", PAGE),
-    ("web.worker_collect_qr", "GET"): Call(lambda s, w: f"/stations/{s.station}/workers/{s.spare}/collect-qr.png",
+    ("web.worker_collect_qr", "GET"): Call(lambda s, w: f"/stations/{s.station}/workers/{s.worker}/collect-qr.png",
                                            PAGE),
     ("web.dashboard", "GET"): Call(lambda s, w: f"/dashboard?area={s.township}", PAGE),
     ("web.dashboard_print", "GET"): Call(lambda s, w: f"/dashboard/print?area={s.township}", PAGE),
@@ -290,7 +290,7 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("api.delete_session", "DELETE"): Call("/api/v1/sessions/current", "401 401 204 204 204 204", fresh=True),
     ("api.list_forms", "GET"): Call("/api/v1/forms", REST_LIST),
     ("api.publish", "POST"): Call("/api/v1/forms", "401 401 403 403 403 400", data={}),
-    ("api.get_collect_settings", "GET"): Call(lambda s, w: f"/api/v1/users/{s.spare}/collect-settings",
+    ("api.get_collect_settings", "GET"): Call(lambda s, w: f"/api/v1/users/{s.worker}/collect-settings",
                                               "401 401 403 200/404 200/404 200/404"),
     ("api.reissue_collect_token", "POST"): Call(lambda s, w: f"/api/v1/users/{s.spare}/collect-token",
                                                 "401 401 403 201/404 201/404 201/404"),
@@ -309,8 +309,8 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("api.export_submissions", "GET"): Call(
         lambda s, w: f"/api/v1/submissions/export?format=media&station={s.station}", REST_LIST),
     ("api.get_submission", "GET"): Call(lambda s, w: f"/api/v1/submissions/{s.instance_id}", REST_OBJECT),
-    ("api.get_attachment", "GET"): Call(lambda s, w: f"/api/v1/submissions/{s.instance_id}/attachments/{s.photo}",
-                                        REST_OBJECT),
+    ("api.get_attachment", "GET"): Call(  # a thumbnail here, the original on the page: both ways through media
+        lambda s, w: f"/api/v1/submissions/{s.instance_id}/attachments/{s.photo}?size=240", REST_OBJECT),
     ("api.get_indicators", "GET"): Call(lambda s, w: f"/api/v1/indicators?area={s.township}", REST_OBJECT),
     ("api.get_station_compliance", "GET"): Call(lambda s, w: f"/api/v1/stations/{s.station}/compliance",
                                                 REST_OBJECT),
@@ -392,6 +392,21 @@ def _send(world: World, endpoint: str, method: str, call: Call, role: str, url: 
     return world.client().open(url, method=method, headers=headers, data=call.data, json=call.json)
 
 
+COOKIE_ONLY = [(endpoint, method) for (endpoint, method), call in ROUTES.items()
+               if endpoint.split(".")[0] in ("api", "openrosa") and call.expected("anonymous", "own") == 401]
+
+
+@pytest.mark.parametrize(("endpoint", "method"), COOKIE_ONLY, ids=[f"{e}-{m}" for e, m in COOKIE_ONLY])
+def test_token_routes_ignore_the_session_cookie(world, endpoint, method):
+    """The REST API and OpenRosa are exempt from CSRF because a cookie never authenticates them."""
+    call = ROUTES[(endpoint, method)]
+    url = call.url(HUASHAN, world) if callable(call.url) else call.url
+    client, _token = web_client(world, "admin")
+    headers = {"X-OpenRosa-Version": "1.0"} if endpoint.startswith("openrosa.") else {}
+    response = client.open(url, method=method, headers=headers, data=call.data, json=call.json)
+    assert response.status_code == 401, f"{method} {url} with only a session cookie: {response.status_code}"
+
+
 @pytest.mark.parametrize(("method", "path"), [("GET", "collect-settings"), ("POST", "collect-token"),
                                              ("DELETE", "collect-token")])
 @pytest.mark.parametrize(("role", "target"), [("county", "wuhua"), ("admin", "wuhua")])
@@ -455,6 +470,10 @@ def test_state_changing_page_without_csrf_token_is_refused(world, endpoint, meth
     assert refused.status_code == 400, f"{method} {url} without a CSRF token: {refused.status_code}"
     assert _fingerprint() == before, f"{method} {url} without a CSRF token changed the database"
     assert _signed_in(client) == change.signed_in  # neither signed out nor signed in
+    # A token is bound to its session: one taken from another browser is refused the same way.
+    stranger = csrf_token(world.client().get("/login").get_data(as_text=True))
+    assert client.open(url, method=method, data={**change.data, "csrf_token": stranger}).status_code == 400
+    assert _fingerprint() == before
     # The same request with the page's token goes through: the body above was a valid one.
     token = csrf_token(client.get("/login").get_data(as_text=True))
     accepted = client.open(url, method=method, data={**change.data, "csrf_token": token})
