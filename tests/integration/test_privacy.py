@@ -210,6 +210,8 @@ def test_only_admins_erase_through_the_api_and_a_refused_erasure_changes_nothing
     assert response.status_code == 200 and response.json["files"] == 1
     db.session.expire_all()
     assert db.session.get(Case, case_id).erased_at is not None and not media_storage().exists(first)
+    shown = client.get(f"/api/v1/cases/{case_id}", headers=bearer(client, "city")).json
+    assert shown["erased_at"] and shown["label"] == ERASED_LABEL and shown["properties"] == {}
 
 
 # Everything that answers without signing in. None of it serves a photo; a new entry here must either keep it
