@@ -199,25 +199,3 @@ class AuditEventSchema(Schema):
     object_type = fields.String()
     object_id = fields.String(allow_none=True)
     detail = fields.Dict(allow_none=True)
-
-
-# --- the audit log ---------------------------------------------------------------------------
-
-class AuditArgsSchema(PageArgsSchema):
-    user = fields.String(load_default=None, validate=validate.Length(max=64))
-    object_type = fields.String(load_default=None, validate=validate.Length(max=20))
-    object_id = fields.String(load_default=None, validate=validate.Length(max=255))
-    date_from = fields.Date(load_default=None, data_key="from")
-    date_to = fields.Date(load_default=None, data_key="to")
-
-
-class AuditEventSchema(Schema):
-    id = fields.Integer()
-    created_at = fields.AwareDateTime()
-    user_id = fields.Integer(allow_none=True)
-    username = fields.String()
-    client_ip = fields.String(allow_none=True)
-    action = fields.String()
-    object_type = fields.String()
-    object_id = fields.String(allow_none=True)
-    detail = fields.Dict(allow_none=True)
