@@ -22,6 +22,14 @@ def _in_area(area: Area):
     return Area.path.startswith(township_path, autoescape=True)
 
 
+def _township_key(township_path: str, village_code: str | None) -> str:
+    return township_path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _group_key_of(area: Area, by_township: bool):
+    return _township_key if by_township else _child_key_of(area)
+
+
 def _child_key_of(area: Area):
     """How to find the child of ``area`` a fact belongs to: a county of a city, a township of a county, a village
     of a township (None where there is no such child, e.g. a township's feedback, which names no village)."""
@@ -45,8 +53,10 @@ def _latest_visits(area: Area, as_of: date):
             .group_by(Submission.case_id).subquery())
 
 
-def coverage_counts(area: Area, as_of: date, intervals: dict[str, int]) -> list[CoverageCount]:
-    """Due and covered open cases per child of ``area`` and category, counted by the database
+def coverage_counts(area: Area, as_of: date, intervals: dict[str, int],
+                    by_township: bool = False) -> list[CoverageCount]:
+    """Due and covered open cases per child of ``area`` (or, by_township, per township) and category, counted by
+    the database
     (``coverage_from_counts`` turns them into the same result ``coverage_by_group`` gives from facts).
 
     A case's interval is the shortest of its categories'; it is due when registered at least one
@@ -63,7 +73,7 @@ def coverage_counts(area: Area, as_of: date, intervals: dict[str, int]) -> list[
     days = func.coalesce(per_category.c.days, days_of[None])
     cutoff = case({d: literal(as_of - timedelta(days=d), Date) for d in sorted(set(days_of.values()))},
                   value=days)
-    by_village = area.level in (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE)
+    by_village = area.level in (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE) and not by_township
     cases = (select(Case.id, Area.path, (Case.village_code if by_village else literal(None, String)).label("village"),
                     Case.registered_on, cutoff.label("cutoff"), latest.c.visited, per_category.c.first)
              .join(Station, Station.code == Case.station_code).join(Area, Area.code == Station.code)
@@ -86,17 +96,21 @@ def coverage_counts(area: Area, as_of: date, intervals: dict[str, int]) -> list[
              .select_from(cases).outerjoin(link, link.c.case_id == cases.c.id)
              .where(cases.c.registered_on <= cases.c.cutoff)
              .group_by(cases.c.path, cases.c.village, link_category))
-    child_key = _child_key_of(area)
+    child_key = _group_key_of(area, by_township)
     return [CoverageCount(child_key(path, village), category_value, int(due), int(covered), int(due_once),
                           int(covered_once))
             for path, village, category_value, due, covered, due_once, covered_once in db.session.execute(query)]
 
 
-def area_facts(area: Area, period_from: date, period_to: date) -> tuple[AreaFacts, dict[str, AreaFacts]]:
-    """The facts of the area as a whole and split by its children: feedback scores, townships and stations.
-    Cases are counted by the database instead (``coverage_counts``): there may be hundreds of thousands."""
+def area_facts(area: Area, period_from: date, period_to: date,
+               by_township: bool = False) -> tuple[AreaFacts, dict[str, AreaFacts]]:
+    """The facts of the area as a whole and split by its children (or, by_township, by township): feedback
+    scores, townships and stations. Cases are counted by the database instead (``coverage_counts``): there may
+    be hundreds of thousands."""
     whole, children = AreaFacts(), {}
-    _child_key = _child_key_of(area)
+    _child_key = _group_key_of(area, by_township)
+    # a township's children are villages, which feedback and stations do not name
+    split = by_township or area.level not in (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE)
 
     def part(key: str | None) -> AreaFacts | None:
         if key is None:
@@ -111,21 +125,21 @@ def area_facts(area: Area, period_from: date, period_to: date) -> tuple[AreaFact
                    .group_by(Submission.satisfaction, Area.path))
     for score, township_path, count in db.session.execute(score_query):
         whole.scores.extend([int(score)] * int(count))
-        target = part(_child_key(township_path, None)) if area.level != AreaLevel.TOWNSHIP else None
+        target = part(_child_key(township_path, None)) if split else None
         if target is not None:
             target.scores.extend([int(score)] * int(count))
     if area.level != AreaLevel.VILLAGE:
         for code, path in db.session.execute(
                 select(Area.code, Area.path).where(_in_area(area), Area.level == AreaLevel.TOWNSHIP)):
             whole.townships.append(code)
-            target = part(_child_key(path, None)) if area.level != AreaLevel.TOWNSHIP else None
+            target = part(_child_key(path, None)) if split else None
             if target is not None:
                 target.townships.append(code)
         for station, path in db.session.execute(select(Station, Area.path).join(Area, Area.code == Station.code)
                                                 .where(_in_area(area))):
             fact = StationFact(station.code, station.status == StationStatus.OPERATING, station.established_on)
             whole.stations.append(fact)
-            target = part(_child_key(path, None)) if area.level != AreaLevel.TOWNSHIP else None
+            target = part(_child_key(path, None)) if split else None
             if target is not None:
                 target.stations.append(fact)
     return whole, children

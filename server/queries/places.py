@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from sqlalchemy.orm import contains_eager
 from sqlalchemy import select
 
 from server.domain.access import Scope
@@ -42,7 +43,7 @@ def get_station_by_code(code: str) -> Station | None:
 
 
 def list_stations_in_scope(scope: Scope) -> list[Station]:
-    query = (select(Station).join(Station.township)
+    query = (select(Station).join(Station.township).options(contains_eager(Station.township))
              .where(Area.path.startswith(scope.area_path, autoescape=True)).order_by(Station.code))
     return list(db.session.scalars(query))
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterator
 
-from sqlalchemy import Row, String, and_, cast, func, or_, select, tuple_
+from sqlalchemy import Row, String, and_, cast, func, select, tuple_
 from sqlalchemy.orm import aliased, selectinload
 
 from server.domain.access import Scope
@@ -63,8 +63,9 @@ def list_submissions(scope: Scope, filters: SubmissionFilters, limit: int,
     if filters.review_state:
         query = query.where(Submission.review_state == filters.review_state)
     if after is not None:
-        query = query.where(or_(Submission.created_at < after[0],
-                                and_(Submission.created_at == after[0], Submission.id < after[1])))
+        # a row-value comparison, which both databases serve straight from the (…, created_at, id) indexes;
+        # the equivalent OR form makes PostgreSQL filter instead of seek
+        query = query.where(tuple_(Submission.created_at, Submission.id) < after)
     query = query.order_by(Submission.created_at.desc(), Submission.id.desc()).limit(limit)
     return list(db.session.scalars(query))
 

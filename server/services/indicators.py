@@ -34,6 +34,17 @@ def indicators_of(area: Area, period_from: date, period_to: date, with_children:
     return body
 
 
+def indicators_of_townships(area: Area, townships: list[Area], period_from: date,
+                            period_to: date) -> dict[str, dict[str, Any]]:
+    """Each of ``townships`` (under ``area``) with the indicators ``indicators_of`` gives it alone, all from one
+    gathering of facts over ``area``: a province's report pack costs a few queries, not a few per station."""
+    _, facts = area_facts(area, period_from, period_to, by_township=True)
+    _, coverage = coverage_from_counts(coverage_counts(area, period_to, visit_intervals(), by_township=True))
+    return {township.code: _indicators(township, coverage.get(township.code, NO_CASES),
+                                       facts.get(township.code, AreaFacts()), period_from, period_to)
+            for township in townships}
+
+
 NO_CASES = Coverage(Ratio(0, 0), {}, "no_cases")
 
 

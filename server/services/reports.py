@@ -18,7 +18,7 @@ from server.queries import places as place_queries
 from server.queries.cases import CaseFilters
 from server.queries.indicators import list_feedback_comments
 from server.services.compliance import station_compliance
-from server.services.indicators import indicators_of
+from server.services.indicators import indicators_of, indicators_of_townships
 
 OVERDUE_LIMIT = 200
 COMMENT_LIMIT = 500
@@ -80,11 +80,12 @@ def build_report(scope: Scope, area: Area, period: Period, today: date, comment_
     as_of = period.clipped(today)
     overdue_counts = {code: (total, late) for code, total, late in case_queries.count_overdue_by_station(area_scope, today)}
     stations = []
-    for station in place_queries.list_stations_in_scope(area_scope):
+    in_scope = place_queries.list_stations_in_scope(area_scope)
+    figures_of = indicators_of_townships(area, [station.township for station in in_scope], period.start, as_of)
+    for station in in_scope:
         total, late = overdue_counts.get(station.code, (0, 0))
-        stations.append(StationReport(
-            station, indicators_of(station.township, period.start, as_of, with_children=False),
-            station_compliance(station, as_of), total, late))
+        stations.append(StationReport(station, figures_of[station.code], station_compliance(station, as_of),
+                                      total, late))
     trend = []
     for month in trend_months(period):
         if month.start > today:

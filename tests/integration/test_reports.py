@@ -122,3 +122,23 @@ def test_a_station_head_sees_only_their_station(client, commented, make_user):
 def test_the_dashboard_needs_a_sign_in(client, network):
     response = client.get("/dashboard")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_station_figures_from_one_gathering_equal_each_station_alone(commented):
+    """The pack counts every station from one set of queries over the area; each must equal what the
+    station's own indicators say (the dashboard and API ask per area)."""
+    from server.domain.access import Role, Scope
+    from server.models import Area
+    from server.services.indicators import indicators_of
+    from server.services.reports import build_report
+
+    period = period_containing(TODAY)
+    for code in ("530100", "530102", "530102001"):
+        area = db.session.get(Area, code)
+        pack = build_report(Scope(Role.ADMIN, "530100", db.session.get(Area, "530100").path), area, period, TODAY)
+        assert pack.stations, code
+        for report in pack.stations:
+            alone = indicators_of(report.station.township, period.start, period.clipped(TODAY), with_children=False)
+            assert report.indicators == alone, (code, report.station.code)
+    covered = [r for r in pack.stations if r.indicators["coverage"]["denominator"]]
+    assert covered and covered[0].indicators["satisfaction"]["responses"] == 4
