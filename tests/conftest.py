@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import settings
 
 from server import create_app
 from server.adapters.tabular import read_table
@@ -19,6 +20,12 @@ from tests.support.postgres import start_cluster
 
 RESOURCES = Path(__file__).parent / "resources"
 DATABASES = ("sqlite", "postgresql")
+
+# Property tests (Hypothesis, schemathesis): no deadline on a shared 2-core machine; in CI the examples are
+# derived from each test's name, so a run can neither flake nor find something new by chance.
+settings.register_profile("lastmeter", deadline=None, max_examples=50,
+                          **({"derandomize": True, "database": None} if os.environ.get("CI") else {}))
+settings.load_profile("lastmeter")
 
 
 @pytest.fixture(scope="session")

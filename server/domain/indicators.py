@@ -164,7 +164,8 @@ def wilson_interval(successes: int, trials: int, z: float = WILSON_Z) -> tuple[f
     denominator = 1 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denominator
     half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # The interval always holds p; rounding can leave 33/33's upper end at 0.9999999999999999.
+    return max(0.0, min(centre - half, p)), min(1.0, max(centre + half, p))
 
 
 def satisfaction_rate(scores: Iterable[int], min_responses: int = 30) -> Satisfaction:
@@ -174,7 +175,7 @@ def satisfaction_rate(scores: Iterable[int], min_responses: int = 30) -> Satisfa
     satisfied = sum(1 for s in values if s >= 4)
     interval = wilson_interval(satisfied, len(values))
     rate = satisfied / len(values) if values else None
-    if len(values) < min_responses:
+    if not values or len(values) < min_responses:  # no answer is never a verdict, whatever the minimum
         status = "insufficient"
     else:
         status = "met" if rate >= TARGET else "not_met"

@@ -50,10 +50,11 @@ def read_xform_info(xml: bytes, source: str = "XForm") -> XFormInfo:
         raise InvalidForm(source=source, reason="XForm 主实例缺少 id (the primary instance has no id attribute)")
     title_element = _first(root, "title")
     title = (title_element.text or "").strip() if title_element is not None else ""
+    xml_form_id = data.get("id", "").strip()
     return XFormInfo(
-        xml_form_id=data.get("id", "").strip(),
+        xml_form_id=xml_form_id,
         version=(data.get("version") or "").strip(),
-        title=title or data.get("id", ""),
+        title=title or xml_form_id,
         attachments=tuple(_attachments(root, instances)),
     )
 
