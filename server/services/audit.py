@@ -20,10 +20,16 @@ from server.queries.audit import AuditFilters
 CLI_ACTOR = "cli"
 
 
+OBJECT_ID_LENGTH = 255  # the column's length; a longer ID is cut there and kept whole in the detail
+
+
 def record(action: str, object_type: str, object_id: str | None = None, detail: dict[str, Any] | None = None,
            user: User | None = None) -> AuditEvent:
     """Note that the current user did ``action`` (``case.view``, ``submission.review``, ``export``…) to an object."""
     actor = user or _current_user()
+    if object_id is not None and len(object_id) > OBJECT_ID_LENGTH:  # e.g. an instance ID and a long file name
+        detail = {**(detail or {}), "object_id": object_id}
+        object_id = object_id[:OBJECT_ID_LENGTH]
     event = AuditEvent(user_id=actor.id if actor else None, username=actor.username if actor else CLI_ACTOR,
                        action=action, object_type=object_type, object_id=object_id, detail=detail or None,
                        client_ip=request.remote_addr if has_request_context() else None)
