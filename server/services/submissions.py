@@ -288,10 +288,12 @@ def store_blob(upload: HashingUpload, storage: MediaStorage) -> str:
     sha256, md5, size = upload.sha256, upload.md5, upload.size
     if storage.store(upload):
         note_new_blob(sha256)
-        jobs.after_commit("thumbnails", sha256)  # warm the list's thumbnails once the visit is committed
     if db.session.get(Blob, sha256) is None:
         db.session.add(Blob(sha256=sha256, md5=md5, size=size))
         db.session.flush()
+        # A new row, whether the file is new or one a killed request left: warm the list's thumbnails once
+        # the visit is committed.
+        jobs.after_commit("thumbnails", sha256)
     return sha256
 
 

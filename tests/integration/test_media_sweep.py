@@ -54,3 +54,19 @@ def test_the_hourly_job_sweeps_only_orphans_older_than_an_hour(app):
     assert "sweep-media" in app.extensions["job_tasks"]
     assert sweep_media() == 1
     assert not media_storage().exists(old) and media_storage().exists(fresh)
+
+
+def test_a_photo_a_killed_request_left_is_adopted_by_the_retry_and_gets_its_thumbnails(collect):
+    """Collect resends the files of a request the server died in: the retry finds the blob stored, with no row,
+    and must commit the row and warm the thumbnails as for any new photo."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (800, 600), (40, 120, 200)).save(out, format="JPEG")
+    sha256 = leave_orphan(out.getvalue(), age_seconds=2 * 3600)
+    assert collect.submit(visit_xml("uuid:sweep-2"), [("1714558951234.jpg", out.getvalue())]).status_code == 201
+    storage = media_storage()
+    assert storage.derived_exists(f"{sha256}-240.jpg")
+    assert time.time() - storage.path_of(sha256).stat().st_mtime < 600  # its age refreshed: the sweep spares it
