@@ -44,7 +44,19 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     for blueprint in (api.bp, openrosa.bp):
         web.exempt_from_csrf(blueprint)  # token-authenticated: no session cookie to ride on
     cli.init_app(app)
+    _keep_tokens_out_of_logs(app)
     return app
+
+
+def _keep_tokens_out_of_logs(app: Flask) -> None:
+    """Flask logs a crash with its path, the development server every request line: both may hold a token URL."""
+    import logging
+
+    from server.domain.redaction import RedactingFilter
+
+    for logger in (app.logger, logging.getLogger("werkzeug")):
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -2,7 +2,7 @@
 rendering of LastmeterError as JSON, OpenRosa XML or a page depending on who asked."""
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from server.errors import LastmeterError
@@ -57,7 +57,13 @@ def _blueprint_renderer(renderers: dict[str, object]):
     return renderers.get(request.blueprint or "")
 
 
-def _render_error(error: LastmeterError) -> Response | tuple:
+def _render_error(error: LastmeterError) -> Response:
+    response = make_response(_rendered_error(error))
+    response.headers.update(error.http_headers())
+    return response
+
+
+def _rendered_error(error: LastmeterError) -> Response | tuple:
     renderer = _blueprint_renderer(XML_RENDERERS)
     if renderer is not None:
         return renderer(error)  # type: ignore[operator]

@@ -89,6 +89,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAP_TILE_ATTRIBUTION", "", _str, "Attribution text the tile provider requires."),
     Setting("LOGIN_RATE_LIMIT", "10 per minute", _str,
             "Sign-in attempts allowed per client address (Flask-Limiter syntax)."),
+    Setting("SIGN_IN_FAILURE_LIMIT_CLIENT", "30 per 10 minutes", _str,
+            "Failed sign-ins (web page, REST sessions, OpenRosa Digest/Basic) allowed per client address; "
+            "only failures count, so workers behind one NAT address are not slowed by each other's success."),
+    Setting("SIGN_IN_FAILURE_LIMIT_USER", "10 per 10 minutes", _str,
+            "Failed sign-ins allowed per username, from any address (guessing one account from many addresses)."),
+    Setting("COLLECT_TOKEN_FAILURE_LIMIT", "20 per 10 minutes", _str,
+            "Unknown or revoked Collect token URLs (/key/<token>/) allowed per client address."),
     Setting("RATELIMIT_STORAGE_URL", "memory://", _str,
             "Where rate-limit counters live: memory:// (one process) or redis://host:6379 (several)."),
     Setting("FEEDBACK_RATE_LIMIT_CLIENT", "10 per 10 minutes", _str,
@@ -171,7 +178,23 @@ def _check(values: dict[str, object]) -> None:
         raise ConfigError(setting="LASTMETER_MAP_TILE_DATUM", reason="must be wgs84 or gcj02")
     if int(values["MAX_SUBMISSION_BYTES"]) < 1_000_000:  # type: ignore[arg-type]
         raise ConfigError(setting="LASTMETER_MAX_SUBMISSION_BYTES", reason="must be at least 1000000")
+    _check_rate_limits(values)
     _check_media(values)
+
+
+RATE_LIMIT_KEYS = ("LOGIN_RATE_LIMIT", "SIGN_IN_FAILURE_LIMIT_CLIENT", "SIGN_IN_FAILURE_LIMIT_USER",
+                   "COLLECT_TOKEN_FAILURE_LIMIT", "FEEDBACK_RATE_LIMIT_CLIENT", "FEEDBACK_RATE_LIMIT_STATION")
+
+
+def _check_rate_limits(values: dict[str, object]) -> None:
+    """Rate limits in Flask-Limiter's syntax: a typo must stop the app, not switch a limit off."""
+    from limits import parse_many
+
+    for key in RATE_LIMIT_KEYS:
+        try:
+            parse_many(str(values[key]))
+        except ValueError:
+            raise ConfigError(setting=f"LASTMETER_{key}", reason="must read like '10 per minute'") from None
 
 
 def _check_media(values: dict[str, object]) -> None:
@@ -201,9 +224,10 @@ def _check_media(values: dict[str, object]) -> None:
 def flask_settings(values: Mapping[str, object]) -> dict[str, object]:
     """Flask and Flask-SQLAlchemy keys derived from Lastmeter's own settings."""
     url = str(values["DATABASE_URL"])
-    engine_options: dict[str, object] = {}
+    # Bound values (Collect tokens, hashes) stay out of SQL logs and database error messages.
+    engine_options: dict[str, object] = {"hide_parameters": True}
     if url.startswith("postgresql"):
-        engine_options = {"pool_pre_ping": True}
+        engine_options["pool_pre_ping"] = True
     return {
         "SECRET_KEY": values["SECRET_KEY"],
         "SQLALCHEMY_DATABASE_URI": url,

@@ -36,6 +36,10 @@ class LastmeterError(Exception):
     def bilingual(self) -> str:
         return f"{self.message('zh')} ({self.message('en')})"
 
+    def http_headers(self) -> dict[str, str]:
+        """Headers every rendering of this error carries (JSON, OpenRosa XML or a page)."""
+        return {}
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
@@ -133,6 +137,17 @@ class Forbidden(LastmeterError):
     code = "403.1"
     zh = "您没有权限执行此操作。"
     en = "You are not allowed to do this."
+
+
+class TooManyAttempts(LastmeterError):
+    """Too many failed sign-ins (or unknown Collect token URLs) lately from this address or for this account."""
+
+    code = "429.1"
+    zh = "登录失败次数过多，请 {retry_after} 秒后再试。"
+    en = "Too many failed sign-in attempts. Try again in {retry_after} seconds."
+
+    def http_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.details.get("retry_after", 60))}
 
 
 # --- 404: not there (or not yours) --------------------------------------------------------

@@ -2,15 +2,9 @@
 token is replaced by its first four characters before the line is written."""
 from __future__ import annotations
 
-import re
-
 from gunicorn.glogging import Logger
 
-TOKEN_IN_PATH = re.compile(r"(/key/)([A-Za-z0-9_\-]{4})[A-Za-z0-9_\-]*")
-
-
-def redact(text: str) -> str:
-    return TOKEN_IN_PATH.sub(r"\1\2…", text)
+from server.domain.redaction import redact
 
 
 class RedactingLogger(Logger):

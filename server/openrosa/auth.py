@@ -14,12 +14,14 @@ from server.errors import AuthenticationRequired, BadRequest, Forbidden, Invalid
 from server.models import User
 from server.openrosa import digest
 from server.services import accounts
+from server.throttle import collect_token_attempt, sign_in_attempt
 
 
 def authenticate_request(token: str | None) -> User:
     g.collect_token = token
     if token is not None:
-        return accounts.user_for_collect_token(token)
+        with collect_token_attempt():
+            return accounts.user_for_collect_token(token)
     credentials = request.authorization
     if credentials is None:
         raise AuthenticationRequired()
@@ -37,11 +39,12 @@ def _digest_user(params: dict[str, str]) -> User:
         raise InvalidCredentials()
     if not any(digest.uri_matches(params.get("uri", ""), uri) for uri in _request_uris()):
         raise BadRequest(reason="Digest uri 与请求地址不符 / the Digest uri does not match the request")
-    user = accounts.user_for_digest(params.get("username", ""))
-    if user is None or not digest.response_valid(user.digest_ha1 or "", request.method, params):
-        raise InvalidCredentials()
-    if state is digest.NonceState.STALE:
-        raise InvalidCredentials(stale=True)
+    with sign_in_attempt(params.get("username", "")):
+        user = accounts.user_for_digest(params.get("username", ""))
+        if user is None or not digest.response_valid(user.digest_ha1 or "", request.method, params):
+            raise InvalidCredentials()
+        if state is digest.NonceState.STALE:
+            raise InvalidCredentials(stale=True)  # the password was right: not counted as a failure
     return _collect_user(user)
 
 
@@ -49,7 +52,9 @@ def _basic_user(username: str, password: str) -> User:
     if request.scheme != "https":
         # OpenRosa forbids Basic over plain HTTP; the password would cross the network in clear.
         raise InvalidCredentials()
-    return _collect_user(accounts.authenticate(username, password))
+    with sign_in_attempt(username):
+        user = accounts.authenticate(username, password)
+    return _collect_user(user)
 
 
 def _collect_user(user: User) -> User:

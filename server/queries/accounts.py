@@ -19,6 +19,10 @@ def get_api_session_by_token_hash(token_hash: str) -> ApiSession | None:
     return db.session.scalars(select(ApiSession).where(ApiSession.token_hash == token_hash)).first()
 
 
+def get_api_session_by_id(session_id: int) -> ApiSession | None:
+    return db.session.get(ApiSession, session_id)
+
+
 def get_collect_token(token: str) -> CollectToken | None:
     return db.session.scalars(select(CollectToken).where(CollectToken.token == token)).first()
 

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta, timezone
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from server.domain.access import ROLE_NAMES_ZH, STATION_ROLES, Role, Scope, scope_level_allowed
+from server.domain.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
+from server.domain.passwords import password_problem
 from server.domain.places import LEVEL_NAMES_ZH
 from server.errors import AuthenticationRequired, Conflict, Forbidden, InvalidCredentials, InvalidValue, NotFound
 from server.extensions import db
@@ -21,19 +23,17 @@ from server.queries import places as place_queries
 COLLECT_ROLES = STATION_ROLES
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
-MIN_PASSWORD_LENGTH = 8
 # scrypt is the KDF werkzeug uses by default; named here so the choice is explicit.
 PASSWORD_METHOD = "scrypt"
 # Verified against when the username is unknown, so both paths cost the same time.
 _DUMMY_HASH = generate_password_hash("lastmeter-timing-guard", method=PASSWORD_METHOD)
 
 
-def check_password_policy(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidValue(field="password",
-                           reason=f"密码至少 {MIN_PASSWORD_LENGTH} 个字符 / at least {MIN_PASSWORD_LENGTH} characters")
-    if password.isdigit() or password.isalpha():
-        raise InvalidValue(field="password", reason="密码须同时包含字母和数字 / use both letters and digits")
+def check_password_policy(password: str, username: str = "") -> None:
+    """InvalidValue naming the rule a new password breaks (``domain/passwords.py``); the password is never shown."""
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise InvalidValue(field="password", reason=f"{problem[0]} / {problem[1]}")
 
 
 def hash_password(password: str) -> str:
@@ -57,7 +57,7 @@ def create_user(username: str, role: Role | str, scope_code: str, password: str,
         role = Role(role)
     except ValueError:
         raise InvalidValue(field="role", reason=f"应为 {', '.join(Role)} 之一 / must be one of {', '.join(Role)}")
-    check_password_policy(password)
+    check_password_policy(password, username)
     area = place_queries.get_area_by_code(scope_code)
     if area is None:
         raise NotFound(what="区划", key=scope_code)
@@ -79,7 +79,7 @@ def create_user(username: str, role: Role | str, scope_code: str, password: str,
 
 
 def set_password(user: User, password: str) -> None:
-    check_password_policy(password)
+    check_password_policy(password, user.username)
     user.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
     user.digest_ha1 = ha1_for(user.username, password) if user.role in COLLECT_ROLES else None
     db.session.flush()
@@ -109,7 +109,30 @@ def _token_hash(token: str) -> str:
 
 def open_api_session(username: str, password: str, now: datetime | None = None) -> tuple[str, ApiSession]:
     """Check the credentials and issue a bearer token (returned once; only its hash is kept)."""
-    user = authenticate(username, password)
+    return _new_session(authenticate(username, password), now)
+
+
+def open_web_session(user: User, now: datetime | None = None) -> ApiSession:
+    """The server-side record of a web sign-in: the signed cookie names it, sign-out revokes it.
+
+    Flask's cookie is only signed, so without this a copy of it taken before sign-out would stay
+    good for its whole lifetime. Its token is never handed out, so it is no bearer token either.
+    """
+    return _new_session(user, now)[1]
+
+
+def user_for_web_session(session_id: int, now: datetime | None = None) -> tuple[User, ApiSession] | None:
+    found = queries.get_api_session_by_id(session_id)
+    return (found.user, found) if _live(found, now) else None
+
+
+def _live(session: ApiSession | None, now: datetime | None) -> bool:
+    """Read from the database on every request: revocation holds at once, in every process."""
+    now = now or datetime.now(timezone.utc)
+    return session is not None and session.revoked_at is None and session.expires_at > now and session.user.active
+
+
+def _new_session(user: User, now: datetime | None) -> tuple[str, ApiSession]:
     now = now or datetime.now(timezone.utc)
     token = secrets.token_urlsafe(32)
     session = ApiSession(user_id=user.id, token_hash=_token_hash(token), created_at=now,
@@ -121,9 +144,8 @@ def open_api_session(username: str, password: str, now: datetime | None = None) 
 
 
 def user_for_api_token(token: str, now: datetime | None = None) -> tuple[User, ApiSession]:
-    now = now or datetime.now(timezone.utc)
     session = queries.get_api_session_by_token_hash(_token_hash(token))
-    if session is None or session.revoked_at is not None or session.expires_at <= now or not session.user.active:
+    if not _live(session, now):
         raise AuthenticationRequired()
     return session.user, session
 

@@ -47,8 +47,8 @@ def _locale() -> str:
 
 
 def _security_headers(response):
-    if request.blueprint != "web":
-        return response
+    if request.blueprint != "web" and response.mimetype != "text/html":
+        return response  # OpenRosa XML and JSON; every page, even a 404 outside the blueprint, is covered
     from server.media import media_storage
     from server.services.media import download_origin
 

@@ -12,8 +12,8 @@ from server.domain.access import Role, Scope
 from server.errors import InvalidCredentials
 from server.extensions import limiter
 from server.models import User
-from server.queries.accounts import get_user_by_id
 from server.services import accounts
+from server.throttle import sign_in_attempt
 from server.web import LANGUAGES, bp
 
 # Workers use their phones; the pages are for the people who supervise them.
@@ -23,11 +23,11 @@ WEB_ROLES = (Role.ADMIN, Role.COUNTY, Role.STATION)
 def login_required(view: Callable) -> Callable:
     @wraps(view)
     def wrapper(*args, **kwargs):
-        user = get_user_by_id(session.get("user_id") or 0)
-        if user is None or not user.active or user.role not in WEB_ROLES:
-            session.pop("user_id", None)
+        signed_in = accounts.user_for_web_session(session.get("session_id") or 0)
+        if signed_in is None or signed_in[0].role not in WEB_ROLES:
+            session.pop("session_id", None)
             return redirect(url_for("web.login", next=request.full_path))
-        g.web_user = user
+        g.web_user, g.web_session = signed_in
         return view(*args, **kwargs)
 
     return wrapper
@@ -52,7 +52,8 @@ def login():
         return render_template("login.html")
     username = request.form.get("username", "")
     try:
-        user = accounts.authenticate(username, request.form.get("password", ""))
+        with sign_in_attempt(username):
+            user = accounts.authenticate(username, request.form.get("password", ""))
     except InvalidCredentials:
         flash(_("Wrong username or password."), "error")
         return render_template("login.html", username=username), 401
@@ -62,7 +63,7 @@ def login():
     lang = session.get("lang")
     session.clear()  # a fresh session on sign-in: nothing set before it survives
     session.permanent = True
-    session["user_id"] = user.id
+    session["session_id"] = accounts.open_web_session(user).id
     if lang:
         session["lang"] = lang
     return redirect(_safe_next(request.args.get("next")))
@@ -70,6 +71,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    signed_in = accounts.user_for_web_session(session.get("session_id") or 0)
+    if signed_in is not None:
+        accounts.close_api_session(signed_in[1])  # a copy of the cookie is worthless from now on
     lang = session.get("lang")
     session.clear()
     if lang:
