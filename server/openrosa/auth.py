@@ -3,6 +3,7 @@
 - ``/key/<token>/…``: the token must be a live Collect token, else 403 — never 401, which
   would make Collect prompt for a password (ODK Central does the same).
 - otherwise: no or bad credentials get 401 with a Digest challenge (and Basic over HTTPS).
+Failed passwords and unknown tokens are counted (``server/throttle.py``): too many answer 429 with Retry-After.
 """
 from __future__ import annotations
 
