@@ -9,7 +9,6 @@ from datetime import datetime, timedelta, timezone
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from server.domain.access import ROLE_NAMES_ZH, STATION_ROLES, Role, Scope, scope_level_allowed
-from server.domain.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 from server.domain.passwords import password_problem
 from server.domain.places import LEVEL_NAMES_ZH
 from server.errors import AuthenticationRequired, Conflict, Forbidden, InvalidCredentials, InvalidValue, NotFound
