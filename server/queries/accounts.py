@@ -23,6 +23,11 @@ def get_api_session_by_id(session_id: int) -> ApiSession | None:
     return db.session.get(ApiSession, session_id)
 
 
+def list_open_api_sessions(user_id: int) -> list[ApiSession]:
+    query = select(ApiSession).where(ApiSession.user_id == user_id, ApiSession.revoked_at.is_(None))
+    return list(db.session.scalars(query))
+
+
 def get_collect_token(token: str) -> CollectToken | None:
     return db.session.scalars(select(CollectToken).where(CollectToken.token == token)).first()
 

@@ -77,10 +77,13 @@ def create_user(username: str, role: Role | str, scope_code: str, password: str,
     return user
 
 
-def set_password(user: User, password: str) -> None:
+def set_password(user: User, password: str, now: datetime | None = None) -> None:
+    """A new password; every open web and API session of the user ends with the old one."""
     check_password_policy(password, user.username)
     user.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
     user.digest_ha1 = ha1_for(user.username, password) if user.role in COLLECT_ROLES else None
+    for session in queries.list_open_api_sessions(user.id):
+        session.revoked_at = now or datetime.now(timezone.utc)
     db.session.flush()
 
 

@@ -244,6 +244,18 @@ def test_web_sign_out_in_one_process_ends_the_session_in_the_other(client, other
     assert elsewhere.get("/submissions").status_code == 302
 
 
+def test_a_new_password_ends_every_open_session(client, app, county):
+    bearer = {"Authorization": "Bearer " + api_sign_in(client, "wuhua", COUNTY_PASSWORD).json["token"]}
+    page = app.test_client()
+    sign_in(page, "wuhua", COUNTY_PASSWORD)
+    assert client.get("/api/v1/forms", headers=bearer).status_code == page.get("/submissions").status_code == 200
+    accounts.set_password(county, "Wuhua-new-pass-2")
+    db.session.commit()
+    assert client.get("/api/v1/forms", headers=bearer).status_code == 401
+    assert page.get("/submissions").status_code == 302
+    assert api_sign_in(client, "wuhua", "Wuhua-new-pass-2").status_code == 201
+
+
 # --- no secrets in logs -----------------------------------------------------------------------------------------
 
 def gunicorn_access_lines(responses, tmp_path: Path) -> str:
