@@ -97,7 +97,7 @@ def list_visit_intervals():
 @authenticated(Role.ADMIN)
 def put_visit_interval(category: str):
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("days"), int):
+    if not isinstance(body, dict) or not isinstance(body.get("days"), int) or isinstance(body["days"], bool):
         raise BadRequest(reason="请求体应为 {\"days\": 整数} / body must be {\"days\": integer}")
     moved = cases.set_visit_interval(category, body["days"])
     return {"category": category, "days": body["days"], "rescheduled": moved}

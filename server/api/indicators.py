@@ -10,7 +10,7 @@ from marshmallow import Schema, fields
 
 from server.api import bp
 from server.api.auth import authenticated, current_user
-from server.api.schemas import load_args
+from server.api.schemas import day_argument, load_args
 from server.domain.clock import today_in_china
 from server.errors import BadRequest, NotFound
 from server.queries import places as place_queries
@@ -21,8 +21,8 @@ from server.services.indicators import indicators_of
 
 class IndicatorArgsSchema(Schema):
     area = fields.String(load_default=None)
-    date_from = fields.Date(load_default=None, data_key="from")
-    date_to = fields.Date(load_default=None, data_key="to")
+    date_from = day_argument("from")
+    date_to = day_argument("to")
 
 
 @bp.get("/indicators")

@@ -1,6 +1,8 @@
 """marshmallow schemas: the API's boundary. They load and dump; they never query or read the current user."""
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, validate
 
 from server.domain.cases import CaseCategory, CaseStatus, is_overdue
@@ -66,6 +68,16 @@ def load(schema: Schema, data: object) -> dict:
 
 # --- query arguments ----------------------------------------------------------------------
 
+# The days a query may name: wide enough for any record the service keeps, narrow enough that day arithmetic
+# on them (a day later, a 30-day window, China's midnight in UTC) never steps off the calendar into a 500.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def day_argument(data_key: str) -> fields.Date:
+    """An optional ``YYYY-MM-DD`` query argument between FIRST_DAY and LAST_DAY."""
+    return fields.Date(load_default=None, data_key=data_key, validate=validate.Range(min=FIRST_DAY, max=LAST_DAY))
+
+
 class PageArgsSchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     cursor = fields.String(load_default=None)
@@ -85,8 +97,8 @@ class SubmissionListArgsSchema(PageArgsSchema):
     station = fields.String(load_default=None, validate=validate.Length(max=12))
     case = fields.String(load_default=None)
     worker = fields.String(load_default=None)
-    date_from = fields.Date(load_default=None, data_key="from")
-    date_to = fields.Date(load_default=None, data_key="to")
+    date_from = day_argument("from")
+    date_to = day_argument("to")
     review_state = fields.String(load_default=None, validate=validate.OneOf([r.value for r in ReviewState]))
     flag = fields.String(load_default=None, validate=validate.OneOf([ANY_FLAG, *(f.value for f in SubmissionFlag)]))
 
@@ -102,7 +114,12 @@ class AttachmentArgsSchema(Schema):
 
 
 def load_args(schema: Schema, args) -> dict:
-    """Query-string arguments through a schema; unknown arguments are refused (a typo is not a filter)."""
+    """Query-string arguments through a schema; unknown arguments are refused (a typo is not a filter), and so
+    is an argument given twice (``?station=A&station=B`` would otherwise silently mean A)."""
+    repeated = sorted(name for name, values in args.lists() if len(values) > 1)
+    if repeated:
+        raise BadRequest(reason=f"参数重复 / repeated argument: {', '.join(repeated)}",
+                         fields={name: ["repeated"] for name in repeated})
     try:
         return schema.load(args.to_dict())
     except ValidationError as exc:
@@ -185,8 +202,8 @@ class AuditArgsSchema(PageArgsSchema):
     user = fields.String(load_default=None, validate=validate.Length(max=64))
     object_type = fields.String(load_default=None, validate=validate.Length(max=20))
     object_id = fields.String(load_default=None, validate=validate.Length(max=255))
-    date_from = fields.Date(load_default=None, data_key="from")
-    date_to = fields.Date(load_default=None, data_key="to")
+    date_from = day_argument("from")
+    date_to = day_argument("to")
 
 
 class AuditEventSchema(Schema):

@@ -1,0 +1,328 @@
+"""``GET /api/v1/openapi.json``: the REST API's OpenAPI 3 document (public; it describes, it holds no data).
+
+Generated with apispec (the only module that imports it) from the marshmallow schemas the views load and dump
+(``server/api/schemas.py``); what the views build by hand is described here by small schemas of its own. The
+operation table below follows the route table of ``server/api/__init__.py``; a test compares the two, so a new
+route without a line here fails the suite. Errors are the one JSON shape of ``LastmeterError.to_dict()``.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import jsonify
+from marshmallow import Schema, fields, validate
+
+from server.api import bp, schemas
+from server.api.indicators import IndicatorArgsSchema
+from server.domain.cases import CaseCategory
+
+API_VERSION = "1"
+ERROR_CODE = r"^[1-5][0-9]{2}\.[0-9]+$"
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(openapi_spec())
+
+
+# --- shapes the views build by hand ---------------------------------------------------------
+
+class ErrorSchema(Schema):
+    code = fields.String(required=True, validate=validate.Regexp(ERROR_CODE),
+                         metadata={"description": "stable code '<http status>.<n>' (server/errors.py)"})
+    message = fields.String(required=True, metadata={"description": "Simplified Chinese"})
+    message_en = fields.String(required=True)
+    details = fields.Dict(required=True)
+
+
+class FormListSchema(Schema):
+    forms = fields.List(fields.Nested(schemas.FormSchema), required=True)
+
+
+class CollectSettingsSchema(Schema):
+    username = fields.String(required=True)
+    server_url = fields.String(required=True)
+    settings = fields.Dict(required=True, metadata={"description": "ODK Collect settings JSON"})
+    qr_payload = fields.String(required=True, metadata={"description": "what the settings QR code holds"})
+
+
+class CaseDetailSchema(schemas.CaseSchema):
+    members = fields.List(fields.Nested(schemas.CaseSchema), required=True)
+    timeline = fields.List(fields.Nested(schemas.CaseEventSchema), required=True)
+
+
+class CasePageSchema(Schema):
+    cases = fields.List(fields.Nested(schemas.CaseSchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
+class ErasureRequestSchema(Schema):
+    reason = fields.String(required=True, metadata={"description": "why (e.g. the person's request and its date)"})
+
+
+class ErasureResultSchema(Schema):
+    case_ids = fields.List(fields.String(), required=True, metadata={"description": "the case and its members"})
+    submissions = fields.Integer(required=True)
+    files = fields.Integer(required=True)
+
+
+class CaseImportResultSchema(Schema):
+    created = fields.Integer(required=True)
+
+
+class OverdueRowSchema(Schema):
+    station = fields.String(required=True)
+    worker = fields.String(allow_none=True)
+    open = fields.Integer(required=True)
+    overdue = fields.Integer(required=True)
+
+
+class OverdueSummarySchema(Schema):
+    as_of = fields.Date(required=True)
+    open = fields.Integer(required=True)
+    overdue = fields.Integer(required=True)
+    by_station = fields.List(fields.Nested(OverdueRowSchema(exclude=("worker",))), required=True)
+    by_worker = fields.List(fields.Nested(OverdueRowSchema), required=True)
+
+
+class VisitIntervalsSchema(Schema):
+    intervals = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
+class VisitIntervalRequestSchema(Schema):
+    days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=730))
+
+
+class VisitIntervalResultSchema(Schema):
+    category = fields.String(required=True)
+    days = fields.Integer(required=True)
+    rescheduled = fields.Integer(required=True)
+
+
+class RatioSchema(Schema):
+    numerator = fields.Integer(required=True)
+    denominator = fields.Integer(required=True)
+    rate = fields.Float(required=True, allow_none=True, validate=validate.Range(min=0, max=1))
+
+
+class AreaIndicatorsSchema(Schema):
+    area = fields.Dict(required=True)
+    period = fields.Dict(required=True)
+    coverage = fields.Dict(required=True)
+    satisfaction = fields.Dict(required=True)
+    station_coverage = fields.Dict(metadata={"description": "absent for a village"})
+
+
+class IndicatorsSchema(AreaIndicatorsSchema):
+    children = fields.List(fields.Nested(AreaIndicatorsSchema), required=True)
+
+
+class ComplianceCheckSchema(Schema):
+    rule = fields.String(required=True)
+    clause = fields.String(required=True)
+    passed = fields.Boolean(required=True, allow_none=True, metadata={"description": "null: not recorded"})
+    detail = fields.String(required=True, allow_none=True)
+
+
+class ComplianceSchema(Schema):
+    station = fields.String(required=True)
+    name = fields.String(required=True)
+    compliant = fields.Boolean(required=True)
+    checks = fields.List(fields.Nested(ComplianceCheckSchema), required=True)
+
+
+class StationImportResultSchema(Schema):
+    created = fields.Integer(required=True)
+    updated = fields.Integer(required=True)
+    unchanged = fields.Integer(required=True)
+
+
+class StaffImportResultSchema(StationImportResultSchema):
+    removed = fields.Integer(required=True)
+
+
+class SubmissionPageSchema(Schema):
+    submissions = fields.List(fields.Nested(schemas.SubmissionSummarySchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
+class AuditPageSchema(Schema):
+    events = fields.List(fields.Nested(schemas.AuditEventSchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
+# --- the operations -------------------------------------------------------------------------
+
+BINARY = {"type": "string", "format": "binary"}
+EXPORT_TYPES = {  # format=csv and media: a zip (CSV files in ODK Central's layout; the photos)
+    "application/zip": {"schema": BINARY},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": BINARY},
+    "application/geo+json": {"schema": {"type": "object", "required": ["type", "features"],
+                                        "properties": {"type": {"enum": ["FeatureCollection"]},
+                                                       "features": {"type": "array"}}}},
+}
+PUBLIC: list = []
+
+
+def _path(name: str, description: str, **schema: Any) -> dict:
+    return {"in": "path", "name": name, "required": True, "description": description,
+            "schema": {"type": "string", **schema}}
+
+
+def _upload(description: str) -> dict:
+    """A request body of one multipart field ``file``."""
+    return {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"], "properties": {"file": {**BINARY, "description": description}}}}}}
+
+
+TABLE_FILE = _upload("a CSV (UTF-8 or GB18030) or XLSX file")
+
+
+def _json(schema: Any, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERROR_DESCRIPTIONS = {
+    400: "bad request: arguments, body or file (codes 400.x)", 401: "no valid bearer token (401.x)",
+    403: "the caller's role may not do this (403.1)", 404: "not there, or outside the caller's scope (404.1)",
+    409: "conflicts with what is stored (409.x)", 413: "upload larger than the server accepts (413.0)",
+    429: "too many failed sign-ins: wait Retry-After seconds (429.1)",
+}
+
+
+def _errors(*statuses: int) -> dict[str, dict]:
+    return {str(s): _json("Error", ERROR_DESCRIPTIONS[s]) for s in statuses}
+
+
+SIGNED_IN = (400, 401)
+SCOPED = (400, 401, 404)
+
+OPERATIONS: dict[str, dict[str, dict]] = {
+    "/openapi.json": {"get": {
+        "summary": "This document", "security": PUBLIC, "tags": ["meta"],
+        "responses": {"200": _json({"type": "object"}, "the OpenAPI 3 document")}}},
+    "/sessions": {"post": {
+        "summary": "Sign in: a bearer token for 12 hours", "security": PUBLIC, "tags": ["sessions"],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": schemas.SessionRequestSchema}}},
+        "responses": {"201": _json(schemas.SessionSchema, "signed in"), **_errors(400, 401, 429)}}},
+    "/sessions/current": {"delete": {
+        "summary": "Sign out (revoke this token)", "tags": ["sessions"],
+        "responses": {"204": {"description": "signed out"}, **_errors(401)}}},
+    "/forms": {
+        "get": {"summary": "Published forms and their versions", "tags": ["forms"],
+                "responses": {"200": _json(FormListSchema, "forms"), **_errors(401)}},
+        "post": {"summary": "Publish an XLSForm (admin)", "tags": ["forms"],
+                 "requestBody": _upload("the XLSForm (.xlsx)"),
+                 "responses": {"200": _json(schemas.PublishResultSchema, "unchanged: this version is already published"),
+                               "201": _json(schemas.PublishResultSchema, "a new form or a new version"),
+                               **_errors(400, 401, 403, 409, 413)}}},
+    "/users/{username}/collect-settings": {"get": {
+        "summary": "A worker's ODK Collect settings and QR payload", "tags": ["users"],
+        "parameters": [_path("username", "the worker's username")],
+        "responses": {"200": _json(CollectSettingsSchema, "settings"), **_errors(401, 403, 404)}}},
+    "/users/{username}/collect-token": {
+        "post": {"summary": "Issue a new Collect token (the old one stops working)", "tags": ["users"],
+                 "parameters": [_path("username", "the worker's username")],
+                 "responses": {"201": _json(CollectSettingsSchema, "the new settings"), **_errors(401, 403, 404)}},
+        "delete": {"summary": "Revoke the Collect token (a lost phone)", "tags": ["users"],
+                   "parameters": [_path("username", "the worker's username")],
+                   "responses": {"204": {"description": "revoked"}, **_errors(401, 403, 404)}}},
+    "/cases": {"get": {
+        "summary": "Cases in scope, by next due date; keyset pages", "tags": ["cases"],
+        "parameters": [{"in": "query", "schema": schemas.CaseListArgsSchema}],
+        "responses": {"200": _json(CasePageSchema, "a page of cases"), **_errors(*SIGNED_IN)}}},
+    "/cases/{case_id}": {"get": {
+        "summary": "A case with its household members and timeline", "tags": ["cases"],
+        "parameters": [_path("case_id", "the case (entity) id")],
+        "responses": {"200": _json(CaseDetailSchema, "the case"), **_errors(401, 404)}}},
+    "/cases/{case_id}/erasure": {"post": {
+        "summary": "Erase a person's data on request (admin); what the indicators count is kept", "tags": ["cases"],
+        "parameters": [_path("case_id", "the case (entity) id")],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": ErasureRequestSchema}}},
+        "responses": {"200": _json(ErasureResultSchema, "erased (again: what arrived since)"),
+                      **_errors(400, 401, 403, 404)}}},
+    "/cases/import": {"post": {
+        "summary": "Import a register of people served, all or nothing", "tags": ["cases"],
+        "requestBody": TABLE_FILE,
+        "responses": {"201": _json(CaseImportResultSchema, "imported"), **_errors(400, 401, 403, 413)}}},
+    "/overdue": {"get": {
+        "summary": "Open and overdue cases per station and per worker", "tags": ["cases"],
+        "responses": {"200": _json(OverdueSummarySchema, "counts"), **_errors(401, 403)}}},
+    "/visit-intervals": {"get": {
+        "summary": "Days between visits per category", "tags": ["cases"],
+        "responses": {"200": _json(VisitIntervalsSchema, "intervals"), **_errors(401)}}},
+    "/visit-intervals/{category}": {"put": {
+        "summary": "Change a category's interval (admin); open cases are rescheduled", "tags": ["cases"],
+        "parameters": [_path("category", "a case category", enum=[c.value for c in CaseCategory])],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": VisitIntervalRequestSchema}}},
+        "responses": {"200": _json(VisitIntervalResultSchema, "changed"), **_errors(400, 401, 403)}}},
+    "/indicators": {"get": {
+        "summary": "Coverage, satisfaction and station coverage of an area and each area below it",
+        "tags": ["indicators"], "parameters": [{"in": "query", "schema": IndicatorArgsSchema}],
+        "responses": {"200": _json(IndicatorsSchema, "indicators"), **_errors(*SCOPED)}}},
+    "/stations/{code}/compliance": {"get": {
+        "summary": "The station standard, rule by rule with its clause", "tags": ["indicators"],
+        "parameters": [_path("code", "the station's township code")],
+        "responses": {"200": _json(ComplianceSchema, "checks"), **_errors(401, 404)}}},
+    "/stations/import": {"post": {
+        "summary": "Create or update station records from a file (admin, county)", "tags": ["stations"],
+        "requestBody": TABLE_FILE,
+        "responses": {"200": _json(StationImportResultSchema, "imported"), **_errors(400, 401, 403, 413)}}},
+    "/stations/staff/import": {"post": {
+        "summary": "Make a file the staff list of each station it names (admin, county)", "tags": ["stations"],
+        "requestBody": TABLE_FILE,
+        "responses": {"200": _json(StaffImportResultSchema, "imported"), **_errors(400, 401, 403, 413)}}},
+    "/submissions": {"get": {
+        "summary": "Submissions in scope, newest first; keyset pages", "tags": ["submissions"],
+        "parameters": [{"in": "query", "schema": schemas.SubmissionListArgsSchema}],
+        "responses": {"200": _json(SubmissionPageSchema, "a page of submissions"), **_errors(*SIGNED_IN)}}},
+    "/submissions/export": {"get": {
+        "summary": "Streamed export with the list's filters (csv, xlsx and media need a form)", "tags": ["submissions"],
+        "parameters": [{"in": "query", "schema": schemas.SubmissionExportArgsSchema(exclude=("limit", "cursor"))}],
+        "responses": {"200": {"description": "the file, streamed",
+                              "content": EXPORT_TYPES},
+                      **_errors(*SCOPED)}}},
+    "/submissions/{instance_id}": {"get": {
+        "summary": "A submission: typed values, GPS, attachments with URLs, versions", "tags": ["submissions"],
+        "parameters": [_path("instance_id", "the instanceID (uuid:…)")],
+        "responses": {"200": _json(schemas.SubmissionDetailSchema, "the submission"), **_errors(401, 404)}}},
+    "/audit": {"get": {
+        "summary": "The audit log, newest first; keyset pages (admin; others get 404)", "tags": ["audit"],
+        "parameters": [{"in": "query", "schema": schemas.AuditArgsSchema}],
+        "responses": {"200": _json(AuditPageSchema, "a page of events"), **_errors(*SCOPED)}}},
+    "/submissions/{instance_id}/attachments/{name}": {"get": {
+        "summary": "An attachment, or a JPEG thumbnail of a photo", "tags": ["submissions"],
+        "parameters": [_path("instance_id", "the instanceID"), _path("name", "the file name"),
+                       {"in": "query", "schema": schemas.AttachmentArgsSchema}],
+        "responses": {"200": {"description": "the file, typed by its content",
+                              "content": {"*/*": {"schema": BINARY}}},
+                      "302": {"description": "redirect to a short-lived signed URL (media on S3)"},
+                      "304": {"description": "not modified (ETag)"},
+                      **_errors(*SCOPED)}}},
+}
+
+
+def _schema_name(schema: type[Schema] | Schema) -> str | None:
+    """Components are named after their classes; a schema narrowed with only/exclude is written inline."""
+    if isinstance(schema, Schema) and (schema.only or schema.exclude):
+        return None
+    cls = schema if isinstance(schema, type) else type(schema)
+    return cls.__name__.removesuffix("Schema")
+
+
+@lru_cache(maxsize=1)
+def openapi_spec() -> dict[str, Any]:
+    spec = APISpec(title="Lastmeter REST API", version=API_VERSION, openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
+                   info={"description": "Township social work stations: forms, cases, submissions, indicators. "
+                                        "Everything is scoped by the caller's role; what is outside answers 404."},
+                   servers=[{"url": bp.url_prefix}], security=[{"bearer": []}])
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
+                                               "description": "a token from POST /api/v1/sessions"})
+    spec.components.schema("Error", schema=ErrorSchema)
+    for path, operations in OPERATIONS.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
