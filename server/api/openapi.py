@@ -102,18 +102,56 @@ class VisitIntervalResultSchema(Schema):
     rescheduled = fields.Integer(required=True)
 
 
+RATE = validate.Range(min=0, max=1)  # every rate of docs/indicators.md; null when its denominator is 0
+
+
 class RatioSchema(Schema):
     numerator = fields.Integer(required=True)
     denominator = fields.Integer(required=True)
-    rate = fields.Float(required=True, allow_none=True, validate=validate.Range(min=0, max=1))
+    rate = fields.Float(required=True, allow_none=True, validate=RATE)
+
+
+class CoverageSchema(RatioSchema):
+    target = fields.Float(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["met", "not_met", "no_cases"]))
+    by_category = fields.Dict(keys=fields.String(), values=fields.Nested(RatioSchema), required=True)
+
+
+class SatisfactionSchema(Schema):
+    satisfied = fields.Integer(required=True)
+    responses = fields.Integer(required=True)
+    rate = fields.Float(required=True, allow_none=True, validate=RATE)
+    ci_low = fields.Float(required=True, allow_none=True, validate=RATE)
+    ci_high = fields.Float(required=True, allow_none=True, validate=RATE)
+    target = fields.Float(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["met", "not_met", "insufficient"]))
+    min_responses = fields.Integer(required=True)
+
+
+class StationCoverageSchema(Schema):
+    stations = fields.Integer(required=True)
+    townships = fields.Integer(required=True)
+    rate = fields.Float(required=True, allow_none=True, validate=RATE)
+    target = fields.Float(required=True)
+
+
+class AreaRefSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    level = fields.String(required=True)
+
+
+class PeriodSchema(Schema):
+    date_from = fields.Date(required=True, data_key="from")
+    date_to = fields.Date(required=True, data_key="to")
 
 
 class AreaIndicatorsSchema(Schema):
-    area = fields.Dict(required=True)
-    period = fields.Dict(required=True)
-    coverage = fields.Dict(required=True)
-    satisfaction = fields.Dict(required=True)
-    station_coverage = fields.Dict(metadata={"description": "absent for a village"})
+    area = fields.Nested(AreaRefSchema, required=True)
+    period = fields.Nested(PeriodSchema, required=True)
+    coverage = fields.Nested(CoverageSchema, required=True)
+    satisfaction = fields.Nested(SatisfactionSchema, required=True)
+    station_coverage = fields.Nested(StationCoverageSchema, metadata={"description": "absent for a village"})
 
 
 class IndicatorsSchema(AreaIndicatorsSchema):
