@@ -65,7 +65,10 @@ def _decode(data: bytes) -> str:
 
 
 def _read_csv(data: bytes) -> Table:
-    reader = csv.reader(io.StringIO(_decode(data), newline=""))
+    text = _decode(data)
+    if "\x00" in text:  # no register holds one, and PostgreSQL cannot store it: refused before any row is read
+        raise BadRequest(reason="文件含有 NUL 字符，不是文本表格 / the file contains a NUL character: not a text table")
+    reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if not header:
         raise BadRequest(reason="文件为空 / the file is empty")

@@ -203,3 +203,14 @@ def test_a_nul_character_is_refused_to_collect_in_openrosa_xml(collect):
     response = collect.get("/forms/visit%00.xml")
     assert response.status_code == 400 and response.mimetype == "text/xml"
     assert b"NUL" in response.data
+
+
+@pytest.mark.parametrize("path,table", [
+    ("/api/v1/cases/import", "full_name,category,village_code\na\x00b,destitute,530102001001\n"),
+    ("/api/v1/stations/import", "code,operator_name\n530102001,a\x00b\n")])
+def test_a_nul_character_in_an_imported_table_is_refused(client, admin_headers, path, table):
+    """PostgreSQL failed the import's first insert with a 500 (SQLite stored the NUL)."""
+    response = client.post(path, headers=admin_headers, content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(table.encode()), "register.csv")})
+    assert response.status_code == 400 and response.json["code"] == "400.1", response.json
+    assert "NUL" in response.json["message_en"]
