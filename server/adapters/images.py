@@ -47,13 +47,17 @@ class ImageCheck(StrEnum):
 
 def check_image(source: BinaryIO) -> ImageCheck:
     """Whether a stored image can be shown: its size is read from the header first, and only an image
-    within MAX_PIXELS is decoded — a JPEG at 1/8 scale (draft), enough to find a truncated file cheaply."""
+    within MAX_PIXELS is looked into — a JPEG decoded at 1/8 scale (draft), enough to find a truncated file
+    cheaply, any other format only verified (its chunks and checksums), so no request decodes a large picture."""
     try:
         with Image.open(source) as image:
             if image.width * image.height > MAX_PIXELS:
                 return ImageCheck.TOO_LARGE
-            image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
-            image.load()
+            if image.format == "JPEG":
+                image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+                image.load()
+            else:  # PNG, GIF, WebP…: no cheap scaled decode, so only the structure is checked, never the pixels
+                image.verify()
             return ImageCheck.OK
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         # Pillow's own check, in Image.open: a warning over MAX_IMAGE_PIXELS (an error where warnings are

@@ -1,12 +1,10 @@
 """marshmallow schemas: the API's boundary. They load and dump; they never query or read the current user."""
 from __future__ import annotations
 
-from datetime import date
-
 from marshmallow import Schema, ValidationError, fields, validate
 
 from server.domain.cases import CaseCategory, CaseStatus, is_overdue
-from server.domain.clock import today_in_china
+from server.domain.clock import FIRST_DAY, LAST_DAY, today_in_china
 from server.domain.flags import ANY_FLAG, SubmissionFlag
 from server.errors import BadRequest
 from server.models import ReviewState
@@ -67,11 +65,6 @@ def load(schema: Schema, data: object) -> dict:
 
 
 # --- query arguments ----------------------------------------------------------------------
-
-# The days a query may name: wide enough for any record the service keeps, narrow enough that day arithmetic
-# on them (a day later, a 30-day window, China's midnight in UTC) never steps off the calendar into a 500.
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
-
 
 def day_argument(data_key: str) -> fields.Date:
     """An optional ``YYYY-MM-DD`` query argument between FIRST_DAY and LAST_DAY."""

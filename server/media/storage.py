@@ -253,9 +253,22 @@ class LocalStorage(UploadSpool):
                 return False
 
         def delete_if_still_old(sha256: str) -> bool:
-            if not old(self.path_of(sha256)):
+            path = self.path_of(sha256)
+            if not old(path):
                 return False
-            self.delete(sha256)
+            # Taken out of place first, then judged: a request that touched it a moment ago (and will commit a
+            # row naming it) has made it young again, and it goes back; one that comes after finds no file and
+            # stores its own copy. Either way no committed row is left naming a deleted file.
+            self.tmp.mkdir(parents=True, exist_ok=True)
+            held = self.tmp / f"sweep-{sha256}-{os.getpid()}"
+            try:
+                os.replace(path, held)
+            except FileNotFoundError:
+                return False
+            if not old(held):
+                os.replace(held, path)  # the same content, should a request have stored it again meanwhile
+                return False
+            held.unlink()
             for derived in (self.root / "derived" / sha256[:2]).glob(f"{sha256}-*"):
                 derived.unlink(missing_ok=True)
             return True

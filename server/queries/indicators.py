@@ -68,7 +68,9 @@ def coverage_counts(area: Area, as_of: date, intervals: dict[str, int],
                            func.min(case({c: d for c, d in days_of.items() if c is not None}, value=category,
                                          else_=days_of[None])).label("days"),
                            func.min(category).label("first"))
-                    .group_by(CaseCategoryLink.case_id).subquery())
+                    .join(Case, Case.id == CaseCategoryLink.case_id)
+                    .join(Station, Station.code == Case.station_code).join(Area, Area.code == Station.code)
+                    .where(_in_area(area)).group_by(CaseCategoryLink.case_id).subquery())
     latest = _latest_visits(area, as_of)
     days = func.coalesce(per_category.c.days, days_of[None])
     cutoff = case({d: literal(as_of - timedelta(days=d), Date) for d in sorted(set(days_of.values()))},

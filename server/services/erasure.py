@@ -74,6 +74,7 @@ def _blank_case(case: Case, now: datetime) -> None:
     case.label, case.properties = ERASED_LABEL, {}
     case.closed_reason = case.redo_reason = None
     case.erased_at = now
+    case.version += 1  # a new entity version, so phones replace their copy (with the name) at the next update
 
 
 def _blank_submission(submission: Submission) -> set[str]:

@@ -54,7 +54,7 @@ def original(attachment: SubmissionAttachment, storage: MediaStorage) -> MediaFi
     detected = attachment.detected_type or sniff_content_type(storage.read_head(sha256, SNIFF_BYTES))
     content_type, inline = served_type(attachment.name, detected)
     signer = _url_signer(storage)
-    if signer is not None:
+    if signer is not None and inline:  # an opaque download goes through the app, with its attachment headers
         url = signer.signed_url(sha256, attachment.name, content_type, _url_expiry())
         return MediaFile(None, content_type, sha256, attachment.name, url, inline)
     return MediaFile(storage.open(sha256), content_type, sha256, attachment.name, inline=inline)

@@ -210,7 +210,8 @@ def _new_version(submission: Submission, envelope: SubmissionEnvelope, form_vers
         user_agent=(origin.user_agent or "")[:255] or None)
     version.attachments = [SubmissionAttachment(name=name) for name in referenced_files(envelope, schema)]
     submission.versions.append(version)
-    submission.flags = merged_flags(submission.flags, value_flags(data, submission.created_at or utcnow()))
+    # judged against when this version arrives: an edit sent days after the visit is not a wrong clock
+    submission.flags = merged_flags(submission.flags, value_flags(data, utcnow()))
     risk = data.get("risk_level")
     submission.risk_level = risk if risk in ("low", "medium", "high") else None
     submission.visit_date = recorded_day(data, submission.created_at)

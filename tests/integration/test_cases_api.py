@@ -281,7 +281,7 @@ def test_submission_detail_with_values_gps_and_attachment_urls(client, login, vi
     assert photo["name"] == "p1.jpg" and photo["present"]
     assert photo["url"] == "https://lastmeter.example.cn/api/v1/submissions/uuid%3Av1/attachments/p1.jpg"
     assert photo["thumbnails"]["240"].endswith("?size=240")
-    assert missing == {"name": "later.jpg", "present": False, "url": None, "thumbnails": {}}
+    assert missing == {"name": "later.jpg", "present": False, "url": None, "thumbnails": {}, "detected_type": None}
     assert body["versions"][0]["current"]
 
 

@@ -113,6 +113,19 @@ def test_with_redirect_downloads_photo_and_thumbnail_are_signed_urls_of_the_buck
 
 
 @pytest.mark.parametrize("media_config", ["redirect"], indirect=True)
+def test_with_redirect_a_file_that_is_not_what_its_name_says_is_never_a_signed_url(client, collect, county_headers):
+    """The bucket would serve it inline under its name; the app sends it as an opaque download instead."""
+    page = b"<html><script>alert(1)</script></html>"
+    other = "uuid:5b0c3a52-7d1e-4f6a-9e0b-3c3c5e5e0002"
+    assert collect.submit(visit_xml(other, photo="b.jpg"), [("b.jpg", page)]).status_code == 201
+    response = fetch(client, f"/api/v1/submissions/{other}/attachments/b.jpg", county_headers)
+    assert response.status_code == 200 and "Location" not in response.headers
+    assert response.mimetype == "application/octet-stream" and response.get_data() == page
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("media_config", ["redirect"], indirect=True)
 def test_scope_is_checked_before_any_url_is_signed(client, make_user, visit_with_photo):
     make_user("panlong", "county", "530103", "Secret-pass-1")
     token = client.post("/api/v1/sessions", json={"username": "panlong", "password": "Secret-pass-1"}).json["token"]

@@ -258,3 +258,25 @@ def test_instance_id_of_another_form_is_refused(collect):
              f"<meta><instanceID>{IID}</instanceID></meta></data>").encode()
     response = collect.submit(other, [])
     assert response.status_code == 409 and counts()[0] == 1
+
+
+def test_an_edit_sent_days_after_the_visit_is_not_flagged_as_a_wrong_clock(collect):
+    """An edit's dates are judged against when the edit arrives, not when the first version did."""
+    from datetime import timedelta
+
+    from server.domain.clock import today_in_china
+    from server.models.types import utcnow
+
+    def on_today(xml: bytes) -> bytes:
+        return xml.replace(b"<visit_date>2026-11-20</visit_date>",
+                           f"<visit_date>{today_in_china().isoformat()}</visit_date>".encode())
+
+    assert collect.submit(on_today(visit_xml("uuid:e1", photo=None))).status_code == 201
+    submission = db.session.scalars(select(Submission).where(Submission.instance_id == "uuid:e1")).one()
+    assert not submission.flags
+    submission.created_at = utcnow() - timedelta(days=20)  # the edit's visit_date is then far after it
+    db.session.commit()
+    assert collect.submit(on_today(visit_xml("uuid:e2", photo=None, deprecated_id="uuid:e1"))).status_code == 201
+    db.session.expire_all()
+    edited = db.session.scalars(select(Submission).where(Submission.instance_id == "uuid:e1")).one()
+    assert len(edited.versions) == 2 and not edited.flags

@@ -45,3 +45,18 @@ def test_diff_names_changed_answers_and_repeats():
     assert flatten(before)["member[2]/age"] == 12
     changes = {c.path: (c.before, c.after) for c in diff_values(before, after)}
     assert changes == {"person": ("王芳", "王芳芳"), "member[1]/age": (40, 41), "member[2]/age": (12, None)}
+
+
+def test_a_day_off_the_usable_calendar_is_refused_not_a_crash():
+    """Day arithmetic on 0001-01-01 or 9999-12-31 (a day later, China's midnight in UTC) would overflow."""
+    from datetime import date
+
+    import pytest
+
+    from server.domain.clock import parse_day
+    from server.errors import InvalidValue
+
+    assert parse_day("2026-11-28", "from") == date(2026, 11, 28) and parse_day("", "from") is None
+    for text in ("0001-01-01", "9999-12-31", "1999-12-31", "2101-01-01"):
+        with pytest.raises(InvalidValue):
+            parse_day(text, "to")
