@@ -17,7 +17,15 @@ from server.api.auth import authenticated, current_user
 from datetime import date
 
 from server.adapters.tabular import read_table_stream
-from server.api.schemas import CaseEventSchema, CaseListArgsSchema, CaseSchema, load_args
+from server.api.schemas import (
+    CaseEventSchema,
+    CaseListArgsSchema,
+    CaseSchema,
+    ErasureRequestSchema,
+    VisitIntervalRequestSchema,
+    load,
+    load_args,
+)
 from server.domain.access import Role
 from server.domain.privacy import masked_properties
 from server.domain.clock import today_in_china
@@ -63,9 +71,7 @@ def get_case(case_id: str):
 @bp.post("/cases/<case_id>/erasure")
 @authenticated(Role.ADMIN)
 def erase_case(case_id: str):
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("reason"), str):
-        raise BadRequest(reason="请求体应为 {\"reason\": 文本} / body must be {\"reason\": text}")
+    body = load(ErasureRequestSchema(), request.get_json(silent=True))
     done = erasure.erase_case(case_id, body["reason"], media_storage(), accounts.scope_of(current_user()))
     return {"case_ids": done.case_ids, "submissions": done.submissions, "files": len(done.files)}
 
@@ -96,9 +102,7 @@ def list_visit_intervals():
 @bp.put("/visit-intervals/<category>")
 @authenticated(Role.ADMIN)
 def put_visit_interval(category: str):
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("days"), int) or isinstance(body["days"], bool):
-        raise BadRequest(reason="请求体应为 {\"days\": 整数} / body must be {\"days\": integer}")
+    body = load(VisitIntervalRequestSchema(), request.get_json(silent=True))
     moved = cases.set_visit_interval(category, body["days"])
     return {"category": category, "days": body["days"], "rescheduled": moved}
 

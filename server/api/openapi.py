@@ -59,10 +59,6 @@ class CasePageSchema(Schema):
     next_cursor = fields.String(required=True, allow_none=True)
 
 
-class ErasureRequestSchema(Schema):
-    reason = fields.String(required=True, metadata={"description": "why (e.g. the person's request and its date)"})
-
-
 class ErasureResultSchema(Schema):
     case_ids = fields.List(fields.String(), required=True, metadata={"description": "the case and its members"})
     submissions = fields.Integer(required=True)
@@ -90,10 +86,6 @@ class OverdueSummarySchema(Schema):
 
 class VisitIntervalsSchema(Schema):
     intervals = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
-
-
-class VisitIntervalRequestSchema(Schema):
-    days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=730))
 
 
 class VisitIntervalResultSchema(Schema):
@@ -279,7 +271,7 @@ OPERATIONS: dict[str, dict[str, dict]] = {
     "/cases/{case_id}/erasure": {"post": {
         "summary": "Erase a person's data on request (admin); what the indicators count is kept", "tags": ["cases"],
         "parameters": [_path("case_id", "the case (entity) id")],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": ErasureRequestSchema}}},
+        "requestBody": {"required": True, "content": {"application/json": {"schema": schemas.ErasureRequestSchema}}},
         "responses": {"200": _json(ErasureResultSchema, "erased (again: what arrived since)"),
                       **_errors(400, 401, 403, 404)}}},
     "/cases/import": {"post": {
@@ -295,7 +287,7 @@ OPERATIONS: dict[str, dict[str, dict]] = {
     "/visit-intervals/{category}": {"put": {
         "summary": "Change a category's interval (admin); open cases are rescheduled", "tags": ["cases"],
         "parameters": [_path("category", "a case category", enum=[c.value for c in CaseCategory])],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": VisitIntervalRequestSchema}}},
+        "requestBody": {"required": True, "content": {"application/json": {"schema": schemas.VisitIntervalRequestSchema}}},
         "responses": {"200": _json(VisitIntervalResultSchema, "changed"), **_errors(400, 401, 403)}}},
     "/indicators": {"get": {
         "summary": "Coverage, satisfaction and station coverage of an area and each area below it",

@@ -45,6 +45,15 @@ class FormSchema(Schema):
     versions = fields.List(fields.Nested(FormVersionSchema, only=("version", "md5", "published_at")))
 
 
+class VisitIntervalRequestSchema(Schema):
+    days = fields.Integer(required=True, strict=True,  # true is not 1 day; the service checks the range
+                          metadata={"minimum": 1, "maximum": 730, "description": "days between visits"})
+
+
+class ErasureRequestSchema(Schema):
+    reason = fields.String(required=True, metadata={"description": "why (e.g. the person's request and its date)"})
+
+
 class PublishResultSchema(Schema):
     xml_form_id = fields.String()
     version = fields.String()

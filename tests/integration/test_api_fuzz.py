@@ -164,7 +164,7 @@ def test_an_argument_given_twice_is_refused_not_half_read(client, admin_headers,
     assert list(response.json["details"]["fields"]) == [query.split("=")[0]]
 
 
-@pytest.mark.parametrize("days", [True, False, "30", 30.0, None])
+@pytest.mark.parametrize("days", [True, False, "30", 30.0, None, [30]])
 def test_visit_interval_days_must_be_a_whole_number_not_a_boolean(client, admin_headers, days):
     response = client.put("/api/v1/visit-intervals/destitute", json={"days": days}, headers=admin_headers)
     assert response.status_code == 400 and response.json["code"] == "400.1"
@@ -214,3 +214,13 @@ def test_a_nul_character_in_an_imported_table_is_refused(client, admin_headers, 
                            data={"file": (io.BytesIO(table.encode()), "register.csv")})
     assert response.status_code == 400 and response.json["code"] == "400.1", response.json
     assert "NUL" in response.json["message_en"]
+
+
+@pytest.mark.parametrize("method,path,body", [
+    ("PUT", "/api/v1/visit-intervals/destitute", {"days": 4, "": None}),
+    ("POST", "/api/v1/cases/c-huashan/erasure", {"reason": "本人申请", "members": False})])
+def test_a_json_body_with_an_unknown_key_is_refused_not_half_read(client, seeded, method, path, body):
+    response = client.open(path, method=method, json=body, headers=seeded)
+    assert response.status_code == 400 and response.json["code"] == "400.1", response.json
+    assert client.get("/api/v1/visit-intervals", headers=seeded).json["intervals"]["destitute"] == 30
+    assert client.get("/api/v1/cases/c-huashan", headers=seeded).json["erased_at"] is None
