@@ -29,10 +29,13 @@ def init_app(app: Flask) -> None:
 def _refuse_nul_characters() -> None:
     """PostgreSQL text cannot hold U+0000 (SQLite can): a NUL in the path, the query or a JSON body would make
     the first query naming it fail with a 500. Refused here, before any query, in the asker's format.
-    Form and file parts are left to their readers: reading them here would consume streamed uploads."""
+    Multipart bodies are left to their readers (reading them here would consume streamed uploads; the
+    submission XML they carry cannot hold a NUL anyway); a page's url-encoded form is small and read here."""
     texts = [request.path, *(text for pair in request.args.items(multi=True) for text in pair)]
     if request.is_json:
         texts += _strings_in(request.get_json(silent=True))
+    elif request.mimetype == "application/x-www-form-urlencoded":
+        texts += [text for pair in request.form.items(multi=True) for text in pair]
     if any("\x00" in text for text in texts):
         raise BadRequest(reason="请求含有 NUL 字符 / the request contains a NUL character")
 

@@ -180,6 +180,8 @@ def _check(values: dict[str, object]) -> None:
         raise ConfigError(setting="LASTMETER_MAX_SUBMISSION_BYTES", reason="must be at least 1000000")
     _check_rate_limits(values)
     _check_media(values)
+    if int(values["SATISFACTION_MIN_RESPONSES"]) < 1:  # type: ignore[arg-type]
+        raise ConfigError(setting="LASTMETER_SATISFACTION_MIN_RESPONSES", reason="must be at least 1")
 
 
 RATE_LIMIT_KEYS = ("LOGIN_RATE_LIMIT", "SIGN_IN_FAILURE_LIMIT_CLIENT", "SIGN_IN_FAILURE_LIMIT_USER",

@@ -21,10 +21,11 @@ from tests.support.postgres import start_cluster
 RESOURCES = Path(__file__).parent / "resources"
 DATABASES = ("sqlite", "postgresql")
 
-# Property tests (Hypothesis, schemathesis): no deadline on a shared 2-core machine; in CI the examples are
-# derived from each test's name, so a run can neither flake nor find something new by chance.
+# Property tests (Hypothesis, schemathesis): no deadline on a shared 2-core machine; the examples are derived
+# from each test's name, so the test command can neither flake nor find something new by chance.
+# LASTMETER_EXPLORE=1 lets Hypothesis explore new examples (and remember failures) on a developer's machine.
 settings.register_profile("lastmeter", deadline=None, max_examples=50,
-                          **({"derandomize": True, "database": None} if os.environ.get("CI") else {}))
+                          **({} if os.environ.get("LASTMETER_EXPLORE") else {"derandomize": True, "database": None}))
 settings.load_profile("lastmeter")
 
 

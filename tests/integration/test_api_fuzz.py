@@ -38,7 +38,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 SEEDED_PATH_PARAMETERS = {"case_id": "c-huashan", "instance_id": "uuid:fuzz-1", "name": "a.jpg",
                           "username": "worker1", "code": "530102001"}
 # Each operation gets this many generated requests per database, valid and invalid alike; FUZZ_EXAMPLES=300
-# for a deeper search (in CI the examples are fixed by the Hypothesis profile of tests/conftest.py).
+# for a deeper search (the examples are fixed by the Hypothesis profile of tests/conftest.py unless
+# LASTMETER_EXPLORE=1).
 EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "20"))
 
 

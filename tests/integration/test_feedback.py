@@ -103,3 +103,11 @@ def test_feedback_from_a_workers_phone_counts_the_same(collect, plaque, client):
     assert collect.submit(xml, []).status_code == 201
     submission = db.session.scalars(select(Submission)).one()
     assert submission.station_code == "530102001" and submission.versions[0].data["satisfaction"] == "5"
+
+
+def test_a_nul_character_in_a_page_form_is_a_400_page_and_nothing_is_stored(client, plaque):
+    """PostgreSQL cannot store U+0000: the request boundary refuses it before any query, on pages too."""
+    before = feedback_count()
+    response = send(client, plaque.token, improvement="好\x00的")
+    assert response.status_code == 400 and "NUL" in response.get_data(as_text=True)
+    assert feedback_count() == before

@@ -52,6 +52,7 @@ def test_environment_values_are_parsed_and_public_url_normalised(tmp_path):
     {"LASTMETER_ENV": "development", "LASTMETER_PUBLIC_URL": "https://ssw.km.gov.cn/?a=1"},
     {"LASTMETER_ENV": "development", "LASTMETER_MAX_SUBMISSION_BYTES": "lots"},
     {"LASTMETER_ENV": "development", "LASTMETER_MAX_SUBMISSION_BYTES": "1000"},
+    {"LASTMETER_ENV": "development", "LASTMETER_SATISFACTION_MIN_RESPONSES": "0"},
 ])
 def test_invalid_settings_are_refused_with_the_variable_named(tmp_path, env):
     with pytest.raises(ConfigError) as caught:
