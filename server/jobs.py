@@ -131,6 +131,14 @@ def sweep_media() -> int:
     return len(sweep_orphan_blobs(media_storage(), older_than_seconds=3600))
 
 
+@periodic("purge-sessions", minutes=60)
+def purge_sessions() -> int:
+    """Delete API and web session rows that ended more than 30 days ago (they only grow otherwise)."""
+    from server.services.accounts import purge_ended_sessions
+
+    return purge_ended_sessions()
+
+
 @job("ping")
 def ping(path: str, tag: str, seconds: float = 0.0) -> str:
     """Append ``tag pid`` to a file (after ``seconds`` of pretend work): `flask jobs-ping` and the queue

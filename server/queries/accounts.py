@@ -1,7 +1,9 @@
 """Queries on user accounts."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select
 
 from server.extensions import db
 from server.models import ApiSession, Area, CollectToken, User
@@ -50,3 +52,10 @@ def list_station_users_in_scope(scope_path: str) -> list[User]:
              .where(Area.path.startswith(scope_path, autoescape=True), User.role.in_(("worker", "station")))
              .order_by(User.username))
     return list(db.session.scalars(query))
+
+
+def delete_ended_api_sessions(before: datetime) -> int:
+    """Remove sessions (API and web) that expired or were revoked before ``before``; returns how many."""
+    result = db.session.execute(delete(ApiSession).where(
+        or_(ApiSession.expires_at < before, ApiSession.revoked_at < before)))
+    return int(result.rowcount or 0)

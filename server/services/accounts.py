@@ -197,3 +197,11 @@ def user_for_digest(username: str) -> User | None:
     if user is None or not user.active or not user.digest_ha1:
         return None
     return user
+
+
+ENDED_SESSIONS_KEPT = timedelta(days=30)  # how long an ended session's row stays (for the audit of sign-ins)
+
+
+def purge_ended_sessions(now: datetime | None = None) -> int:
+    """Delete API and web sessions that ended (expired or signed out) more than ENDED_SESSIONS_KEPT ago."""
+    return queries.delete_ended_api_sessions((now or datetime.now(timezone.utc)) - ENDED_SESSIONS_KEPT)

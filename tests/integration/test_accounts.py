@@ -95,3 +95,26 @@ def test_station_official_name_is_derived_from_the_areas(network):
     db.session.get(Area, "530102001").name = "华山新街道"
     db.session.flush()
     assert station.official_name == "昆明市五华区华山新街道社会工作服务站"
+
+
+def test_ended_sessions_are_purged_after_thirty_days_and_live_ones_kept(make_user):
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import select
+
+    from server.jobs import purge_sessions
+    from server.models import ApiSession
+
+    make_user("purge_me", "county", "530102", "Secret-pass-1")
+    now = datetime.now(timezone.utc)
+    _, live = accounts.open_api_session("purge_me", "Secret-pass-1", now=now)
+    _, expired = accounts.open_api_session("purge_me", "Secret-pass-1", now=now - timedelta(days=40))
+    _, signed_out = accounts.open_api_session("purge_me", "Secret-pass-1", now=now - timedelta(days=35))
+    accounts.close_api_session(signed_out, now=now - timedelta(days=35))
+    _, recent = accounts.open_api_session("purge_me", "Secret-pass-1", now=now - timedelta(days=2))
+    accounts.close_api_session(recent, now=now - timedelta(days=2))  # ended, but not yet 30 days ago
+    db.session.commit()
+    kept_ids = {live.id, recent.id}
+    assert purge_sessions() == 2
+    db.session.commit()
+    assert set(db.session.scalars(select(ApiSession.id))) == kept_ids
