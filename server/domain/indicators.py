@@ -59,7 +59,11 @@ def service_coverage(cases: Iterable[CaseFact], visits: Iterable[VisitFact], as_
 
 def coverage_by_group(cases: Iterable[CaseFact], visits: Iterable[VisitFact], as_of: date,
                       intervals: dict[str, int]) -> tuple[Coverage, dict[str, Coverage]]:
-    """``service_coverage`` of all the cases, and of each ``group`` of them, in one pass."""
+    """``service_coverage`` of all the cases, and of each ``group`` of them, in one pass.
+
+    This is the rule's definition, over one fact per case. Areas are counted by the database instead
+    (``queries/indicators.coverage_counts`` + ``coverage_from_counts``), and tests/integration/test_coverage_counts.py
+    holds the two equal on random loads."""
     last_visit: dict[str, date] = {}
     for visit in visits:
         if visit.rejected or visit.visit_date > as_of:
