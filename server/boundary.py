@@ -2,10 +2,12 @@
 rendering of LastmeterError as JSON, OpenRosa XML or a page depending on who asked."""
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
+from flask.json.provider import DefaultJSONProvider
+from flask.wrappers import Request
 from werkzeug.exceptions import HTTPException
 
-from server.errors import BadRequest, LastmeterError
+from server.errors import BadRequest, BodyTooLarge, InvalidCredentials, LastmeterError
 from server.extensions import db
 from server.media import discard_new_blobs, keep_new_blobs
 
@@ -18,12 +20,64 @@ HTTP_MESSAGES_ZH = {
 }
 
 
+# No request of the API nests deeper than 4 levels; a body nested 100 000 deep would exhaust Python's
+# recursion while it is parsed or walked. Bounded once here for every JSON body.
+MAX_JSON_DEPTH = 32
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing (as any malformed JSON) a document nested deeper than MAX_JSON_DEPTH."""
+
+    def loads(self, s: str | bytes, **kwargs):
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
+        if _depth(value) > MAX_JSON_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+        return value
+
+
+def _depth(value: object) -> int:
+    """How deeply lists and objects nest in a parsed document, walked without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+class LastmeterRequest(Request):
+    def on_json_loading_failed(self, e: ValueError | None):
+        if e is None:  # not a JSON body at all: Flask's own 415
+            return super().on_json_loading_failed(e)
+        raise BadRequest(reason=f"JSON 无法解析 / unreadable JSON: {e}")
+
+
 def init_app(app: Flask) -> None:
+    app.request_class = LastmeterRequest
+    app.json = BoundedJSONProvider(app)
+    app.before_request(_check_json_body)
     app.before_request(_refuse_nul_characters)
     app.after_request(_commit_or_roll_back)
+    app.after_request(_cache_policy)
     app.teardown_request(_forget_failed_request)
     app.register_error_handler(LastmeterError, _render_error)
     app.register_error_handler(HTTPException, _render_http_exception)
+
+
+def _check_json_body() -> None:
+    """Every JSON body, bounded in size and depth and parsed once, before authentication: a bad one is a
+    400 or 413 in the asker's format, never a 500 (the parsed body is cached for the view)."""
+    if not request.is_json:
+        return
+    limit = int(current_app.config["API_MAX_JSON_BYTES"])
+    if (request.content_length or 0) > limit:
+        raise BodyTooLarge(limit=f"{limit:,}")
+    request.max_content_length = limit  # a body sent without a length is cut off at the limit too
+    request.get_json()
 
 
 def _refuse_nul_characters() -> None:
@@ -48,6 +102,32 @@ def _strings_in(value: object) -> list[str]:
     if isinstance(value, list):
         return [s for item in value for s in _strings_in(item)]
     return []
+
+
+def cacheable(policy: str):
+    """Mark a view whose responses carry no personal data (the public resident page, an XForm) with its
+    own Cache-Control, used unless the response sets one; every other response of the app is ``no-store``."""
+
+    def mark(view):
+        view.cache_policy = policy
+        return view
+
+    return mark
+
+
+def _cache_policy(response: Response) -> Response:
+    """The one place Cache-Control is decided. Lists, cases, submissions, photos, exports and reports carry
+    personal data: no shared computer's browser and no proxy may keep a copy (``no-store``, nothing weaker,
+    whatever the view set). Static assets keep Flask's revalidated caching; a view marked ``cacheable``
+    gets its own policy."""
+    if request.endpoint == "static":
+        return response
+    policy = getattr(current_app.view_functions.get(request.endpoint or ""), "cache_policy", None)
+    if policy is None:
+        response.headers["Cache-Control"] = "no-store"
+    else:
+        response.headers.setdefault("Cache-Control", policy)
+    return response
 
 
 def _commit_or_roll_back(response: Response) -> Response:
@@ -85,6 +165,11 @@ def _blueprint_renderer(renderers: dict[str, object]):
 def _render_error(error: LastmeterError) -> Response:
     response = make_response(_rendered_error(error))
     response.headers.update(error.http_headers())
+    if response.status_code == 401 and wants_json():  # RFC 6750: how to authenticate (OpenRosa sends Digest)
+        challenge = 'Bearer realm="Lastmeter API"'
+        if isinstance(error, InvalidCredentials) and request.headers.get("Authorization"):
+            challenge += ', error="invalid_token"'
+        response.headers.setdefault("WWW-Authenticate", challenge)
     return response
 
 
@@ -114,17 +199,14 @@ def _render_http_exception(exc: HTTPException) -> Response | HTTPException:
 def send_media(file) -> Response:
     """A stored file as a response: typed by its content, revalidated on every use (scope may change).
 
-    A file with a signed URL is not streamed: the client is redirected there, and the redirect is never
-    cached, since the URL expires.
+    A file with a signed URL is not streamed: the client is redirected there (the redirect is never cached,
+    as no response with personal data is: ``_cache_policy``).
     """
     from flask import redirect, send_file
 
     if file.url is not None:
-        response = redirect(file.url, 302)
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return redirect(file.url, 302)
     response = send_file(file.stream, mimetype=file.content_type, etag=file.etag, conditional=True,
                          download_name=file.download_name, as_attachment=not file.inline, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return response  # Cache-Control: no-store, as every response with personal data (_cache_policy)

@@ -11,7 +11,7 @@ import click
 from flask import Flask
 from flask_migrate import upgrade
 
-from server.adapters.tabular import read_table
+from server.adapters.tabular import ImportLimits, Table, read_table
 from server.domain.access import Role, Scope
 from server.domain.places import AREA_COLUMNS
 from server.errors import LastmeterError
@@ -50,6 +50,13 @@ def init_db() -> None:
     click.echo("数据库已就绪 / database schema is up to date")
 
 
+def _read(file: str, required: tuple[str, ...]) -> Table:
+    """An imported file's rows, within the configured import limits."""
+    from flask import current_app
+
+    return read_table(file, required, ImportLimits.from_config(current_app.config))
+
+
 @click.command("import-areas")
 @click.argument("file", type=click.Path(dir_okay=False))
 @in_transaction
@@ -57,7 +64,7 @@ def import_areas(file: str) -> None:
     """Import administrative areas from a CSV/XLSX with columns code,name,parent_code,level."""
     from server.services.places import import_areas as run_import
 
-    table = read_table(file, required=AREA_COLUMNS)
+    table = _read(file, AREA_COLUMNS)
     summary = run_import(table.rows, first_line=table.first_line)
     click.echo(f"新增 {summary.created}，更名 {summary.updated}，未变 {summary.unchanged} / "
                f"created {summary.created}, renamed {summary.updated}, unchanged {summary.unchanged}")
@@ -165,11 +172,10 @@ def revoke_token(username: str) -> None:
 @in_transaction
 def import_cases(file: str) -> None:
     """Import a register of people served (CSV/XLSX); every bad row is reported and nothing is imported."""
-    from server.adapters.tabular import read_table
     from server.domain.access import Scope
     from server.services.case_import import import_cases as run_import
 
-    table = read_table(file, required=())
+    table = _read(file, ())
     everything = Scope(role=Role.ADMIN, area_code="", area_path="/")
     with click.progressbar(length=len(table.rows), label="导入 / importing", file=sys.stderr) as bar:
         created = run_import(table, everything, None, progress=bar.update)
@@ -210,14 +216,20 @@ def erase_case(case_id: str, reason: str) -> None:
 @click.option("--county", "county_code", help="Every station of this county, into the folder --out.")
 @click.option("--out", "out", required=True, type=click.Path(), help="FILE.png|FILE.pdf, or a folder with --county.")
 @click.option("--format", "fmt", type=click.Choice(["png", "pdf"]), default=None, help="With --county (default pdf).")
+@click.option("--new-link", is_flag=True, help="A stolen or defaced plaque: revoke its link first (audited).")
+@click.option("--reason", default="", help="With --new-link: why, kept in the audit log.")
 @in_transaction
-def plaque(station_code: str | None, county_code: str | None, out: str, fmt: str | None) -> None:
+def plaque(station_code: str | None, county_code: str | None, out: str, fmt: str | None, new_link: bool,
+           reason: str) -> None:
     """Render a station's plaque (50 × 70 cm, PNG at 150 dpi or vector PDF) with its feedback QR code."""
     from server.domain.access import Scope
     from server.errors import BadRequest, NotFound
     from server.queries import places as place_queries
+    from server.services.feedback import reissue_station_link
     from server.services.plaques import render_plaque
 
+    if county_code and new_link:
+        raise BadRequest(reason="--new-link 只用于一个社工站 / --new-link is for one station at a time")
     if county_code:
         county = place_queries.get_area_by_code(county_code)
         if county is None:
@@ -236,6 +248,8 @@ def plaque(station_code: str | None, county_code: str | None, out: str, fmt: str
     station = place_queries.get_station_by_code(station_code)
     if station is None:
         raise NotFound(what="社工站", key=station_code)
+    if new_link:
+        reissue_station_link(station, reason)
     made = render_plaque(station, Path(out).suffix.lstrip(".").lower())
     Path(out).write_bytes(made.content)
     click.echo(f"{made.official_name}: {out} ({made.url})")
@@ -299,7 +313,7 @@ def import_stations(file: str) -> None:
     from server.domain.station_rows import STATION_REQUIRED_COLUMNS
     from server.services.station_import import import_stations as run_import
 
-    table = read_table(file, required=STATION_REQUIRED_COLUMNS)
+    table = _read(file, STATION_REQUIRED_COLUMNS)
     summary = run_import(table.rows, _whole_tree(), table.first_line)
     click.echo(f"社工站新增 {summary.created}，更新 {summary.updated}，未变 {summary.unchanged} / "
                f"stations created {summary.created}, updated {summary.updated}, unchanged {summary.unchanged}")
@@ -314,7 +328,7 @@ def import_staff(file: str, keep_unlisted: bool) -> None:
     from server.domain.station_rows import STAFF_REQUIRED_COLUMNS
     from server.services.station_import import import_staff as run_import
 
-    table = read_table(file, required=STAFF_REQUIRED_COLUMNS)
+    table = _read(file, STAFF_REQUIRED_COLUMNS)
     summary = run_import(table.rows, _whole_tree(), table.first_line, replace=not keep_unlisted)
     click.echo(f"工作人员新增 {summary.created}，更新 {summary.updated}，未变 {summary.unchanged}，"
                f"移除 {summary.removed} / staff created {summary.created}, updated {summary.updated}, "

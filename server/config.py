@@ -75,6 +75,15 @@ SETTINGS: tuple[Setting, ...] = (
             "The externally visible base URL; every absolute URL the server emits starts with it."),
     Setting("MAX_SUBMISSION_BYTES", 100_000_000, _int,
             "Largest submission body accepted (advertised to ODK Collect as X-OpenRosa-Accept-Content-Length)."),
+    Setting("IMPORT_MAX_BYTES", 10_000_000, _int,
+            "Largest file accepted by an import (cases, stations, staff, areas), as uploaded."),
+    Setting("IMPORT_MAX_UNPACKED_BYTES", 50_000_000, _int,
+            "Largest total size of an imported XLSX's parts once unzipped (a zip bomb is refused before reading)."),
+    Setting("IMPORT_MAX_ROWS", 50_000, _int, "Most rows an imported file may hold under its header."),
+    Setting("IMPORT_MAX_COLUMNS", 100, _int, "Most columns an imported file may hold."),
+    Setting("IMPORT_MAX_LINE_CHARS", 32_767, _int, "Longest line of an imported CSV, or cell of an XLSX (characters)."),
+    Setting("API_MAX_JSON_BYTES", 1_000_000, _int,
+            "Largest JSON body the REST API accepts (JSON bodies are also refused past 32 levels of nesting)."),
     Setting("ALLOWANCE_LINE_URBAN", 830, _int,
             "Monthly urban minimum-allowance line (yuan) that the household survey compares income with."),
     Setting("ALLOWANCE_LINE_RURAL", 560, _int,
@@ -178,6 +187,10 @@ def _check(values: dict[str, object]) -> None:
         raise ConfigError(setting="LASTMETER_MAP_TILE_DATUM", reason="must be wgs84 or gcj02")
     if int(values["MAX_SUBMISSION_BYTES"]) < 1_000_000:  # type: ignore[arg-type]
         raise ConfigError(setting="LASTMETER_MAX_SUBMISSION_BYTES", reason="must be at least 1000000")
+    for key in ("API_MAX_JSON_BYTES", "IMPORT_MAX_BYTES", "IMPORT_MAX_UNPACKED_BYTES", "IMPORT_MAX_ROWS", "IMPORT_MAX_COLUMNS",
+                "IMPORT_MAX_LINE_CHARS"):
+        if int(values[key]) < 1:  # type: ignore[arg-type]
+            raise ConfigError(setting=f"LASTMETER_{key}", reason="must be at least 1")
     _check_rate_limits(values)
     _check_media(values)
     if int(values["SATISFACTION_MIN_RESPONSES"]) < 1:  # type: ignore[arg-type]

@@ -113,10 +113,46 @@ class InvalidForm(LastmeterError):
     en = "The form '{source}' cannot be published: {reason}"
 
 
+class InvalidFields(LastmeterError):
+    """A page's form (or a JSON body) with one or more invalid fields; nothing was saved. ``fields`` maps
+    each field to its message, so a page can show it next to the field."""
+
+    code = "400.10"
+    zh = "有 {count} 项填写有误，未保存：{lines}"
+    en = "{count} field(s) are invalid; nothing was saved: {lines}"
+
+    def __init__(self, problems: list["RowProblem"]) -> None:
+        self.problems = problems
+        super().__init__(count=len(problems), lines="；".join(p.zh for p in problems),
+                         fields={p.column: p.zh for p in problems if p.column})
+
+    def message(self, lang: str = "zh") -> str:
+        if lang.startswith("zh"):
+            return self.zh.format(count=len(self.problems), lines="；".join(p.zh for p in self.problems))
+        return self.en.format(count=len(self.problems), lines="; ".join(p.en for p in self.problems))
+
+    def field_messages(self, lang: str = "zh") -> dict[str, str]:
+        return {p.column: (p.zh if lang.startswith("zh") else p.en) for p in self.problems if p.column}
+
+
 class InvalidValue(LastmeterError):
     code = "400.4"
     zh = "{field} 无效：{reason}"
     en = "{field} is invalid: {reason}"
+
+
+class FileTooLarge(LastmeterError):
+    """An imported file past one of the documented import limits (README, "Configuration"); nothing imported."""
+
+    code = "413.1"
+    zh = "文件超出导入限制：{what}超过 {limit}{unit}，未导入任何数据。请把文件拆成几份分批导入。"
+    en = "The file is over an import limit: {what_en} over {limit}{unit_en}; nothing was imported. Split it and import the parts one by one."
+
+
+class BodyTooLarge(LastmeterError):
+    code = "413.2"
+    zh = "请求内容超过 {limit} 字节的上限。"
+    en = "The request body is over the limit of {limit} bytes."
 
 
 # --- 401 / 403: who you are ---------------------------------------------------------------

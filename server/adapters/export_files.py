@@ -3,7 +3,8 @@
 
 Nothing here holds more than a chunk of output: the zip's bytes are collected as zipfile writes
 them and handed on at once, and tables that must wait their turn in an archive wait in temporary
-files. What the cells say (and that text is neutralised against formulas) is decided by the caller.
+files. What the cells say is decided by the caller; text is made inert against formulas here, on its
+way out (``domain/cells.neutralise``).
 """
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import os
 import tempfile
 import time
 import zipfile
-from typing import IO, Iterator, Sequence, Union
+from typing import IO, Iterator, Sequence
 
-Cell = Union[str, int, float, None]
+from server.domain.cells import Cell, neutralise
+
 CHUNK = 256 * 1024
 
 
@@ -88,8 +90,8 @@ class CsvWriter:
         self._detached = False
 
     def write(self, row: Sequence[Cell]) -> None:
-        """One row; None is written blank, numbers as ``str()`` spells them."""
-        self._writer.writerow(row)
+        """One row; None is written blank, numbers as ``str()`` spells them, formula-like text made inert."""
+        self._writer.writerow([neutralise(cell) for cell in row])
 
     def close(self) -> None:
         """Flush and close, and the binary file with it (unless it was given back by ``detach``)."""

@@ -1,19 +1,24 @@
 """Tables in and out: reading rows from CSV (stdlib) and XLSX (openpyxl) files, writing workbooks.
 
 Rows come back as dicts keyed by the lower-cased, stripped header; line numbers
-count the header as line 1, as a spreadsheet user sees them. Written text is always
-stored as text, never as a formula, whatever it starts with.
+count the header as line 1, as a spreadsheet user sees them; files are read row by row within
+``ImportLimits``. Written text is always stored as text, never as a formula, and text a spreadsheet
+would run is made inert (``domain/cells.neutralise``).
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
+import os
+import struct
+import tempfile
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-import os
-import tempfile
-from typing import Any, BinaryIO, Iterator, Sequence
+from typing import Any, BinaryIO, Iterator, Mapping, Sequence
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
@@ -22,7 +27,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from server.adapters.export_files import CHUNK, Cell
-from server.errors import BadRequest
+from server.domain.cells import neutralise
+from server.errors import BadRequest, FileTooLarge
 
 
 @dataclass(frozen=True)
@@ -32,70 +38,181 @@ class Table:
     first_line: int = 2
 
 
-def read_table(path: str | Path, required: tuple[str, ...]) -> Table:
+@dataclass(frozen=True)
+class ImportLimits:
+    """What an imported file may hold, checked while it is read (never after loading it whole): a file
+    within these bounds costs bounded memory and time, whatever it claims or expands to."""
+
+    max_bytes: int = 10_000_000            # the file as uploaded
+    max_unpacked_bytes: int = 50_000_000   # an XLSX's parts once unzipped (sheets, shared strings…)
+    max_rows: int = 50_000                 # rows under the header, blank rows between them included
+    max_columns: int = 100
+    max_line_chars: int = 32_767           # one CSV line, or one XLSX cell (Excel's own cell limit)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "ImportLimits":
+        return cls(int(config["IMPORT_MAX_BYTES"]), int(config["IMPORT_MAX_UNPACKED_BYTES"]),
+                   int(config["IMPORT_MAX_ROWS"]), int(config["IMPORT_MAX_COLUMNS"]),
+                   int(config["IMPORT_MAX_LINE_CHARS"]))
+
+
+XLSX_MAX_PARTS = 10_000  # a workbook of one sheet has about a dozen; a zip's directory is read whole
+
+
+def read_table(path: str | Path, required: tuple[str, ...], limits: ImportLimits = ImportLimits()) -> Table:
     path = Path(path)
     if not path.is_file():
         raise BadRequest(reason=f"文件不存在 / no such file: {path}")
     with open(path, "rb") as stream:
-        return read_table_stream(stream, path.name, required)
+        return read_table_stream(stream, path.name, required, limits)
 
 
-def read_table_stream(stream: BinaryIO, filename: str, required: tuple[str, ...]) -> Table:
+def read_table_stream(stream: BinaryIO, filename: str, required: tuple[str, ...],
+                      limits: ImportLimits = ImportLimits()) -> Table:
+    """Rows of a CSV or XLSX file, read row by row within ``limits`` (FileTooLarge past any of them).
+    ``stream`` must be seekable: an upload spooled by Werkzeug, or an open file."""
     suffix = Path(filename).suffix.lower()
-    if suffix == ".xlsx":
-        table = _read_xlsx(stream)
-    elif suffix == ".csv":
-        table = _read_csv(stream.read())
-    else:
+    if suffix not in (".csv", ".xlsx"):
         raise BadRequest(reason=f"只支持 .csv 或 .xlsx 文件 / only .csv and .xlsx files are supported: {filename}")
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    if size > limits.max_bytes:
+        raise _too_large("文件大小", "file size", limits.max_bytes, " 字节", " bytes")
+    table = _read_xlsx(stream, limits) if suffix == ".xlsx" else _read_csv(stream, limits)
     missing = [c for c in required if c not in table.columns]
     if missing:
         raise BadRequest(reason=f"缺少列 / missing column(s): {', '.join(missing)}")
     return table
 
 
-def _decode(data: bytes) -> str:
-    # Excel on Chinese Windows saves CSV as GB18030 unless told otherwise.
+def _encoding_of(stream: BinaryIO) -> str:
+    """Excel on Chinese Windows saves CSV as GB18030 unless told otherwise: the first encoding that
+    decodes the whole file, checked chunk by chunk."""
     for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        stream.seek(0)
         try:
-            return data.decode(encoding)
+            for chunk in iter(lambda: stream.read(CHUNK), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
+        stream.seek(0)
+        return encoding
     raise BadRequest(reason="CSV 文件编码无法识别（请用 UTF-8） / unreadable CSV encoding (use UTF-8)")
 
 
-def _read_csv(data: bytes) -> Table:
-    text = _decode(data)
-    if "\x00" in text:  # no register holds one, and PostgreSQL cannot store it: refused before any row is read
-        raise BadRequest(reason="文件含有 NUL 字符，不是文本表格 / the file contains a NUL character: not a text table")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if not header:
-        raise BadRequest(reason="文件为空 / the file is empty")
-    columns = tuple(h.strip().lower() for h in header)
-    rows = [dict(zip(columns, (cell.strip() for cell in record))) for record in reader]
-    return Table(columns, _drop_trailing_blank(rows))
-
-
-def _read_xlsx(stream: BinaryIO) -> Table:
+def _read_csv(stream: BinaryIO, limits: ImportLimits) -> Table:
+    text = io.TextIOWrapper(stream, encoding=_encoding_of(stream), newline="")
     try:
-        workbook = load_workbook(io.BytesIO(stream.read()), read_only=True, data_only=True)
+        reader = csv.reader(_bounded_lines(text, limits.max_line_chars))
+        header = next(reader, None)
+        if not header:
+            raise BadRequest(reason="文件为空 / the file is empty")
+        columns = _columns(header, limits)
+        return Table(columns, _collect(columns, ((cell.strip() for cell in record) for record in reader), limits))
+    except csv.Error as exc:  # a quoted cell running past the csv module's own field limit
+        raise _too_large("单元格长度", "cell length", limits.max_line_chars, " 个字符", " characters") from exc
+    finally:
+        text.detach()  # the caller owns the stream
+
+
+def _bounded_lines(text: io.TextIOWrapper, max_chars: int) -> Iterator[str]:
+    """Physical lines, none longer than ``max_chars``, and no NUL (no register holds one, and PostgreSQL
+    cannot store it): refused as soon as one is met, before the rest is read."""
+    number = 0
+    while True:
+        line = text.readline(max_chars + 2)  # the line and its CR LF
+        if not line:
+            return
+        number += 1
+        if len(line.rstrip("\r\n")) > max_chars:
+            raise _too_large(f"第 {number} 行的长度", f"the length of line {number}", max_chars, " 个字符", " characters")
+        if "\x00" in line:
+            raise BadRequest(reason="文件含有 NUL 字符，不是文本表格 / the file contains a NUL character: not a text table")
+        yield line
+
+
+def _read_xlsx(stream: BinaryIO, limits: ImportLimits) -> Table:
+    check_xlsx_size(stream, limits)
+    try:
+        workbook = load_workbook(stream, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a corrupt file
         raise BadRequest(reason=f"无法读取 XLSX 文件 / unreadable XLSX file: {exc}") from exc
     try:
-        sheet = workbook.worksheets[0]
-        records = sheet.iter_rows(values_only=True)
+        # Bounded columns: a sheet whose stated dimension reaches column XFD would pad every row to 16 384.
+        records = workbook.worksheets[0].iter_rows(max_col=limits.max_columns + 1, values_only=True)
         header = next(records, None)
-        if not header:
+        if not header or not any(v is not None for v in header):
             raise BadRequest(reason="文件为空 / the file is empty")
-        columns = tuple(str(h).strip().lower() if h is not None else "" for h in header)
-        rows = [dict(zip(columns, (_cell(v) for v in record))) for record in records]
+        columns = _columns(tuple(str(h).strip().lower() if h is not None else "" for h in header), limits)
+        return Table(columns, _collect(columns, ((_cell(v, limits) for v in record) for record in records), limits))
     finally:
         workbook.close()
-    return Table(columns, _drop_trailing_blank(rows))
 
 
-def _cell(value: object) -> str | None:
+def check_xlsx_size(stream: BinaryIO, limits: ImportLimits) -> None:
+    """A zip states each part's unpacked size, and Python's zipfile never inflates a part past it: summing
+    the stated sizes bounds the work before any part is inflated. The count of parts is read from the end
+    record first, since zipfile reads the whole directory into memory."""
+    stream.seek(0, io.SEEK_END)
+    stream.seek(max(0, stream.tell() - 65_557))  # the end record and the longest comment a zip may carry
+    tail = stream.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        raise BadRequest(reason="无法读取 XLSX 文件 / unreadable XLSX file: not a zip archive")
+    (parts,) = struct.unpack("<H", tail[at + 10:at + 12])
+    if parts > XLSX_MAX_PARTS:  # 0xFFFF (Zip64) included
+        raise _too_large("XLSX 的组成部分数", "the number of parts of the XLSX", XLSX_MAX_PARTS)
+    stream.seek(0)
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise BadRequest(reason=f"无法读取 XLSX 文件 / unreadable XLSX file: {exc}") from exc
+    if unpacked > limits.max_unpacked_bytes:
+        raise _too_large("解压后的大小", "unpacked size", limits.max_unpacked_bytes, " 字节", " bytes")
+    stream.seek(0)
+
+
+def _columns(header: Sequence[str], limits: ImportLimits) -> tuple[str, ...]:
+    columns = tuple(h.strip().lower() for h in header)
+    while columns and not columns[-1]:
+        columns = columns[:-1]  # empty header cells after the last named column
+    if len(columns) > limits.max_columns:
+        raise _too_large("列数", "the number of columns", limits.max_columns)
+    return columns
+
+
+def _collect(columns: tuple[str, ...], records: Iterator[Iterator[str | None]],
+             limits: ImportLimits) -> list[dict[str, str | None]]:
+    """Rows as dicts, refusing the file at the first row past ``max_rows`` or wider than ``max_columns``.
+    Blank rows are only counted until a filled row follows, so trailing blank rows (a formatted range)
+    neither count nor cost memory; blank rows between filled ones are kept, so line numbers stay true."""
+    rows: list[dict[str, str | None]] = []
+    blank = 0
+    for record in records:
+        cells = list(itertools.islice(record, limits.max_columns + 1))
+        if any(cells[limits.max_columns:]):
+            raise _too_large("列数", "the number of columns", limits.max_columns)
+        row = dict(zip(columns, cells))
+        if not any(row.values()):
+            blank += 1
+            continue
+        if len(rows) + blank + 1 > limits.max_rows:
+            raise _too_large("行数", "the number of rows", limits.max_rows)
+        rows.extend({} for _ in range(blank))
+        blank = 0
+        rows.append(row)
+    return rows
+
+
+def _too_large(what: str, what_en: str, limit: int, unit: str = "", unit_en: str = "") -> FileTooLarge:
+    return FileTooLarge(what=what, what_en=what_en, limit=f"{limit:,}", unit=unit, unit_en=unit_en)
+
+
+def _cell(value: object, limits: ImportLimits) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -104,13 +221,10 @@ def _cell(value: object) -> str | None:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # codes typed into Excel come back as floats
-    return str(value).strip()
-
-
-def _drop_trailing_blank(rows: list[dict[str, str | None]]) -> list[dict[str, str | None]]:
-    while rows and not any(rows[-1].values()):
-        rows.pop()
-    return rows
+    text = str(value).strip()
+    if len(text) > limits.max_line_chars:
+        raise _too_large("单元格长度", "cell length", limits.max_line_chars, " 个字符", " characters")
+    return text
 
 
 @dataclass(frozen=True)
@@ -122,7 +236,7 @@ class Sheet:
 
 
 def write_workbook(sheets: Sequence[Sheet], out: BinaryIO) -> None:
-    """Write the sheets as one XLSX; strings are stored as text even when they start with '=' (no formula
+    """Write the sheets as one XLSX; strings are stored as text and formula-like text made inert (no formula
     ever comes from data), dates as dates, rates with a percentage format."""
     book = Workbook()
     book.remove(book.active)
@@ -132,7 +246,7 @@ def write_workbook(sheets: Sequence[Sheet], out: BinaryIO) -> None:
         for row_index, row in enumerate(sheet.rows, start=1):
             for column_index, value in enumerate(row, start=1):
                 cell = page.cell(row=row_index, column=column_index)
-                cell.value = _clean(value) if isinstance(value, str) else value
+                cell.value = _text(value) if isinstance(value, str) else value
                 if isinstance(value, str):
                     cell.data_type = "s"
                 elif isinstance(value, float) and column_index - 1 in sheet.percent_columns:
@@ -163,14 +277,14 @@ class XlsxStream:
         page.freeze_panes = "A2"
         cells = []
         for value in row:
-            cell = WriteOnlyCell(page, value=_clean(value))
+            cell = WriteOnlyCell(page, value=_text(value))
             cell.font = self._bold
             cells.append(cell)
         page.append(cells)
 
     def append(self, sheet: int, row: Sequence[Cell]) -> None:
         page = self._sheets[sheet]
-        page.append([_text_cell(page, value) if isinstance(value, str) else value for value in row])
+        page.append([_text(value) if isinstance(value, str) else value for value in row])
 
     def chunks(self) -> Iterator[bytes]:
         with tempfile.TemporaryFile() as out:
@@ -187,16 +301,10 @@ class XlsxStream:
                 self._book.save(nowhere)
 
 
-def _clean(text: str) -> str:
-    # Control characters are not allowed in XML 1.0; openpyxl refuses them rather than drop them.
-    return ILLEGAL_CHARACTERS_RE.sub("", text)
+def _text(text: str) -> str:
+    """Text as a cell holds it: formula-like text made inert (``domain/cells``), and without the control
+    characters XML 1.0 cannot hold (openpyxl refuses them rather than drop them)."""
+    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", text))  # type: ignore[return-value]
 
 
-def _text_cell(page, value: str) -> str | WriteOnlyCell:
-    value = _clean(value)
-    if not value.startswith("="):
-        return value
-    # openpyxl stores a string starting with '=' as a formula; text from data is never one.
-    cell = WriteOnlyCell(page, value=value)
-    cell.data_type = "s"
-    return cell
+

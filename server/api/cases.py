@@ -14,9 +14,7 @@ from flask import request
 
 from server.api import bp
 from server.api.auth import authenticated, current_user
-from datetime import date
-
-from server.adapters.tabular import read_table_stream
+from server.api.uploads import uploaded_table
 from server.api.schemas import (
     CaseEventSchema,
     CaseListArgsSchema,
@@ -29,8 +27,8 @@ from server.api.schemas import (
 from server.domain.access import Role
 from server.domain.privacy import masked_properties
 from server.domain.clock import today_in_china
-from server.domain.paging import decode_typed, page_of
-from server.errors import BadRequest, NotFound
+from server.domain.paging import BY_DUE, decode_typed, page_of
+from server.errors import NotFound
 from server.models import Case, User
 from server.queries import cases as queries
 from server.queries.cases import CaseFilters
@@ -47,7 +45,7 @@ def list_cases():
     filters = CaseFilters(station=args["station"], category=args["category"], status=args["status"],
                           overdue_on=today_in_china() if args["overdue"] else None,
                           worker_id=cases.worker_id(args["worker"]), village=args["village"])
-    after = decode_typed(args["cursor"], date.fromisoformat, str) if args["cursor"] else None
+    after = decode_typed(args["cursor"], *BY_DUE) if args["cursor"] else None
     found = queries.list_cases(accounts.scope_of(current_user()), filters, args["limit"] + 1, after)
     page, cursor = page_of(found, args["limit"], lambda c: ((c.next_due or queries.FAR_FUTURE).isoformat(), c.id))
     return {"cases": [case_view(c, current_user()) for c in page], "next_cursor": cursor}
@@ -79,10 +77,7 @@ def erase_case(case_id: str):
 @bp.post("/cases/import")
 @authenticated(*OFFICE_ROLES)
 def import_cases():
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise BadRequest(reason="请以 multipart 字段 file 上传名册 / upload the register as multipart field 'file'")
-    table = read_table_stream(upload.stream, upload.filename, required=case_import.REQUIRED_COLUMNS)
+    table = uploaded_table(case_import.REQUIRED_COLUMNS)
     created = case_import.import_cases(table, accounts.scope_of(current_user()), current_user())
     return {"created": created}, 201
 

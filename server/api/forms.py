@@ -1,13 +1,11 @@
 """GET /api/v1/forms and POST /api/v1/forms (admins publish an XLSForm)."""
 from __future__ import annotations
 
-from flask import request
-
 from server.api import bp
 from server.api.auth import authenticated, current_user
+from server.api.uploads import uploaded_workbook
 from server.api.schemas import FormSchema, PublishResultSchema
 from server.domain.access import Role
-from server.errors import BadRequest
 from server.queries import forms as queries
 from server.services.forms import PublishOutcome, publish_form
 
@@ -21,9 +19,7 @@ def list_forms():
 @bp.post("/forms")
 @authenticated(Role.ADMIN)
 def publish():
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise BadRequest(reason="请以 multipart 字段 file 上传 XLSForm / upload the XLSForm as multipart field 'file'")
-    result = publish_form(upload.read(), upload.filename, published_by=current_user().id)
+    content, filename = uploaded_workbook()
+    result = publish_form(content, filename, published_by=current_user().id)
     status = 200 if result.outcome == PublishOutcome.UNCHANGED else 201
     return PublishResultSchema().dump(result), status

@@ -297,6 +297,12 @@ OPERATIONS: dict[str, dict[str, dict]] = {
         "summary": "The station standard, rule by rule with its clause", "tags": ["indicators"],
         "parameters": [_path("code", "the station's township code")],
         "responses": {"200": _json(ComplianceSchema, "checks"), **_errors(401, 404)}}},
+    "/stations/{code}/plaque-link": {"post": {
+        "summary": "Revoke a station plaque's link and issue a new one (admin, county, station head)",
+        "tags": ["stations"], "parameters": [_path("code", "the station's township code")],
+        "requestBody": {"required": False,
+                        "content": {"application/json": {"schema": schemas.PlaqueLinkRequestSchema}}},
+        "responses": {"201": _json(schemas.PlaqueLinkSchema, "the new link"), **_errors(400, 401, 403, 404)}}},
     "/stations/import": {"post": {
         "summary": "Create or update station records from a file (admin, county)", "tags": ["stations"],
         "requestBody": TABLE_FILE,

@@ -54,6 +54,17 @@ class ErasureRequestSchema(Schema):
     reason = fields.String(required=True, metadata={"description": "why (e.g. the person's request and its date)"})
 
 
+class PlaqueLinkRequestSchema(Schema):
+    reason = fields.String(load_default="", validate=validate.Length(max=200),
+                           metadata={"description": "why (e.g. 门牌被盗); kept in the audit log"})
+
+
+class PlaqueLinkSchema(Schema):
+    station = fields.String(required=True)
+    url = fields.String(required=True, metadata={"description": "the new link the new plaque's QR code carries"})
+    issued_at = fields.AwareDateTime(required=True)
+
+
 class PublishResultSchema(Schema):
     xml_form_id = fields.String()
     version = fields.String()

@@ -9,7 +9,7 @@
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from urllib.parse import quote
 
 from flask import Response, current_app, request, stream_with_context
@@ -27,7 +27,7 @@ from server.api.schemas import (
     load_args,
 )
 from server.domain.clock import day_start_utc
-from server.domain.paging import decode_typed, page_of
+from server.domain.paging import BY_TIME, decode_typed, page_of
 from server.domain.privacy import masked_data
 from server.errors import NotFound
 from server.media import media_storage
@@ -41,7 +41,7 @@ from server.services import accounts, audit, cases, exports, media
 @authenticated()
 def list_submissions():
     args = load_args(SubmissionListArgsSchema(), request.args)
-    after = decode_typed(args["cursor"], datetime.fromisoformat, int) if args["cursor"] else None
+    after = decode_typed(args["cursor"], *BY_TIME) if args["cursor"] else None
     found = queries.list_submissions(accounts.scope_of(current_user()), _filters(args), args["limit"] + 1, after)
     page, cursor = page_of(found, args["limit"], lambda s: (s.created_at.isoformat(), s.id))
     return {"submissions": SubmissionSummarySchema(many=True).dump(page), "next_cursor": cursor}

@@ -78,7 +78,7 @@ def check_station(station: StationFact, today: date) -> list[Check]:
     funding = station.setup_funding_yuan
     checks.append(Check("setup_funding", "§4.5", None if funding is None else funding >= 20_000,
                         "未填写建站经费" if funding is None else f"建站经费 {funding} 元（至少 20000 元）"))
-    checks.append(Check("plaque", "§4.6", station.plaque_issued, "已制作标准门牌" if station.plaque_issued else "尚未制作门牌"))
+    checks.append(Check("plaque", "§4.6", station.plaque_issued, "已悬挂标准门牌" if station.plaque_issued else "尚未登记门牌悬挂"))
     projects = station.flagship_projects
     checks.append(Check("two_plus_n", "A2", None if projects is None else projects >= 2,
                         "未填写项目" if projects is None else f"品牌项目 {projects} 个（“2+N”至少 2 个）"))

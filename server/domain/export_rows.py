@@ -6,10 +6,8 @@ into ``-Latitude/-Longitude/-Altitude/-Accuracy``, repeat rows tied to their par
 ``PARENT_KEY`` and ``KEY`` (``uuid:…/member[2]``). From one submission's typed values (the nested
 dicts of ``domain.submission.read_values``) and its metadata: the rows it adds to each table.
 
-Every text cell leaves here neutralised against formula injection (OWASP, "CSV Injection"): a
-spreadsheet runs a cell starting with ``= + - @``, a tab or a carriage return as a formula (and some
-importers strip a leading line feed first), so such text gets a leading apostrophe. Numbers stay
-numbers. Also here: safe names for files inside an archive and for workbook sheets. Knows neither Flask nor the database.
+Cells leave here as the data says; the writers make text inert against formulas (``domain/cells.py``).
+Also here: safe names for files inside an archive and for workbook sheets. Knows neither Flask nor the database.
 """
 from __future__ import annotations
 
@@ -17,13 +15,11 @@ import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date, datetime, timezone
-from typing import Any, Iterator, NamedTuple, Union
+from typing import Any, Iterator, NamedTuple
 
+from server.domain.cells import Cell, cell_text
 from server.domain.xform import FieldDef, XFormSchema
 
-Cell = Union[str, int, float, None]
-
-FORMULA_TRIGGERS = frozenset("=+-@\t\r\n")
 GEOPOINT_PARTS = ("Latitude", "Longitude", "Altitude", "Accuracy")
 GEOPOINT_KEYS = ("latitude", "longitude", "altitude", "accuracy")
 # Central's columns after the form's own, in Central's order; then what a station network needs
@@ -166,7 +162,7 @@ def submission_rows(layout: ExportLayout, data: dict[str, Any], meta: Submission
     root = layout.tables[0]
     tables = [[[submission_date(meta.submitted_at), *_cells(root.columns, data), *_meta_cells(meta)]]]
     for table in layout.tables[1:]:
-        tables.append([[*_cells(table.columns, item), neutralise(parent_key), neutralise(key)]
+        tables.append([[*_cells(table.columns, item), parent_key, key]
                        for item, key, parent_key in _repeat_items(data, table.path, layout.repeats, meta.instance_id)])
     return tables
 
@@ -181,10 +177,9 @@ def central_review_state(state: str) -> str | None:
 
 
 def _meta_cells(meta: SubmissionMeta) -> list[Cell]:
-    return [neutralise(meta.instance_id), meta.submitter_id, neutralise(meta.submitter_name), meta.attachments_present,
-            meta.attachments_expected, None, central_review_state(meta.review_state), neutralise(meta.device_id),
-            meta.edits, neutralise(meta.form_version), meta.station_code, neutralise(meta.station_name),
-            neutralise(meta.case_id)]
+    return [meta.instance_id, meta.submitter_id, meta.submitter_name, meta.attachments_present,
+            meta.attachments_expected, None, central_review_state(meta.review_state), meta.device_id,
+            meta.edits, meta.form_version, meta.station_code, meta.station_name, meta.case_id]
 
 
 def _cells(columns: tuple[Column, ...], node: Any) -> list[Cell]:
@@ -206,7 +201,7 @@ def _geopoint_cells(value: Any) -> list[Cell]:
     if isinstance(value, dict):
         return [value.get(key) for key in GEOPOINT_KEYS]
     if isinstance(value, str):  # typed as text by an older form version: split as Central splits the XML text
-        parts: list[Cell] = [neutralise(_number(part)) for part in value.split()[:4]]
+        parts: list[Cell] = [_number(part) for part in value.split()[:4]]
         return parts + [None] * (4 - len(parts))
     return [None] * 4
 
@@ -220,14 +215,14 @@ def _number(text: str) -> Cell:
 
 def _cell(value: Any) -> Cell:
     if isinstance(value, str):
-        return neutralise(value)
+        return value
     if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
     if isinstance(value, list) and all(isinstance(v, dict) for v in value):  # geotrace, geoshape
-        return neutralise(";".join(" ".join(cell_text(p.get(k)) for k in GEOPOINT_KEYS if p.get(k) is not None)
-                                   for p in value))
+        return ";".join(" ".join(cell_text(p.get(k)) for k in GEOPOINT_KEYS if p.get(k) is not None)
+                        for p in value)
     if isinstance(value, list):  # select_multiple: space-separated, as in the XML
-        return neutralise(" ".join(cell_text(v) for v in value))
+        return " ".join(cell_text(v) for v in value)
     if isinstance(value, dict):  # a group where the form now has a question: nothing to show
         return None
     return str(value)
@@ -254,20 +249,6 @@ def _walk(node: Any, names: list[str], done: str, key: str, repeat_key: str,
             yield from _walk(item, rest, here, item_key, item_key, repeats)
         else:
             yield (item if isinstance(item, dict) else {}), item_key, repeat_key
-
-
-# --- cells ---------------------------------------------------------------------------------
-
-def neutralise(cell: Cell) -> Cell:
-    """Text a spreadsheet would run as a formula, made inert with a leading apostrophe (OWASP)."""
-    if cell.__class__ is str and cell[:1] in FORMULA_TRIGGERS:  # type: ignore[index]
-        return "'" + cell  # type: ignore[operator]
-    return cell
-
-
-def cell_text(cell: Cell) -> str:
-    """A cell as text, as the csv module writes it: blank for nothing, numbers as Python (and Java) spell them."""
-    return "" if cell is None else str(cell)
 
 
 # --- names inside archives and workbooks ---------------------------------------------------

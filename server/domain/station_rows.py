@@ -132,11 +132,17 @@ CERTIFICATES = _Choices(Certificate, CERTIFICATE_ZH)
 
 
 class _Cells:
-    """The cells of one raw row; each reader notes its own problem and then returns None."""
+    """The cells of one raw row; each reader notes its own problem and then returns None. A file's problems
+    name its columns as its header does; a page's name its fields by their labels (``labels``: zh, en)."""
 
-    def __init__(self, raw: Mapping[str, str | None], line: int) -> None:
+    def __init__(self, raw: Mapping[str, str | None], line: int,
+                 labels: Mapping[str, tuple[str, str]] | None = None) -> None:
         self.raw, self.line = raw, line
+        self.labels = labels or {}
         self.problems: list[RowProblem] = []
+
+    def names(self, column: str) -> tuple[str, str]:
+        return self.labels.get(column, (column, column))
 
     def text(self, column: str) -> str:
         return (self.raw.get(column) or "").strip()
@@ -150,14 +156,17 @@ class _Cells:
             return None
         found = choices.get(text)
         if found is None:
-            self.problem(column, f"{column}“{text[:20]}”不是可选值（{choices.labels}）",
-                         f"{column} '{text[:20]}' is not one of {choices.values}")
+            zh, en = self.names(column)
+            self.problem(column, f"{zh}“{text[:20]}”不是可选值（{choices.labels}）",
+                         f"{en} '{text[:20]}' is not one of {choices.values}")
         return found
 
     def short(self, column: str, limit: int) -> str | None:
         text = self.text(column)
         if len(text) > limit:
-            self.problem(column, f"{column} 超过 {limit} 个字符", f"{column} is longer than {limit} characters")
+            zh, en = self.names(column)
+            self.problem(column, f"{zh}超过 {limit} 个字符（现有 {len(text)} 个）",
+                         f"{en} is longer than {limit} characters ({len(text)})")
             return None
         return text or None
 
@@ -170,7 +179,8 @@ class _Cells:
                 raise ValueError(text)
             return date.fromisoformat(text[:10])
         except ValueError:
-            self.problem(column, f"{column}“{text[:20]}”应为 YYYY-MM-DD", f"{column} '{text[:20]}' is not YYYY-MM-DD")
+            zh, en = self.names(column)
+            self.problem(column, f"{zh}“{text[:20]}”应为 YYYY-MM-DD", f"{en} '{text[:20]}' is not YYYY-MM-DD")
             return None
 
     def whole(self, column: str, limit: int) -> int | None:
@@ -178,8 +188,9 @@ class _Cells:
         if not text:
             return None
         if not text.isdigit() or int(text) > limit:
-            self.problem(column, f"{column}“{text[:20]}”应为 0 到 {limit} 的整数",
-                         f"{column} '{text[:20]}' is not a whole number from 0 to {limit}")
+            zh, en = self.names(column)
+            self.problem(column, f"{zh}“{text[:20]}”应为 0 到 {limit} 的整数",
+                         f"{en} '{text[:20]}' is not a whole number from 0 to {limit}")
             return None
         return int(text)
 
@@ -193,6 +204,22 @@ class _Cells:
 
 
 # --- stations ------------------------------------------------------------------------------
+
+# The station page's record form: the fields it edits and their labels (zh, en), as the page shows them.
+STATION_FORM_LABELS: dict[str, tuple[str, str]] = {
+    "status": ("状态", "Status"), "established_on": ("成立日期", "Established"),
+    "operator_name": ("承接机构", "Operator"), "operator_registration_no": ("登记证号", "Registration number"),
+    "operator_inspection": ("年检", "Annual inspection"), "setup_funding_yuan": ("建站经费（元）", "Set-up funding (yuan)"),
+    "flagship_projects": ("品牌项目数", "Flagship projects")}
+
+
+def read_station_form(form: Mapping[str, str | None]) -> tuple[dict[str, Any], list[RowProblem]]:
+    """The station page's record form, checked by the same rules as a stations file; a blank field clears
+    its value (the page shows every value, unlike a file). Problems name fields by their labels."""
+    cells = _Cells(form, 1, STATION_FORM_LABELS)
+    values = {name: value for name, value in _station_values(cells).items() if name in STATION_FORM_LABELS}
+    return values, cells.problems
+
 
 def check_station_rows(rows: Iterable[Mapping[str, str | None]], townships: Mapping[str, KnownTownship],
                        first_line: int = 2) -> tuple[list[StationRow], list[RowProblem]]:
@@ -216,7 +243,15 @@ def check_station_rows(rows: Iterable[Mapping[str, str | None]], townships: Mapp
 
 def _parse_station_row(cells: _Cells) -> tuple[StationRow | None, list[RowProblem]]:
     code = cells.township_code("code")
-    values = {
+    values = _station_values(cells)
+    if code is None:
+        return None, cells.problems
+    filled = {column: value for column, value in values.items() if value is not None}
+    return StationRow(cells.line, code, filled), cells.problems
+
+
+def _station_values(cells: _Cells) -> dict[str, Any]:
+    return {
         "mode": cells.choice("mode", MODES),
         "status": cells.choice("status", STATUSES),
         "established_on": cells.day("established_on"),
@@ -227,10 +262,6 @@ def _parse_station_row(cells: _Cells) -> tuple[StationRow | None, list[RowProble
         "setup_funding_yuan": cells.whole("setup_funding_yuan", FUNDING_LIMIT_YUAN),
         "flagship_projects": cells.whole("flagship_projects", PROJECTS_LIMIT),
     }
-    if code is None:
-        return None, cells.problems
-    filled = {column: value for column, value in values.items() if value is not None}
-    return StationRow(cells.line, code, filled), cells.problems
 
 
 def _check_station_township(row: StationRow, township: KnownTownship | None) -> list[RowProblem]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, g, request
 from sqlalchemy.exc import IntegrityError
 
+from server.boundary import cacheable
 from server.domain.submission import check_file_name
 from server.errors import BadRequest, LastmeterError
 from server.extensions import db
@@ -59,6 +60,7 @@ def _quote(value: str) -> str:
 
 
 @bp.get("/formList", endpoint="form_list")
+@cacheable("private, no-cache")  # no personal data: as ODK Central answers
 def form_list():
     wanted = request.args.get("formID")
     entries = [
@@ -71,6 +73,7 @@ def form_list():
 
 
 @bp.get("/forms/<xml_form_id>.xml", endpoint="form_xml")
+@cacheable("private, no-cache")  # no personal data: as ODK Central answers
 def form_xml(xml_form_id: str):
     _form, version = collect.downloadable_form(xml_form_id)
     response = openrosa_response(version.xml, content_type="application/xml; charset=utf-8")
@@ -79,6 +82,7 @@ def form_xml(xml_form_id: str):
 
 
 @bp.get("/forms/<xml_form_id>/manifest", endpoint="manifest")
+@cacheable("private, no-cache")  # no personal data: as ODK Central answers
 def manifest(xml_form_id: str):
     form, version = collect.downloadable_form(xml_form_id)
     prefix = f"{base_url()}/forms/{_quote(form.xml_form_id)}/attachments"
@@ -105,6 +109,7 @@ def integrity():
 
 
 @bp.route("/submission", methods=["GET", "HEAD"], endpoint="submission_head")
+@cacheable("private, no-cache")  # no personal data: as ODK Central answers
 def submission_head():
     collect.station_of(g.collect_user)
     return openrosa_response(b"", status=204)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from server.adapters.tabular import read_table
+from server.adapters.tabular import ImportLimits, read_table
 from server.domain.access import Role, Scope
 from server.domain.places import AREA_COLUMNS, AreaLevel
 from server.domain.stations import (
@@ -71,7 +71,7 @@ class DemoReport:
 
 def load_demo() -> DemoReport:
     report = DemoReport()
-    table = read_table(DEMO_DIR / "areas.csv", required=AREA_COLUMNS)
+    table = read_table(DEMO_DIR / "areas.csv", AREA_COLUMNS, ImportLimits())
     report.areas_created = places.import_areas(table.rows, first_line=table.first_line).created
     for township in place_queries.list_areas_in_scope(_city_scope(), AreaLevel.TOWNSHIP):
         if place_queries.get_station_by_code(township.code) is None:

@@ -39,6 +39,15 @@ class LinkRevoked(LastmeterError):
     en = "This code is no longer in use. Please scan the new code on the station's plaque, or contact the station."
 
 
+class NoPlaqueLink(LastmeterError):
+    code = "409.6"
+    zh = "{station}还没有门牌二维码链接：请在社工站页面点击“停用旧二维码并生成新二维码”。"
+    en = "{station} has no plaque link yet: issue one on the station's page (\"Revoke the old code and issue a new one\")."
+
+
+REASON_LIMIT = 200
+
+
 @dataclass(frozen=True)
 class FeedbackAnswers:
     service_received: str
@@ -59,9 +68,26 @@ def issue_station_link(station: Station) -> StationLink:
     return link
 
 
+def reissue_station_link(station: Station, reason: str) -> StationLink:
+    """A stolen or defaced plaque: its link stops working at once (a polite 410 to whoever scans it) and
+    a new one is issued for the new plaque; audited with the reason."""
+    from server.services import audit
+
+    reason = reason.strip()
+    if len(reason) > REASON_LIMIT:
+        raise InvalidValue(field="原因 (reason)", reason=f"最多 {REASON_LIMIT} 个字 / at most {REASON_LIMIT} characters")
+    revoked = len(place_queries.list_active_station_links(station.code))
+    link = issue_station_link(station)
+    audit.record("plaque_link.reissue", "station", station.code, {"reason": reason or None, "revoked": revoked})
+    return link
+
+
 def current_station_link(station: Station) -> StationLink:
+    """The link the station's plaque carries now (read only: a GET never makes one)."""
     links = place_queries.list_active_station_links(station.code)
-    return links[-1] if links else issue_station_link(station)
+    if not links:
+        raise NoPlaqueLink(station=station.official_name)
+    return links[-1]
 
 
 def station_for_link(token: str) -> Station:

@@ -90,6 +90,9 @@ def create_station(
     station.township = township
     db.session.add(station)
     db.session.flush()
+    from server.services.feedback import issue_station_link
+
+    issue_station_link(station)  # its plaque's QR code works from the first print
     return station
 
 

@@ -1,13 +1,11 @@
 """The audit log page, for administrators: who viewed, changed, exported or erased what (others get 404)."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import render_template, request
 
 from server.domain.access import Role
 from server.domain.clock import CHINA, parse_day
-from server.domain.paging import decode_typed, page_of
+from server.domain.paging import BY_TIME, decode_typed, page_of
 from server.errors import NotFound
 from server.queries import audit as queries
 from server.services.audit import audit_filters
@@ -27,7 +25,7 @@ def audit_log():
     filters = audit_filters(args["user"], args["object_type"], args["object_id"], parse_day(args["from"], "from"),
                             parse_day(args["to"], "to"))
     cursor = request.args.get("cursor")
-    after = decode_typed(cursor, datetime.fromisoformat, int) if cursor else None
+    after = decode_typed(cursor, *BY_TIME) if cursor else None
     found = queries.list_audit_events(filters, PAGE_SIZE + 1, after)
     page, next_cursor = page_of(found, PAGE_SIZE, lambda e: (e.created_at.isoformat(), e.id))
     return render_template("audit.html", events=page, next_cursor=next_cursor, args=args, china=CHINA,

@@ -4,12 +4,12 @@ from __future__ import annotations
 from io import BytesIO
 
 from flask import flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 
 from server.domain.clock import today_in_china
 from server.domain.access import Role
 from server.domain.stations import InspectionResult, StationStatus
-from server.errors import Forbidden, NotFound
+from server.errors import Forbidden, InvalidFields, NotFound
 from server.queries import accounts as account_queries
 from server.queries import cases as case_queries
 from server.queries import places as place_queries
@@ -20,9 +20,14 @@ from server.services.accounts import active_collect_token
 from server.services.compliance import station_compliance
 from server.services.station_records import update_station_record
 from server.services.onboarding import collect_settings_qr
-from server.services.plaques import PREVIEW_DPI, PRINT_DPI, render_plaque
+from server.services.feedback import reissue_station_link
+from server.services.plaques import PREVIEW_DPI, PRINT_DPI, record_plaque_installed, render_plaque
 from server.web import bp
 from server.web.auth import current_scope, current_user, login_required
+
+
+RECORD_KEEPERS = (Role.ADMIN, Role.COUNTY)  # the station's record and §4.6 facts: never the station itself
+LINK_KEEPERS = (Role.ADMIN, Role.COUNTY, Role.STATION)  # a stolen plaque's link: whoever finds it first
 
 
 @bp.get("/stations")
@@ -37,18 +42,25 @@ def station_list():
 @bp.get("/stations/<code>")
 @login_required
 def station_detail(code: str):
+    return _station_page(_station_in_scope(code))
+
+
+def _station_page(station, errors: dict[str, str] | None = None, typed: dict[str, str] | None = None,
+                  status: int = 200):
+    """The station's page; after a refused record edit, with each field's message and what was typed."""
     scope = current_scope()
-    station = _station_in_scope(code)
+    code = station.code
     today = today_in_china()
     return render_template(
-        "station.html", station=station, today=today,
+        "station.html", station=station, today=today, errors=errors or {}, typed=typed,
         overdue=case_queries.list_cases(scope, CaseFilters(station=code, overdue_on=today), 100),
         open_cases=case_queries.list_cases(scope, CaseFilters(station=code, status="open"), 500),
         recent=submission_queries.list_submissions(scope, SubmissionFilters(station=code), 20),
         users=account_queries.list_station_users_in_scope(station.township.path),
-        checks=station_compliance(station, today), can_edit=current_user().role in (Role.ADMIN, Role.COUNTY),
+        checks=station_compliance(station, today), can_edit=current_user().role in RECORD_KEEPERS,
+        can_reissue=current_user().role in LINK_KEEPERS,
         statuses=list(StationStatus), inspections=list(InspectionResult),
-        has_token=lambda user: active_collect_token(user) is not None)
+        has_token=lambda user: active_collect_token(user) is not None), status
 
 
 @bp.get("/stations/<code>/plaque.<fmt>")
@@ -88,8 +100,35 @@ def _station_in_scope(code: str):
 def station_record(code: str):
     """Admins and county supervisors keep the station's record (funding, projects, operator…)."""
     station = _station_in_scope(code)
-    if current_user().role not in (Role.ADMIN, Role.COUNTY):
+    if current_user().role not in RECORD_KEEPERS:
         raise Forbidden()
-    update_station_record(station, request.form)
+    try:
+        update_station_record(station, request.form)
+    except InvalidFields as error:  # nothing was changed; the page keeps what was typed
+        return _station_page(station, error.field_messages(get_locale().language), request.form.to_dict(), 400)
     flash(_("Station record saved."), "ok")
     return redirect(url_for("web.station_detail", code=code))
+
+
+@bp.post("/stations/<code>/plaque-link")
+@login_required
+def station_plaque_link(code: str):
+    """Revoke the plaque's link and issue a new one (a stolen or defaced plaque), then print the new plaque."""
+    station = _station_in_scope(code)
+    if current_user().role not in LINK_KEEPERS:
+        raise Forbidden()
+    reissue_station_link(station, request.form.get("reason", ""))
+    flash(_("The old QR code no longer works. Download the new plaque below and print it."), "ok")
+    return redirect(url_for("web.station_detail", code=code, _anchor="plaque"))
+
+
+@bp.post("/stations/<code>/plaque-installed")
+@login_required
+def station_plaque_installed(code: str):
+    """§4.6: a county supervisor records the day the plaque was put up at the station."""
+    station = _station_in_scope(code)
+    if current_user().role not in RECORD_KEEPERS:
+        raise Forbidden()
+    record_plaque_installed(station, request.form.get("installed_on", ""))
+    flash(_("Plaque installation recorded."), "ok")
+    return redirect(url_for("web.station_detail", code=code, _anchor="plaque"))

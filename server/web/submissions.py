@@ -1,7 +1,7 @@
 """The supervisor's submission list and detail, the review actions, and scoped media."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
@@ -13,7 +13,7 @@ from server.domain.diff import diff_values
 from server.domain.flags import ANY_FLAG, SubmissionFlag
 from server.domain.geo import for_tiles
 from server.domain.labels import read_labels
-from server.domain.paging import decode_typed, page_of
+from server.domain.paging import BY_TIME, decode_typed, page_of
 from server.domain.places import AreaLevel
 from server.domain.privacy import masked_data
 from server.errors import NotFound
@@ -48,7 +48,7 @@ def submission_list():
     scope = current_scope()
     filters = _filters(args, scope)
     cursor = request.args.get("cursor")
-    after = decode_typed(cursor, datetime.fromisoformat, int) if cursor else None
+    after = decode_typed(cursor, *BY_TIME) if cursor else None
     found = queries.list_submissions(scope, filters, PAGE_SIZE + 1, after)
     page, next_cursor = page_of(found, PAGE_SIZE, lambda s: (s.created_at.isoformat(), s.id))
     counts = queries.count_by_review_state(scope, SubmissionFilters(**{**filters.__dict__, "review_state": None}))

@@ -278,6 +278,11 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("web.station_record", "POST"): Call(lambda s, w: f"/stations/{s.station}/record",
                                          "302 302 302 403/404 400/404 400/404", data={"setup_funding_yuan": "x"}),
     ("web.station_plaque", "GET"): Call(lambda s, w: f"/stations/{s.station}/plaque.png?preview=1", PAGE),
+    # A reason past 200 characters, a date that is none: refused after the role and scope checks, nothing changed.
+    ("web.station_plaque_link", "POST"): Call(lambda s, w: f"/stations/{s.station}/plaque-link",
+                                              "302 302 302 400/404 400/404 400/404", data={"reason": "x" * 201}),
+    ("web.station_plaque_installed", "POST"): Call(lambda s, w: f"/stations/{s.station}/plaque-installed",
+                                                   "302 302 302 403/404 400/404 400/404", data={"installed_on": "x"}),
     ("web.worker_collect_qr", "GET"): Call(lambda s, w: f"/stations/{s.station}/workers/{s.worker}/collect-qr.png",
                                            PAGE),
     ("web.dashboard", "GET"): Call(lambda s, w: f"/dashboard?area={s.township}", PAGE),
@@ -318,6 +323,8 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("api.openapi_document", "GET"): Call("/api/v1/openapi.json", EVERYONE),
     ("api.import_stations", "POST"): Call("/api/v1/stations/import", "401 401 403 403 400 400", data={}),
     ("api.import_staff", "POST"): Call("/api/v1/stations/staff/import", "401 401 403 403 400 400", data={}),
+    ("api.reissue_plaque_link", "POST"): Call(lambda s, w: f"/api/v1/stations/{s.station}/plaque-link",
+                                              "401 401 403 400/404 400/404 400/404", json={"reason": "x" * 201}),
 }
 # --- OpenRosa: the same routes two ways in — Digest on the bare URL, the Collect token on /key/<token>/… ---
 OPENROSA = (  # (endpoint, method, URL after the prefix, what a worker or station head gets)
@@ -329,6 +336,12 @@ OPENROSA = (  # (endpoint, method, URL after the prefix, what a worker or statio
     ("submission_head", "GET", "/submission", "204"),
     ("submission_post", "POST", "/submission", "201"),  # the station's own visit again, as Collect retries
 )
+# What a GET may write: the audit log (who viewed what), and the read-through cache of a station's cases.csv
+# (a copy derived from the cases, rebuilt whenever its key — the cases' count and latest change — differs:
+# no fact changes). Nothing else, for any role.
+GET_MAY_WRITE = frozenset({"audit_event", "case_list_cache"})
+# OpenRosa answers that hold no personal data keep ODK Central's "private, no-cache"; all else is no-store.
+OPENROSA_CACHEABLE = ("form_list", "form_xml", "manifest", "submission_head")
 for _name, _method, _url, _ok in OPENROSA:
     ROUTES[(f"openrosa.{_name}", _method)] = Call(_url, COLLECT_DIGEST.replace("200", _ok))
     ROUTES[(f"openrosa_key.{_name}", _method)] = Call(_url, COLLECT_TOKEN.replace("200", _ok))
@@ -360,6 +373,9 @@ def test_access(world, endpoint, method, role, scope):
     call = ROUTES[(endpoint, method)]
     site = FOREIGN[role] if scope == "foreign" else OWN[role]
     url = call.url(site, world) if callable(call.url) else call.url
+    if endpoint.startswith("web."):
+        web_client(world, role, fresh=call.fresh)  # signed in before the database is looked at
+    before = _fingerprint(GET_MAY_WRITE) if method == "GET" else None
     response = _send(world, endpoint, method, call, role, url)
     try:
         body = response.get_data()
@@ -368,6 +384,11 @@ def test_access(world, endpoint, method, role, scope):
     expected = call.expected(role, scope)
     assert response.status_code == expected, (
         f"{role} {method} {url} ({scope} scope): {response.status_code}, expected {expected}\n{body[:600]!r}")
+    if method == "GET":
+        assert _fingerprint(GET_MAY_WRITE) == before, f"{role} GET {url} changed the database"
+    if response.status_code == 200 and role in SIGNED_IN and not call.public:
+        cache = response.headers.get("Cache-Control")
+        assert cache == "no-store" or endpoint.split(".")[1] in OPENROSA_CACHEABLE, f"{url}: Cache-Control {cache}"
     if response.status_code == 200 and role in SIGNED_IN and not call.public:
         leaked = [mark for mark in FOREIGN[role].marks if mark.encode("utf-8") in _readable(body)]
         assert not leaked, f"{role} {method} {url} shows what is outside their scope: {leaked}"
@@ -442,6 +463,10 @@ CSRF: dict[tuple[str, str], Change] = {
                                            "contact": ""}, 201),
     ("web.station_record", "POST"): Change(f"/stations/{HUASHAN.station}/record",
                                            {"operator_name": "春城社工服务中心", "flagship_projects": "2"}, 302),
+    ("web.station_plaque_installed", "POST"): Change(f"/stations/{HUASHAN.station}/plaque-installed",
+                                                     {"installed_on": "2026-11-30"}, 302),
+    # 拓东's link, not 华山's: the resident of the matrix holds 华山's (these run after the access cases).
+    ("web.station_plaque_link", "POST"): Change(f"/stations/{TUODONG.station}/plaque-link", {"reason": "门牌被盗"}, 302),
     ("web.submission_review", "POST"): Change(f"/submissions/{HUASHAN.instance_id}/review",
                                               {"review_state": "approved", "note": "照片清楚"}, 302),
     ("web.submission_comment", "POST"): Change(f"/submissions/{HUASHAN.instance_id}/comment", {"body": "已核实"}, 302),
@@ -488,12 +513,14 @@ def _signed_in(client) -> bool:
     return client.get("/stations").status_code == 200
 
 
-def _fingerprint() -> str:
-    """A digest of every row of every table: equal digests, unchanged database."""
+def _fingerprint(skip: frozenset[str] = frozenset()) -> str:
+    """A digest of every row of every table (but ``skip``): equal digests, unchanged database."""
     digest = hashlib.sha256()
     db.session.expire_all()
     with db.engine.connect() as connection:
         for table in db.metadata.sorted_tables:
+            if table.name in skip:
+                continue
             rows = sorted(repr(tuple(row)) for row in connection.execute(select(table)))
             digest.update(table.name.encode() + b"\0" + "\n".join(rows).encode("utf-8"))
     return digest.hexdigest()

@@ -30,7 +30,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from server import create_app
-from server.domain.export_rows import neutralise
+from server.domain.cells import neutralise
 from server.domain.flags import LONG_TEXT_CHARS
 from server.extensions import db
 from server.models import Blob, Case, CaseEvent, Submission, SubmissionAttachment, SubmissionVersion

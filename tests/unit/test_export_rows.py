@@ -1,9 +1,16 @@
-"""Submissions as export rows in ODK Central's CSV layout: headers, keys, split geopoints, neutralised text."""
+"""Submissions as export rows in ODK Central's CSV layout: headers, keys, split geopoints; text made inert by
+every spreadsheet writer."""
+import csv
+import io
 from datetime import date, datetime, timezone
 
 import pytest
+from openpyxl import load_workbook
 
-from server.domain.export_rows import SubmissionMeta, cell_text, export_layout, media_path, neutralise, \
+from server.adapters.export_files import spooled_csv
+from server.adapters.tabular import Sheet, XlsxStream, write_workbook
+from server.domain.cells import neutralise
+from server.domain.export_rows import SubmissionMeta, cell_text, export_layout, media_path, \
     safe_file_name, sheet_titles, submission_rows
 from server.domain.xform import read_xform_schema
 
@@ -114,7 +121,7 @@ def test_repeat_rows_carry_keys_through_groups_and_nested_repeats(layout):
     _root, members, visits, rooms = submission_rows(layout, DATA, META)
     assert members == [
         ["李强", 25.1, 102.8, None, None, IID, f"{IID}/household/member[1]"],
-        ["'=HYPERLINK(\"x\")", None, None, None, None, IID, f"{IID}/household/member[2]"],
+        ['=HYPERLINK("x")', None, None, None, None, IID, f"{IID}/household/member[2]"],
     ]
     assert visits == [["a", f"{IID}/household/member[1]", f"{IID}/household/member[1]/visit[1]"],
                       ["b", f"{IID}/household/member[1]", f"{IID}/household/member[1]/visit[2]"]]
@@ -145,12 +152,36 @@ def test_other_cells_are_left_alone(value):
     assert neutralise(value) == value
 
 
-def test_every_text_cell_of_a_row_is_neutralised(layout):
+def test_every_writer_makes_each_text_cell_of_a_row_inert(layout, tmp_path):
+    """The rows carry the data as it is; CSV, streamed XLSX and report workbooks each neutralise on the way out."""
     data = {**DATA, "name": "@cmd", "needs": ["-x"], "meta": {"instanceID": IID, "instanceName": "+1"}}
     meta = META._replace(submitter_name="=evil()")
-    row = dict(zip(layout.tables[0].header, submission_rows(layout, data, meta)[0][0]))
-    assert (row["name"], row["needs"], row["meta-instanceName"], row["SubmitterName"]) == \
-        ("'@cmd", "'-x", "'+1", "'=evil()")
+    header = layout.tables[0].header
+    row = submission_rows(layout, data, meta)[0][0]
+    wanted = ("'@cmd", "'-x", "'+1", "'=evil()")
+    names = ("name", "needs", "meta-instanceName", "SubmitterName")
+
+    writer = spooled_csv()
+    writer.write(header)
+    writer.write(row)
+    with io.TextIOWrapper(writer.detach(), encoding="utf-8-sig", newline="") as text:
+        written = dict(zip(*csv.reader(text)))
+    assert tuple(written[n] for n in names) == wanted
+
+    stream = XlsxStream(["visit"])
+    stream.header(0, header)
+    stream.append(0, row)
+    book = load_workbook(io.BytesIO(b"".join(stream.chunks())), read_only=True)
+    first, second = book.worksheets[0].iter_rows(values_only=True)
+    book.close()
+    assert tuple(dict(zip(first, second))[n] for n in names) == wanted
+
+    out = io.BytesIO()
+    write_workbook([Sheet("visit", [header, row])], out)
+    book = load_workbook(out, read_only=True)
+    first, second = book.worksheets[0].iter_rows(values_only=True)
+    book.close()
+    assert tuple(dict(zip(first, second))[n] for n in names) == wanted
 
 
 def test_cell_text_writes_what_the_csv_module_writes():

@@ -8,7 +8,7 @@ from PIL import Image
 
 from server.adapters.images import ImageCheck, check_image, make_thumbnail
 from server.adapters.xml import parse_xml
-from server.domain.export_rows import neutralise
+from server.domain.cells import neutralise
 from server.domain.filetypes import served_type, sniff_content_type, type_matches_name, unsafe_file_name
 from server.domain.flags import LONG_TEXT_CHARS, SubmissionFlag, clock_skewed, merged_flags, value_flags
 from server.domain.submission import UnsafeFileName, check_file_name, read_envelope
