@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask.json.provider import DefaultJSONProvider
-from flask.wrappers import Request
 from werkzeug.exceptions import HTTPException
 
-from server.errors import BadRequest, BodyTooLarge, InvalidCredentials, LastmeterError
+from server.errors import BadRequest, BodyTooLarge, LastmeterError
 from server.extensions import db
 from server.media import discard_new_blobs, keep_new_blobs
+from server.media.uploads import UploadRequest
 
 # Blueprints that speak another format (OpenRosa XML to ODK Collect) register their renderers here.
 XML_RENDERERS: dict[str, object] = {}
@@ -49,7 +49,10 @@ def _depth(value: object) -> int:
     return deepest
 
 
-class LastmeterRequest(Request):
+class LastmeterRequest(UploadRequest):
+    """The app's one request class: uploads stream into media storage's spool (``media/uploads.py``), and
+    unreadable JSON is the API's 400.1 with its reason."""
+
     def on_json_loading_failed(self, e: ValueError | None):
         if e is None:  # not a JSON body at all: Flask's own 415
             return super().on_json_loading_failed(e)
@@ -167,7 +170,7 @@ def _render_error(error: LastmeterError) -> Response:
     response.headers.update(error.http_headers())
     if response.status_code == 401 and wants_json():  # RFC 6750: how to authenticate (OpenRosa sends Digest)
         challenge = 'Bearer realm="Lastmeter API"'
-        if isinstance(error, InvalidCredentials) and request.headers.get("Authorization"):
+        if request.headers.get("Authorization", "").lower().startswith("bearer "):  # a token was sent: it is dead
             challenge += ', error="invalid_token"'
         response.headers.setdefault("WWW-Authenticate", challenge)
     return response

@@ -188,17 +188,21 @@ def _columns(header: Sequence[str], limits: ImportLimits) -> tuple[str, ...]:
 def _collect(columns: tuple[str, ...], records: Iterator[Iterator[str | None]],
              limits: ImportLimits) -> list[dict[str, str | None]]:
     """Rows as dicts, refusing the file at the first row past ``max_rows`` or wider than ``max_columns``.
-    Blank rows are only counted until a filled row follows, so trailing blank rows (a formatted range)
-    neither count nor cost memory; blank rows between filled ones are kept, so line numbers stay true."""
+    Blank rows cost no memory until a filled row follows them (trailing blank rows of a formatted range
+    are dropped), but every row read counts against twice ``max_rows``: a sheet stating a last row of
+    a million is refused after that many, not read to its end. Blank rows between filled ones are kept,
+    so line numbers stay true."""
     rows: list[dict[str, str | None]] = []
     blank = 0
-    for record in records:
+    for seen, record in enumerate(records, 1):
         cells = list(itertools.islice(record, limits.max_columns + 1))
         if any(cells[limits.max_columns:]):
             raise _too_large("列数", "the number of columns", limits.max_columns)
         row = dict(zip(columns, cells))
         if not any(row.values()):
             blank += 1
+            if seen > 2 * limits.max_rows:
+                raise _too_large("行数", "the number of rows", limits.max_rows)
             continue
         if len(rows) + blank + 1 > limits.max_rows:
             raise _too_large("行数", "the number of rows", limits.max_rows)

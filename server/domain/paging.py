@@ -15,12 +15,12 @@ from typing import Callable
 from server.errors import BadRequest
 
 MAX_CURSOR_CHARS = 512
-ROW_ID_MAX = 2**63 - 1  # both databases' BIGINT
+ROW_ID_MAX = 2**31 - 1  # the id columns are INTEGER: PostgreSQL refuses more, SQLite overflows past 2^63
 KEY_MAX_CHARS = 64
 
 
 def row_id(value: object) -> int:
-    """A row id: an integer (never a boolean or a float) within the databases' 64-bit range."""
+    """A row id: an integer (never a boolean or a float) within the id columns' range on both databases."""
     if type(value) is not int or not 0 <= value <= ROW_ID_MAX:
         raise ValueError(value)
     return value

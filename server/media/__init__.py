@@ -15,11 +15,10 @@ from server.media.storage import LocalStorage, MediaStorage
 
 
 def init_app(app: Flask) -> None:
-    from server.media.uploads import UploadRequest, discard_unclaimed_uploads
+    from server.media.uploads import discard_unclaimed_uploads
 
     app.extensions["media"] = build_storage(app.config)
-    app.request_class = UploadRequest
-    app.teardown_request(discard_unclaimed_uploads)
+    app.teardown_request(discard_unclaimed_uploads)  # the request class (boundary.py) streams uploads here
 
 
 def build_storage(config: Mapping[str, object]) -> MediaStorage:

@@ -4,8 +4,10 @@ answer. Signed in as the city's admin over seeded data (stations, a worker, a fo
 with a photo), on both databases, through the WSGI app (no network)."""
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 import os
 import re
 from datetime import timedelta
@@ -225,3 +227,61 @@ def test_a_json_body_with_an_unknown_key_is_refused_not_half_read(client, seeded
     assert response.status_code == 400 and response.json["code"] == "400.1", response.json
     assert client.get("/api/v1/visit-intervals", headers=seeded).json["intervals"]["destitute"] == 30
     assert client.get("/api/v1/cases/c-huashan", headers=seeded).json["erased_at"] is None
+
+
+# --- the shapes schemathesis does not generate: bodies nested past any schema, and forged keyset cursors ---
+
+LEAVES = st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70) | st.text(max_size=8) | \
+    st.floats(allow_nan=False, allow_infinity=False) | st.datetimes().map(lambda d: d.isoformat())
+JSON_VALUES = st.recursive(LEAVES, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4),
+                                                                                               inner, max_size=3),
+                           max_leaves=12)
+
+
+@st.composite
+def nested_bodies(draw) -> str:
+    """JSON nested anywhere from a few to 100 000 levels, in arrays or objects, around a valid-looking body."""
+    depth = draw(st.sampled_from([0, 1, 31, 32, 33, 200, 1_000, 100_000]) | st.integers(0, 3_000))
+    opening, closing = draw(st.sampled_from([("[", "]"), ('{"a":', "}"), ('{"days":[', "]}")]))
+    core = json.dumps(draw(JSON_VALUES))
+    return opening * depth + core + closing * depth
+
+
+@st.composite
+def forged_cursors(draw) -> str:
+    values = draw(st.lists(JSON_VALUES, max_size=4) | st.tuples(LEAVES, LEAVES).map(list))
+    raw = json.dumps(values).encode()
+    if draw(st.booleans()):
+        raw = draw(st.binary(max_size=64))
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=" if draw(st.booleans()) else "")
+
+
+def _operations(document: dict, wanted) -> list[tuple[str, str]]:
+    found = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if wanted(operation):
+                url = "/api/v1" + re.sub(r"\{(\w+)\}", lambda m: SEEDED_PATH_PARAMETERS.get(m.group(1), "x"), path)
+                found.append((method.upper(), url))
+    return found
+
+
+def test_nested_json_bodies_and_forged_cursors_get_no_server_error(client, seeded):
+    """Every operation taking JSON gets bodies nested up to 100 000 deep; every keyset list, forged cursors
+    (ids past both databases' integers, booleans, naive and far-off times, bytes that are no JSON)."""
+    document = client.get("/api/v1/openapi.json").json
+    with_bodies = _operations(document, lambda op: "application/json" in op.get("requestBody", {}).get("content", {}))
+    with_cursors = _operations(document, lambda op: any(p.get("name") == "cursor" for p in op.get("parameters", [])))
+    assert with_bodies and len(with_cursors) >= 3, (with_bodies, with_cursors)
+
+    @settings(max_examples=EXAMPLES_PER_OPERATION * 3, suppress_health_check=list(HealthCheck))
+    @given(body=nested_bodies(), cursor=forged_cursors(), which=st.integers(0, 1_000))
+    def never_a_server_error(body, cursor, which):
+        method, url = with_bodies[which % len(with_bodies)]
+        response = client.open(url, method=method, data=body, content_type="application/json", headers=seeded)
+        assert response.status_code < 500, (method, url, body[:80], response.get_data(as_text=True)[:300])
+        method, url = with_cursors[which % len(with_cursors)]
+        response = client.open(f"{url}?cursor={cursor}", method=method, headers=seeded)
+        assert response.status_code in (200, 400), (url, cursor, response.get_data(as_text=True)[:300])
+
+    never_a_server_error()

@@ -58,9 +58,9 @@ def test_report_command_writes_the_pack_with_the_scenario_numbers(runner, commen
     huashan = stations["530102001"]
     assert huashan[3:6] == (2, 1, 0.5) and huashan[7:9] == (4, 2)
     comments = rows_of(book, "居民意见 Comments")
-    assert [row[3] for row in comments[1:]] == [FORMULA]
-    cell = next(c for c in book["居民意见 Comments"]["D"] if c.value == FORMULA)
-    assert cell.data_type == "s"  # kept as text: a spreadsheet opens it as the words a resident typed
+    assert [row[3] for row in comments[1:]] == ["'" + FORMULA]  # inert: a spreadsheet shows the words typed
+    cell = next(c for c in book["居民意见 Comments"]["D"] if c.value == "'" + FORMULA)
+    assert cell.data_type == "s"
     compliance = rows_of(book, "合规 Compliance")
     assert {row[0] for row in compliance[1:]} == {"530102001", "530103001"}
     assert all(row[3].startswith("§") or row[3] == "A2" for row in compliance[1:])

@@ -86,6 +86,6 @@ def test_workbook_text_is_never_a_formula_and_rates_are_percentages():
     write_workbook([Sheet("意见", [["text", "rate", "day"], ["=1+1", 0.875, date(2026, 11, 28)],
                                     ["@SUM(A1)", None, None]], percent_columns=(1,))], out)
     sheet = load_workbook(BytesIO(out.getvalue()))["意见"]
-    assert sheet["A2"].value == "=1+1" and sheet["A2"].data_type == "s"
-    assert sheet["A3"].value == "@SUM(A1)" and sheet["A3"].data_type == "s"
+    assert sheet["A2"].value == "'=1+1" and sheet["A2"].data_type == "s"  # inert: never a formula
+    assert sheet["A3"].value == "'@SUM(A1)" and sheet["A3"].data_type == "s"
     assert sheet["B2"].number_format == "0.0%" and sheet["C2"].value.date() == date(2026, 11, 28)
