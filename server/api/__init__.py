@@ -6,7 +6,8 @@ Route table — one module per resource:
 - ``users.py``     GET /users/<u>/collect-settings, POST|DELETE /users/<u>/collect-token
 - ``cases.py``     GET /cases, GET /cases/<id>, POST /cases/import, GET /overdue, GET|PUT /visit-intervals
 - ``indicators.py`` GET /indicators?area=&from=&to=, GET /stations/<code>/compliance
-- ``stations.py``  POST /stations/import, POST /stations/staff/import (station records and staff from a file)
+- ``stations.py``  POST /stations/import, POST /stations/staff/import (station records and staff from a file),
+                   POST /stations/<code>/plaque-link (a stolen plaque: revoke its link, issue a new one)
 - ``submissions.py`` GET /submissions, GET /submissions/export?format=csv|xlsx|geojson|media,
   GET /submissions/<instance_id>, …/attachments/<name>[?size=]
 - ``openapi.py``  GET /openapi.json (public: this table as an OpenAPI 3 document; a test keeps them equal)

@@ -8,7 +8,9 @@ Route table (views by module):
                   GET /media/<instance_id>/<name>[?size=240|640|1280]
   cases.py        GET /cases, GET /cases/<case_id>
   stations.py     GET /stations, GET /stations/<code>, POST /stations/<code>/record (admin, county),
-                  GET /stations/<code>/plaque.<png|pdf>, GET /stations/<code>/workers/<u>/collect-qr.png
+                  GET /stations/<code>/plaque.<png|pdf>, POST /stations/<code>/plaque-link (admin, county, station:
+                  revoke a stolen plaque's link, issue a new one), POST /stations/<code>/plaque-installed (admin,
+                  county: §4.6), GET /stations/<code>/workers/<u>/collect-qr.png
   dashboard.py    GET /dashboard[?area=CODE&period=2026-10|2026-Q3|2026-H2], GET /dashboard/print (A4 report),
                   GET /dashboard/report.xlsx (report pack)
   feedback.py     GET|POST /f/<token>   (public: the resident feedback page behind a plaque's QR code)
