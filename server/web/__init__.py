@@ -29,6 +29,9 @@ LANGUAGES = ("zh", "en")
 def init_app(app: Flask) -> None:
     from server.web import audit, auth, cases, dashboard, feedback, stations, submissions  # noqa: F401  (routes register on bp)
 
+    from server.domain.clock import beijing_time
+
+    app.add_template_filter(beijing_time, "beijing")  # every time on a page is Beijing time
     babel.init_app(app, locale_selector=_locale)
     csrf.init_app(app)
     limiter.init_app(app)
