@@ -39,3 +39,36 @@ def test_resident_gives_feedback_from_wechat_on_a_phone(browser, live_server, ne
     data = submission.versions[0].data
     assert submission.station_code == "530102001" and data["satisfaction"] == "4" and data["channel"] == "plaque"
     assert submission.versions[0].user_agent.startswith("Mozilla/5.0") and "MicroMessenger" in submission.versions[0].user_agent
+
+
+def test_answers_survive_lost_cookies_and_a_page_left_open(browser, live_server, network, app):
+    """WeChat's browser drops cookies; a resident leaves the page open past the token's day. Neither loses
+    a word: the send goes through without cookies, and a stale page shows the answers again to send once more."""
+    publish_form((FORMS / "resident_feedback.xlsx").read_bytes(), "resident_feedback.xlsx")
+    link = issue_station_link(db.session.get(Station, "530102001"))
+    db.session.commit()
+    context = browser.new_context(viewport={"width": 375, "height": 740}, user_agent=WECHAT, locale="zh-CN",
+                                  is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/f/{link.token}")
+        assert page.locator("select[name=service_received]").input_value() == ""  # no answer chosen for them
+        page.check("input[name=satisfaction][value='2']")
+        page.select_option("select[name=service_received]", "children")
+        page.fill("textarea[name=improvement]", "希望周末也能上门")
+        context.clear_cookies()
+        page.locator("input[name=csrf_token]").evaluate("input => { input.value = 'left-open-too-long' }")
+        page.click("#send")
+        page.wait_for_selector("#problem")
+        assert "您填写的内容都还在" in page.locator("#problem").inner_text()
+        assert page.locator("input[name=satisfaction][value='2']").is_checked()
+        assert page.locator("select[name=service_received]").input_value() == "children"
+        assert page.locator("textarea[name=improvement]").input_value() == "希望周末也能上门"
+        screenshot(page, "resident-feedback-kept-answers")
+        context.clear_cookies()
+        page.click("#send")
+        page.wait_for_selector("#thanks")
+    finally:
+        context.close()
+    data = db.session.scalars(select(Submission)).one().versions[0].data
+    assert (data["satisfaction"], data["service_received"], data["improvement"]) == ("2", "children", "希望周末也能上门")
