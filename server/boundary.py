@@ -188,6 +188,8 @@ def _rendered_error(error: LastmeterError) -> Response | tuple:
 
 def _render_http_exception(exc: HTTPException) -> Response | HTTPException:
     renderer = _blueprint_renderer(HTTP_ERROR_RENDERERS)
+    if exc.response is not None:
+        return exc.response  # a page made for this refusal (the resident page, past a rate limit, keeps the answers)
     if renderer is not None:
         return renderer(exc)  # type: ignore[operator]
     if wants_json():

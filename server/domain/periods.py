@@ -70,6 +70,13 @@ def period_containing(day: date, kind: str = "month") -> Period:
     return month_period(day.year, day.month)
 
 
+def last_complete_month(day: date) -> Period:
+    """The month before ``day``'s: what a county reports on, and what the dashboard opens on — six days into
+    a month, the month so far has almost nothing due and shows 0 % everywhere."""
+    before = date(day.year, day.month, 1) - timedelta(days=1)
+    return month_period(before.year, before.month)
+
+
 def trend_months(period: Period, at_least: int = 6) -> list[Period]:
     """The months a trend chart shows: those of the period, preceded by earlier ones up to ``at_least``."""
     months = period.months()

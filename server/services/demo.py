@@ -108,7 +108,7 @@ def _create_demo_station(code: str, township_name: str) -> Station:
     return places.create_station(
         code,
         mode=StationMode.PURCHASED if purchased else StationMode.GOVERNMENT,
-        status=StationStatus.OPERATING if rng.random() < 0.9 else StationStatus.PLANNED,
+        status=StationStatus.OPERATING,  # every demo station has staff, cases and visits: its record says so
         established_on=date(2021, rng.choice([4, 5, 5, 6, 6]), rng.randint(1, 28)),
         operator_name=f"昆明市{township_name}社会工作服务中心" if purchased else None,
         operator_registration_no=f"52530100MJ{rng.randint(1000000, 9999999)}" if purchased else None,

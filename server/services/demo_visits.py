@@ -2,8 +2,13 @@
 
 Every demo visit is a genuine submission of the published forms, built from the XForm and
 received through the same ``ingest_submission`` a phone's upload goes through: cases are
-registered by their first visit (ODK entity create), later visits update them. Dates are
-spread over the last eight weeks, so some cases are due, some overdue, some fine.
+registered by their first visit (ODK entity create), later visits update them. Everything is dated
+relative to the day the demo is loaded: visits over the previous eight to twelve weeks up to
+yesterday, so some cases are due, some overdue, some fine; supervisors have reviewed the visits older
+than a week (approved, has issues, rejected), sent some back to the worker who then visited again,
+workers have edited a few, and a few arrived from phones whose clock had reset (flagged). Resident
+feedback fills the last complete month — the dashboard's first screen — with stations above and below
+the 90 % line, and trickles into the months around it.
 """
 from __future__ import annotations
 
@@ -14,22 +19,29 @@ from datetime import date, datetime, time, timedelta
 
 from server.adapters.images import demo_photo
 from server.domain.clock import CHINA, today_in_china
+from server.domain.periods import last_complete_month
 from server.domain.instances import build_instance
 from server.domain.places import AreaLevel
 from server.domain.submission import read_envelope
 from server.extensions import db
 from server.media import media_storage
 from server.media.storage import HashingUpload
-from server.models import Case, FormVersion, Station, User
+from server.models import Case, FormVersion, ReviewState, Station, Submission, User
 from server.queries import accounts as account_queries
 from server.queries import cases as case_queries
 from server.queries import forms as form_queries
 from server.queries import places as place_queries
 from server.queries import submissions as submission_queries
-from server.services import accounts
+from server.services import accounts, review
 from server.services.submissions import IncomingFile, Origin, ingest_submission
 
 WORKER_PASSWORD = "demo-worker-2026"
+DEMO_STATION = "530102001"  # the demo's own station (huashan, worker1): shows every review state
+VISIT_WEEKS = (8, 12)       # a station's first visits lie this many weeks back
+REVIEW_AFTER_DAYS = 7       # the last week's visits still wait for review
+ISSUE_NOTES = ("照片看不清门牌，请补拍", "ADL 评分与描述不符，请核实", "缺少监护人联系电话")
+RETURN_REASONS = ("走访记录缺少老人本人签字确认，请再上门一次", "照片不是本人住所，请重新走访")
+PHONE_CLOCK_RESET = "2000-01-01T08:12:00.000+08:00"  # a phone whose battery ran flat forgets the date
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐普者沙李"
 ELDER_GIVEN = ["秀英", "桂英", "玉兰", "桂珍", "德明", "正华", "绍文", "兴发", "凤英", "有福"]
 CHILD_GIVEN = ["子涵", "雨萱", "浩宇", "梓轩", "欣怡", "宇航", "诗琪", "俊杰"]
@@ -65,7 +77,7 @@ def load_demo_visits() -> tuple[int, int]:
             continue
         forms = {f.xml_form_id: f.current_version for f in form_queries.list_forms() if f.current_version}
         worker = _station_worker(station, password_hash)
-        added, visits = _demo_station(station, worker, forms)
+        added, visits = _demo_station(station, worker, forms, _reviewer(station.code))
         cases_added, visits_added = cases_added + added, visits_added + visits
         # Written, still uncommitted: let go of the station's thousands of objects so that
         # each later flush does not walk them all again.
@@ -90,33 +102,104 @@ def _station_worker(station: Station, password_hash: str) -> User:
     return user
 
 
-def _demo_station(station: Station, worker: User, forms: dict[str, FormVersion]) -> tuple[int, int]:
+def _reviewer(station_code: str) -> User | None:
+    """Who reviews a demo station's visits: its head at the demo's own station, the county in 五华区, else the city."""
+    username = "huashan" if station_code == DEMO_STATION else "wuhua" if station_code.startswith("530102") else "admin"
+    return account_queries.get_user_by_username(username)
+
+
+def _demo_station(station: Station, worker: User, forms: dict[str, FormVersion],
+                  reviewer: User | None) -> tuple[int, int]:
     rng = random.Random(f"visits-{station.code}")
+    odd = random.Random(f"review-{station.code}")  # the station's reviews, returns, edits and odd phones
+    everything = station.code == DEMO_STATION
     villages = [a.code for a in place_queries.list_child_areas(station.code)]
     today = today_in_china()
-    visits = 0
+    made: list[tuple[Submission, date]] = []
+    returned = False
     registered: list[tuple[Person, Case]] = []
     for person in PEOPLE[: rng.randint(5, len(PEOPLE))]:
-        first_day = today - timedelta(days=rng.randint(20, 75))
+        first_day = today - timedelta(days=rng.randint(VISIT_WEEKS[0] * 7, VISIT_WEEKS[1] * 7))
         case_id = str(uuid.uuid4())
         name = _name(rng, person.kind)
         village = rng.choice(villages)
-        _visit(forms[person.form], station, worker, rng, first_day, case_id, person, name, village, new=True)
-        visits += 1
+        clock_reset = odd.random() < (0.5 if everything else 0.1)
+        made.append((_visit(forms[person.form], station, worker, rng, first_day, case_id, person, name, village,
+                            new=True, clock_reset=clock_reset), first_day))
         day = first_day
         for _ in range(rng.randint(0, 2)):
             day = day + timedelta(days=rng.randint(14, 35))
             if day >= today:
                 break
-            _visit(forms[person.form], station, worker, rng, day, case_id, person, name, village, new=False)
-            visits += 1
+            if reviewer is not None and not returned and (everything or odd.random() < 0.3):
+                _return_to_worker(made[-1], reviewer, odd)  # this next visit is the redo
+                returned = True
+            made.append((_visit(forms[person.form], station, worker, rng, day, case_id, person, name, village,
+                                new=False), day))
+        if len(registered) == 0 and day < today - timedelta(days=1):  # someone was visited in the last days
+            day = today - timedelta(days=rng.randint(1, 4))
+            made.append((_visit(forms[person.form], station, worker, rng, day, case_id, person, name, village,
+                                new=False), day))
         registered.append((person, db.session.get(Case, case_id)))
+    if reviewer is not None:
+        _review(made, reviewer, odd, today, everything, share=1.0 if station.code.startswith("530102") else 0.3)
+    if everything or odd.random() < 0.3:
+        _edit(*made[0])
     heads = [case for person, case in registered if person.kind == "adult"]
     children = [case for person, case in registered if person.kind == "child"]
     if heads and children:
         children[-1].parent_id = heads[0].id  # a child in difficulty of a minimum-allowance household
     db.session.flush()
-    return len(case_queries.list_open_cases_for_station(station.code)), visits
+    return len(case_queries.list_open_cases_for_station(station.code)), len(made)
+
+
+def _return_to_worker(visit: tuple[Submission, date], reviewer: User, rng: random.Random) -> None:
+    submission, day = visit
+    review.return_to_worker(submission, reviewer, rng.choice(RETURN_REASONS))
+    _date_last_event(submission, day + timedelta(days=2))
+
+
+def _review(made: list[tuple[Submission, date]], reviewer: User, rng: random.Random, today: date,
+            everything: bool, share: float) -> None:
+    """Visits older than a week reviewed as a supervisor does: most approved, some with issues, a few rejected.
+    ``share``: how many of them the supervisor has got to (五华区's all of them, other counties' some)."""
+    waiting = [(s, d) for s, d in made if s.review_state == ReviewState.RECEIVED and (today - d).days >= REVIEW_AFTER_DAYS]
+    for index, (submission, day) in enumerate(waiting):
+        if rng.random() >= share:
+            continue
+        roll = rng.random()
+        if everything and index < 3:  # the demo's own station shows each state at least once
+            roll = (0.0, 0.75, 0.9)[index]
+        if roll < 0.7:
+            review.set_review_state(submission, "approved", reviewer)
+        elif roll < 0.85:
+            review.set_review_state(submission, "has_issues", reviewer, rng.choice(ISSUE_NOTES))
+        elif roll < 0.95:
+            review.set_review_state(submission, "rejected", reviewer, "与前一次走访重复，以前一次为准")
+        else:
+            continue
+        _date_last_event(submission, day + timedelta(days=rng.randint(1, 4)))
+
+
+def _date_last_event(submission: Submission, day: date) -> None:
+    """Reviews happen on working days after the visit, not all at the moment the demo is loaded."""
+    db.session.refresh(submission, ["events"])
+    moment = datetime.combine(min(day, today_in_china()), time(16, 30), tzinfo=CHINA)
+    submission.events[-1].created_at = min(moment, datetime.now(CHINA))
+
+
+def _edit(submission: Submission, day: date) -> None:
+    """The worker corrects a sent visit from the phone (Collect's edit: a new instanceID naming the old one)."""
+    version = next(v for v in submission.versions if v.current)
+    xml = version.xml.replace(b"<has_emergency_contact>no<", b"<has_emergency_contact>yes<").replace(
+        b"<risk_level>low<", b"<risk_level>medium<")
+    edit_id = f"uuid:{uuid.uuid4()}"
+    xml = xml.replace(f"<instanceID>{version.instance_id}</instanceID>".encode(),
+                      f"<instanceID>{edit_id}</instanceID><deprecatedID>{version.instance_id}</deprecatedID>".encode())
+    origin = Origin(submitter=submission.submitter, device_id=version.device_id, user_agent="Lastmeter demo")
+    result = ingest_submission(xml, [], origin, media_storage())
+    moment = datetime.combine(day + timedelta(days=1), time(9, 5), tzinfo=CHINA)
+    result.version.created_at = result.submission.updated_at = min(moment, datetime.now(CHINA))
 
 
 def _name(rng: random.Random, kind: str) -> str:
@@ -125,7 +208,7 @@ def _name(rng: random.Random, kind: str) -> str:
 
 
 def _visit(form: FormVersion, station: Station, worker: User, rng: random.Random, day: date, case_id: str,
-           person: Person, name: str, village: str, new: bool) -> None:
+           person: Person, name: str, village: str, new: bool, clock_reset: bool = False) -> Submission:
     values = {"visit_date": day.isoformat(), "case_mode": "new" if new else "existing",
               "location": f"{25.04 + rng.uniform(-0.3, 0.3):.5f} {102.71 + rng.uniform(-0.3, 0.3):.5f} "
                           f"{rng.randint(1700, 2300)} {rng.uniform(3, 15):.1f}"}
@@ -134,6 +217,8 @@ def _visit(form: FormVersion, station: Station, worker: User, rng: random.Random
     photo_field = {"elder_patrol": "photos/photo_elder", "child_followup": "photos/photo_home",
                    "home_visit": "photos/photo_home"}[form.form.xml_form_id]
     values[photo_field] = photo_name
+    if clock_reset:
+        values["start"] = PHONE_CLOCK_RESET
     birth = _birth(rng, person.kind, day)
     label = f"{name} · {place_queries.get_area_by_code(village).name}"
     if new:
@@ -155,6 +240,7 @@ def _visit(form: FormVersion, station: Station, worker: User, rng: random.Random
     result.submission.created_at = moment
     result.version.created_at = moment
     read_envelope(xml)  # the demo instance must read back as any phone's would
+    return result.submission
 
 
 def _birth(rng: random.Random, kind: str, day: date) -> date:
@@ -206,35 +292,55 @@ def _photo_upload(rng: random.Random) -> HashingUpload:
     return upload
 
 
-FEEDBACK_PROFILES = ((32, 0.97), (31, 0.80), (4, 0.75))  # (responses, share satisfied): met, not met, too few
+# (responses in the last complete month, share satisfied): met, not met, too few. Each station with feedback
+# also has a few answers this month and in the two months before, as a live plaque would.
+FEEDBACK_PROFILES = ((32, 0.97), (31, 0.80), (4, 0.75))
+FEEDBACK_AROUND = 4  # answers outside the last complete month, per station with a full profile
 
 
 def load_demo_feedback() -> int:
-    """Resident feedback through the plaque channel for the first station of every county, spread over
-    the last three months: some stations above 90 %, some below, some with too few answers."""
+    """Resident feedback through the plaque channel, dated around the last complete month: in 五华区 its first
+    three stations (above 90 %, below, too few answers), elsewhere each county's first station, in turn."""
     from server.services.feedback import FeedbackAnswers, SERVICE_CHOICES, submit_feedback
 
+    if form_queries.get_form_by_xml_form_id("resident_feedback") is None:
+        return 0
     added = 0
     today = today_in_china()
     for county in place_queries.list_areas_in_scope(_everything(), AreaLevel.COUNTY):
         townships = place_queries.list_child_areas(county.code)
-        station = place_queries.get_station_by_code(townships[0].code) if townships else None
-        if station is None or form_queries.get_form_by_xml_form_id("resident_feedback") is None:
-            continue
-        if submission_queries.count_station_feedback(station.code):
-            continue
-        rng = random.Random(f"feedback-{station.code}")
-        responses, share = FEEDBACK_PROFILES[int(county.code) % len(FEEDBACK_PROFILES)]
-        for index in range(responses):
-            day = today - timedelta(days=rng.randint(0, 89))
-            satisfied = index < round(responses * share)
-            answers = FeedbackAnswers(rng.choice(SERVICE_CHOICES[:7]), rng.choice("45") if satisfied else
-                                      rng.choice("123"), rng.choice(["", "", "希望多来走访", "办事很耐心"]), "")
-            moment = datetime.combine(day, time(rng.randint(8, 20), rng.randint(0, 59)), tzinfo=CHINA)
-            result = submit_feedback(station, answers, f"demo-resident-{index}", "Lastmeter demo", media_storage(),
-                                     now=moment)
-            result.submission.created_at = result.version.created_at = moment
-            added += 1
-        db.session.flush()
-        db.session.expunge_all()
+        chosen = [(t.code, profile) for t, profile in zip(townships, FEEDBACK_PROFILES)] if county.code == "530102" \
+            else [(t.code, FEEDBACK_PROFILES[int(county.code) % len(FEEDBACK_PROFILES)]) for t in townships[:1]]
+        for code, (responses, share) in chosen:
+            station = place_queries.get_station_by_code(code)
+            if station is None or submission_queries.count_station_feedback(station.code):
+                continue
+            rng = random.Random(f"feedback-{station.code}")
+            days = _feedback_days(rng, today, responses)
+            for index, day in enumerate(days):
+                satisfied = rng.random() < share if index >= responses else index < round(responses * share)
+                answers = FeedbackAnswers(rng.choice(SERVICE_CHOICES[:7]), rng.choice("45") if satisfied else
+                                          rng.choice("123"), rng.choice(["", "", "希望多来走访", "办事很耐心"]), "")
+                moment = datetime.combine(day, time(rng.randint(8, 20), rng.randint(0, 59)), tzinfo=CHINA)
+                moment = min(moment, datetime.now(CHINA))
+                result = submit_feedback(station, answers, f"demo-resident-{index}", "Lastmeter demo",
+                                         media_storage(), now=moment)
+                result.submission.created_at = result.version.created_at = moment
+                added += 1
+            db.session.flush()
+            db.session.expunge_all()
     return added
+
+
+def _feedback_days(rng: random.Random, today: date, responses: int) -> list[date]:
+    """``responses`` days in the last complete month, then a few this month and in the two months before."""
+    month = last_complete_month(today)
+    span = (month.end - month.start).days
+    days = [month.start + timedelta(days=rng.randint(0, span)) for _ in range(responses)]
+    if responses < FEEDBACK_PROFILES[0][0] // 2:
+        return days
+    this_month = (today - month.end).days - 1  # days of this month before today
+    earlier = month.start - timedelta(days=61)
+    days += [today - timedelta(days=rng.randint(0, this_month)) for _ in range(FEEDBACK_AROUND // 2)]
+    days += [earlier + timedelta(days=rng.randint(0, 60)) for _ in range(FEEDBACK_AROUND - FEEDBACK_AROUND // 2)]
+    return days

@@ -26,7 +26,7 @@ from sqlalchemy import Row
 from server.adapters.export_files import CsvWriter, ZipStream, file_size, spooled_csv
 from server.adapters.tabular import XlsxStream
 from server.domain.access import Scope
-from server.domain.clock import today_in_china
+from server.domain.clock import LABEL, beijing_iso, beijing_wall_time, today_in_china
 from server.domain.privacy import masked_data
 from server.domain.export_rows import ExportLayout, SubmissionMeta, export_layout, media_path, \
     safe_file_name, sheet_titles, submission_rows
@@ -177,15 +177,17 @@ def _csv_entry(archive: ZipStream, name: str) -> CsvWriter:
 
 
 def _xlsx(scope: Scope, filters: SubmissionFilters, layout: ExportLayout) -> Iterator[bytes]:
+    """The CSV's tables for people: SubmissionDate is a real date-time cell on Beijing's clock, and says so
+    in its header (the CSV keeps Central's UTC form for the tools that read it)."""
     book = XlsxStream(sheet_titles(layout))
     try:
         for index, table in enumerate(layout.tables):
-            book.header(index, table.header)
+            book.header(index, [f"{table.header[0]} ({LABEL})", *table.header[1:]] if index == 0 else table.header)
         for batch in _records(scope, filters):
             for meta, row in batch:
                 for index, rows in enumerate(submission_rows(layout, masked_data(row.data, scope.role), meta)):
                     for cells in rows:
-                        book.append(index, cells)
+                        book.append(index, [beijing_wall_time(meta.submitted_at), *cells[1:]] if index == 0 else cells)
         yield from book.chunks()
     finally:
         book.discard()
@@ -206,7 +208,7 @@ def _feature(meta: SubmissionMeta) -> str:
     properties: dict[str, Any] = {
         "instanceID": meta.instance_id, "form": meta.xml_form_id, "station": meta.station_code,
         "station_name": meta.station_name, "case": meta.case_id, "visit_date": _iso(meta.visit_date),
-        "review_state": meta.review_state, "submitted_at": meta.submitted_at.isoformat(),
+        "review_state": meta.review_state, "submitted_at": beijing_iso(meta.submitted_at),
         "accuracy": meta.accuracy}
     # GeoJSON positions are [longitude, latitude] in WGS-84, which is what phones record.
     feature = {"type": "Feature", "id": meta.instance_id,

@@ -5,6 +5,8 @@ A plaque carries a short link (/f/<token>). The answers become a genuine submiss
 ``ingest_submission`` — so both channels count alike. Anti-abuse never blocks a real resident:
 a honeypot field catches form-filling robots, the same answers from the same client within ten
 minutes are one submission (the instanceID is derived from them), and rate limits sit on the route.
+The page's form carries a signed, time-limited token rather than a session-bound CSRF token: WeChat's
+in-app browser may drop cookies, and a resident must never lose their answers to that.
 """
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from server.adapters.signing import sign, unsign
 from server.domain.clock import CHINA
+from server.domain.stations import StaffRole
 from server.domain.instances import build_instance
 from server.errors import InvalidValue, LastmeterError, NotFound
 from server.extensions import db
@@ -31,6 +35,8 @@ DEDUPE_WINDOW_SECONDS = 600
 FEEDBACK_NAMESPACE = uuid.UUID("5f1d1f9e-5b1a-4a59-9d3e-3c1f0a7e2a11")
 TOKEN_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: readable when typed from a plaque
 TOKEN_LENGTH = 10  # 32^10 ≈ 10^15 links: not guessable by trying
+FORM_TOKEN_PURPOSE = "resident-feedback-form"
+FORM_TOKEN_MAX_AGE = 24 * 3600  # a resident may leave the page open and come back to it
 
 
 class LinkRevoked(LastmeterError):
@@ -43,6 +49,12 @@ class NoPlaqueLink(LastmeterError):
     code = "409.6"
     zh = "{station}还没有门牌二维码链接：请在社工站页面点击“停用旧二维码并生成新二维码”。"
     en = "{station} has no plaque link yet: issue one on the station's page (\"Revoke the old code and issue a new one\")."
+
+
+class FeedbackFormExpired(LastmeterError):
+    code = "400.14"
+    zh = "这个页面打开的时间太久了。请再按一次“提交”，您填写的内容都还在。"
+    en = "This page has been open for a long time. Please press Send once more; your answers are still here."
 
 
 REASON_LIMIT = 200
@@ -90,13 +102,40 @@ def current_station_link(station: Station) -> StationLink:
     return links[-1]
 
 
+def _link(token: str) -> StationLink | None:
+    return place_queries.get_station_link(token.lower()) if token.isalnum() and len(token) <= 32 else None
+
+
 def station_for_link(token: str) -> Station:
-    link = place_queries.get_station_link(token.lower()) if token.isalnum() and len(token) <= 32 else None
+    link = _link(token)
     if link is None:
         raise NotFound(what="二维码", key=token[:32])
     if link.revoked_at is not None:
         raise LinkRevoked()
     return link.station
+
+
+def revoked_link_station(token: str) -> Station | None:
+    """The station a revoked plaque link belonged to (its page may then give the station's phone)."""
+    link = _link(token)
+    return link.station if link is not None and link.revoked_at is not None else None
+
+
+def station_phone(station: Station) -> str | None:
+    """The number a resident can call: the station head's, else the deputy's, else any active staff member's."""
+    ranked = sorted((m for m in station.staff if m.active and m.phone and m.role != StaffRole.VOLUNTEER),
+                    key=lambda m: (m.role != StaffRole.HEAD, m.role != StaffRole.DEPUTY_HEAD, m.id))
+    return ranked[0].phone if ranked else None
+
+
+def feedback_form_token(link_token: str, secret: str) -> str:
+    """The token the feedback page's form carries: signed, bound to the plaque link, valid a day."""
+    return sign(secret, FORM_TOKEN_PURPOSE, link_token.lower())
+
+
+def check_feedback_form_token(form_token: str, link_token: str, secret: str) -> None:
+    if unsign(secret, FORM_TOKEN_PURPOSE, form_token, FORM_TOKEN_MAX_AGE) != link_token.lower():
+        raise FeedbackFormExpired()
 
 
 def check_answers(form: dict[str, str]) -> FeedbackAnswers:

@@ -9,6 +9,7 @@ from typing import Any, BinaryIO
 
 from server.adapters.tabular import Sheet, write_workbook
 from server.domain.access import Scope
+from server.domain.clock import LABEL, beijing_time
 from server.domain.compliance import Check
 from server.domain.indicators import TARGET
 from server.domain.periods import Period, trend_months
@@ -121,7 +122,7 @@ def _summary_sheet(pack: ReportPack) -> Sheet:
         ["区划 Area", f"{pack.area.name}（{pack.area.code}）"],
         ["报告期 Period", pack.period.key],
         ["起止 From–to", f"{pack.period.start.isoformat()} — {pack.as_of.isoformat()}"],
-        ["生成时间 Generated (UTC)", pack.generated_at.strftime("%Y-%m-%d %H:%M")],
+        [f"生成时间 Generated ({LABEL})", beijing_time(pack.generated_at)],
         [],
         ["指标 Indicator", "分子 Numerator", "分母 Denominator", "比率 Rate", "目标 Target", "状态 Status"],
         ["服务覆盖率 Service coverage", coverage["numerator"], coverage["denominator"], _rate(coverage["rate"]),

@@ -13,7 +13,7 @@ Route table (views by module):
                   county: §4.6), GET /stations/<code>/workers/<u>/collect-qr.png
   dashboard.py    GET /dashboard[?area=CODE&period=2026-10|2026-Q3|2026-H2], GET /dashboard/print (A4 report),
                   GET /dashboard/report.xlsx (report pack)
-  feedback.py     GET|POST /f/<token>   (public: the resident feedback page behind a plaque's QR code)
+  feedback.py     GET|POST /f/<token>[?lang=en]   (public: the resident feedback page behind a plaque's QR code)
   audit.py        GET /audit[?user=&object_type=&object_id=&from=&to=&cursor=] (admin: the audit log)
 Every page is scoped: a county user sees only their county, a station user only their station,
 and anything else answers 404. Every POST carries a CSRF token; sign-in is rate limited.
@@ -31,6 +31,9 @@ LANGUAGES = ("zh", "en")
 def init_app(app: Flask) -> None:
     from server.web import audit, auth, cases, dashboard, feedback, stations, submissions  # noqa: F401  (routes register on bp)
 
+    from server.domain.clock import beijing_time
+
+    app.add_template_filter(beijing_time, "beijing")  # every time on a page is Beijing time
     babel.init_app(app, locale_selector=_locale)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -44,7 +47,9 @@ def exempt_from_csrf(blueprint: Blueprint) -> None:
 
 
 def _locale() -> str:
-    lang = session.get("lang")
+    # The resident page names its language in the URL too: WeChat's browser may not keep the cookie.
+    lang = request.args.get("lang") if request.endpoint == "web.feedback_page" else None
+    lang = lang if lang in LANGUAGES else session.get("lang")
     return lang if lang in LANGUAGES else "zh"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import render_template, request
 
 from server.domain.access import Role
-from server.domain.clock import CHINA, parse_day
+from server.domain.clock import parse_day
 from server.domain.paging import BY_TIME, decode_typed, page_of
 from server.errors import NotFound
 from server.queries import audit as queries
@@ -28,5 +28,5 @@ def audit_log():
     after = decode_typed(cursor, *BY_TIME) if cursor else None
     found = queries.list_audit_events(filters, PAGE_SIZE + 1, after)
     page, next_cursor = page_of(found, PAGE_SIZE, lambda e: (e.created_at.isoformat(), e.id))
-    return render_template("audit.html", events=page, next_cursor=next_cursor, args=args, china=CHINA,
+    return render_template("audit.html", events=page, next_cursor=next_cursor, args=args,
                            filter_args={name: value for name, value in args.items() if value})

@@ -1,18 +1,19 @@
 """Signing in and out of the web pages, the page language, and the signed-in user."""
 from __future__ import annotations
 
+import base64
 from functools import wraps
 from typing import Callable
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from server.domain.access import Role, Scope
-from server.errors import InvalidCredentials
+from server.errors import InvalidCredentials, NotFound
 from server.extensions import limiter
 from server.models import User
-from server.services import accounts
+from server.services import accounts, onboarding
 from server.throttle import sign_in_attempt
 from server.web import LANGUAGES, bp
 
@@ -58,8 +59,7 @@ def login():
         flash(_("Wrong username or password."), "error")
         return render_template("login.html", username=username), 401
     if user.role not in WEB_ROLES:
-        flash(_("Workers use ODK Collect on their phones; these pages are for supervisors."), "error")
-        return render_template("login.html", username=username), 403
+        return _collect_instead(user)
     lang = session.get("lang")
     session.clear()  # a fresh session on sign-in: nothing set before it survives
     session.permanent = True
@@ -67,6 +67,17 @@ def login():
     if lang:
         session["lang"] = lang
     return redirect(_safe_next(request.args.get("next")))
+
+
+def _collect_instead(user: User):
+    """A worker signed in with the right password: no session, but their Collect settings QR and the steps."""
+    try:
+        qr = base64.b64encode(onboarding.collect_settings_qr(user)).decode("ascii")
+    except NotFound:  # their Collect token was revoked (a lost phone): the station head issues a new one
+        qr = None
+    response = make_response(render_template("worker_collect.html", worker=user, qr=qr), 403)
+    response.headers["Cache-Control"] = "no-store"  # the QR code opens the station's data to whoever scans it
+    return response
 
 
 @bp.post("/logout")

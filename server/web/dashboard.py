@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from server.domain.charts import BarItem, bar_chart, line_chart, percent
 from server.domain.clock import today_in_china
 from server.domain.indicators import TARGET
-from server.domain.periods import parse_period, period_containing
+from server.domain.periods import last_complete_month, parse_period, period_containing
 from server.domain.places import AreaLevel
 from server.errors import NotFound
 from server.queries import places as place_queries
@@ -29,8 +29,10 @@ def dashboard():
     pack, charts = _pack_and_charts()
     scope = current_scope()
     areas = [a for a in place_queries.list_areas_in_scope(scope) if a.level in DASHBOARD_LEVELS]
+    today = today_in_china()
     return render_template("dashboard.html", pack=pack, charts=charts, areas=areas, percent=percent,
-                           overdue=pack.overdue_cases[:PAGE_OVERDUE], target=TARGET, today=today_in_china())
+                           overdue=pack.overdue_cases[:PAGE_OVERDUE], target=TARGET, today=today,
+                           last_month=last_complete_month(today), this_month=period_containing(today))
 
 
 @bp.get("/dashboard/print")
@@ -63,7 +65,7 @@ def _area_and_period():
     if area is None or not scope.contains_path(area.path) or area.level not in DASHBOARD_LEVELS:
         raise NotFound(what="区划", key=code[:20])
     key = request.args.get("period", "").strip()
-    period = parse_period(key) if key else period_containing(today_in_china())
+    period = parse_period(key) if key else last_complete_month(today_in_china())  # a county's monthly report
     return area, period
 
 

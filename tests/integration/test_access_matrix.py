@@ -453,6 +453,7 @@ class Change:
     data: dict
     ok: int  # what the same request answers with its token (the body is a valid one)
     signed_in: bool = True
+    token_page: str | Callable[[World], str] = "/login"  # where the page's token is read (the resident page: its own)
 
 
 CSRF: dict[tuple[str, str], Change] = {
@@ -460,7 +461,7 @@ CSRF: dict[tuple[str, str], Change] = {
     ("web.logout", "POST"): Change("/logout", {}, 302),
     ("web.feedback_page", "POST"): Change(lambda w: f"/f/{w.links[HUASHAN.key]}",
                                           {"satisfaction": "5", "service_received": "elderly", "improvement": "",
-                                           "contact": ""}, 201),
+                                           "contact": ""}, 201, token_page=lambda w: f"/f/{w.links[HUASHAN.key]}"),
     ("web.station_record", "POST"): Change(f"/stations/{HUASHAN.station}/record",
                                            {"operator_name": "春城社工服务中心", "flagship_projects": "2"}, 302),
     ("web.station_plaque_installed", "POST"): Change(f"/stations/{HUASHAN.station}/plaque-installed",
@@ -500,7 +501,8 @@ def test_state_changing_page_without_csrf_token_is_refused(world, endpoint, meth
     assert client.open(url, method=method, data={**change.data, "csrf_token": stranger}).status_code == 400
     assert _fingerprint() == before
     # The same request with the page's token goes through: the body above was a valid one.
-    token = csrf_token(client.get("/login").get_data(as_text=True))
+    token_page = change.token_page(world) if callable(change.token_page) else change.token_page
+    token = csrf_token(client.get(token_page).get_data(as_text=True))
     accepted = client.open(url, method=method, data={**change.data, "csrf_token": token})
     assert accepted.status_code == change.ok, accepted.get_data(as_text=True)[:600]
     if endpoint in ("web.login", "web.logout"):

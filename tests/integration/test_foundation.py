@@ -1,8 +1,10 @@
+from datetime import timedelta
+
 from sqlalchemy import func, select, text
 
 from server.extensions import db
 from server.domain.clock import today_in_china
-from server.models import Area, Case, StaffMember, Station, Submission, User
+from server.models import Area, Case, Form, StaffMember, Station, Submission, User
 
 
 def test_healthz_checks_the_database(client, app):
@@ -46,6 +48,33 @@ def test_load_demo_is_idempotent_and_prints_accounts(runner):
     assert (count(Area), count(Station), count(StaffMember), count(User)) == counts
     assert "cases +0, visits +0" in second.output
     _every_demo_station_is_staffed_and_serving()
+    _the_demo_looks_like_a_live_county_today()
+
+
+def _the_demo_looks_like_a_live_county_today():
+    """Run on any day, the demo's visits lie in the last 12 weeks up to yesterday, every review state is there,
+    and the last complete month — the dashboard's first screen — has stations above and below 90 %."""
+    from server.domain.periods import last_complete_month
+    from server.models import SubmissionEvent
+    from server.services.indicators import indicators_of
+
+    today = today_in_china()
+    visits = db.session.execute(select(Submission.visit_date, Submission.review_state, Submission.flags)
+                                .join(Form).where(Form.xml_form_id != "resident_feedback")).all()
+    days = [day for day, _state, _flags in visits]
+    assert today - timedelta(weeks=12) <= min(days) <= today - timedelta(weeks=8)
+    assert today - timedelta(days=7) <= max(days) < today
+    assert {str(state) for _day, state, _flags in visits} == {"received", "approved", "has_issues", "rejected", "edited"}
+    assert any(flags and "clock_skew" in flags for _day, _state, flags in visits)
+    returned = db.session.scalars(select(SubmissionEvent).where(SubmissionEvent.kind == "returned")).all()
+    assert returned and all(e.submission.case and not e.submission.case.redo for e in returned)  # redone since
+    assert all(e.created_at.date() < today for e in returned)
+    assert {s.status for s in db.session.scalars(select(Station))} == {"operating"}
+    month = last_complete_month(today)
+    rates = {code: indicators_of(db.session.get(Area, code), month.start, month.end, with_children=False)
+             ["satisfaction"] for code in ("530102001", "530102002")}
+    assert [r["status"] for r in rates.values()] == ["met", "not_met"]
+    assert all(r["responses"] >= 30 for r in rates.values())
 
 
 def _every_demo_station_is_staffed_and_serving():

@@ -89,3 +89,12 @@ def test_workbook_text_is_never_a_formula_and_rates_are_percentages():
     assert sheet["A2"].value == "'=1+1" and sheet["A2"].data_type == "s"  # inert: never a formula
     assert sheet["A3"].value == "'@SUM(A1)" and sheet["A3"].data_type == "s"
     assert sheet["B2"].number_format == "0.0%" and sheet["C2"].value.date() == date(2026, 11, 28)
+
+
+def test_the_last_complete_month_is_the_one_before_today():
+    from server.domain.periods import last_complete_month
+
+    assert last_complete_month(date(2026, 12, 6)).key == "2026-11"
+    assert last_complete_month(date(2026, 12, 31)).key == "2026-11"
+    assert last_complete_month(date(2027, 1, 1)) == parse_period("2026-12")
+    assert last_complete_month(date(2026, 3, 1)).end == date(2026, 2, 28)

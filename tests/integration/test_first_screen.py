@@ -1,0 +1,40 @@
+"""The first screen means something: the dashboard opens on the last complete month (a county's monthly
+report) with the 90 % target beside each rate, and a worker who signs in on the web is shown how to set up
+ODK Collect rather than just refused."""
+import base64
+import re
+
+from server.domain.clock import today_in_china
+from server.domain.periods import last_complete_month, period_containing
+from server.services import accounts
+from server.extensions import db
+from tests.support.web import sign_in
+
+
+def test_the_dashboard_opens_on_the_last_complete_month_with_this_month_one_click_away(client, make_user):
+    make_user("wuhua", "county", "530102", "Wuhua-pass-1")
+    sign_in(client, "wuhua", "Wuhua-pass-1")
+    today = today_in_china()
+    last, this = last_complete_month(today), period_containing(today)
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert f"<h1>五华区 · {last.key}</h1>" in html
+    assert f'id="period-this-month" href="/dashboard?area=530102&amp;period={this.key}"' in html
+    assert "本月至今" in html
+    tiles = re.findall(r'<p class="big">[^<]*<small class="target">([^<]*)</small>', html)
+    assert tiles == ["目标 90 %", "目标 90 %"]  # coverage and satisfaction
+    now = client.get(f"/dashboard?period={this.key}").get_data(as_text=True)
+    assert f"<h1>五华区 · {this.key}</h1>" in now
+
+
+def test_a_worker_signing_in_on_the_web_gets_their_collect_qr_and_the_steps(client, worker):
+    response = sign_in(client, "worker1", "Huashan-2026")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 403 and response.headers["Cache-Control"] == "no-store"
+    assert "请使用手机上的 ODK Collect" in html and html.count("<li>") >= 4
+    image = re.search(r'id="collect-qr" src="data:image/png;base64,([^"]+)"', html)
+    assert image and base64.b64decode(image.group(1)).startswith(b"\x89PNG")
+    assert client.get("/submissions").status_code == 302  # still no session on the pages
+    accounts.revoke_collect_tokens(worker)  # a lost phone: the old code must not be shown again
+    db.session.commit()
+    revoked = sign_in(client, "worker1", "Huashan-2026").get_data(as_text=True)
+    assert 'id="collect-revoked"' in revoked and "collect-qr" not in revoked
