@@ -108,8 +108,9 @@ def _strings_in(value: object) -> list[str]:
 
 
 def cacheable(policy: str):
-    """Mark a view whose responses carry no personal data (the public resident page, an XForm) with its
-    own Cache-Control, used unless the response sets one; every other response of the app is ``no-store``."""
+    """Mark a view whose answers to GET carry no personal data (the public resident page, an XForm) with its
+    own Cache-Control, used unless the response sets one; every other response of the app is ``no-store``
+    (a POST to the same view included: the resident's answers shown back are theirs alone)."""
 
     def mark(view):
         view.cache_policy = policy
@@ -126,7 +127,7 @@ def _cache_policy(response: Response) -> Response:
     if request.endpoint == "static":
         return response
     policy = getattr(current_app.view_functions.get(request.endpoint or ""), "cache_policy", None)
-    if policy is None:
+    if policy is None or request.method not in ("GET", "HEAD"):
         response.headers["Cache-Control"] = "no-store"
     else:
         response.headers.setdefault("Cache-Control", policy)

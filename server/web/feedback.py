@@ -13,6 +13,7 @@ from __future__ import annotations
 from flask import current_app, render_template, request
 from flask_babel import get_locale
 
+from server.boundary import cacheable
 from server.errors import InvalidValue, LastmeterError, NotFound
 from server.extensions import csrf, limiter
 from server.media import media_storage
@@ -47,6 +48,7 @@ def _too_many(_limit):
 
 
 @bp.route("/f/<token>", methods=["GET", "POST"])
+@cacheable("no-cache")  # the blank form holds no personal data: revalidated, as its signed token is fresh
 @csrf.exempt  # protected by the signed form token instead: see the module docstring
 @limiter.limit(_client_limit, methods=["POST"], on_breach=_too_many)
 @limiter.limit(_station_limit, methods=["POST"], key_func=_station_key, on_breach=_too_many)

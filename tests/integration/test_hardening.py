@@ -366,3 +366,10 @@ def test_an_overlong_field_is_refused_next_to_the_field_with_what_was_typed_kept
     assert 'aria-invalid="true"' in page
     db.session.expire_all()
     assert db.session.get(Station, "530102001").operator_name is None  # nothing half-saved
+
+
+def test_the_resident_page_is_revalidated_not_stored_and_its_answers_are_never_kept(client, network):
+    page = client.get(f"/f/{_link()}")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-cache"
+    refused = client.post(f"/f/{_link()}", data={"satisfaction": "5", "contact": "13800000000"})
+    assert refused.headers["Cache-Control"] == "no-store"  # the answers shown back are the resident's own
