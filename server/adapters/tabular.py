@@ -161,7 +161,8 @@ def check_xlsx_size(stream: BinaryIO, limits: ImportLimits) -> None:
     tail = stream.read()
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or len(tail) < at + 22:
-        raise BadRequest(reason="无法读取 XLSX 文件 / unreadable XLSX file: not a zip archive")
+        stream.seek(0)
+        return  # not a zip at all: nothing to inflate, and its reader says what is wrong with it
     (parts,) = struct.unpack("<H", tail[at + 10:at + 12])
     if parts > XLSX_MAX_PARTS:  # 0xFFFF (Zip64) included
         raise _too_large("XLSX 的组成部分数", "the number of parts of the XLSX", XLSX_MAX_PARTS)
@@ -169,8 +170,9 @@ def check_xlsx_size(stream: BinaryIO, limits: ImportLimits) -> None:
     try:
         with zipfile.ZipFile(stream) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, ValueError) as exc:
-        raise BadRequest(reason=f"无法读取 XLSX 文件 / unreadable XLSX file: {exc}") from exc
+    except (zipfile.BadZipFile, ValueError):
+        stream.seek(0)
+        return  # a broken zip: likewise left to its reader's message
     if unpacked > limits.max_unpacked_bytes:
         raise _too_large("解压后的大小", "unpacked size", limits.max_unpacked_bytes, " 字节", " bytes")
     stream.seek(0)

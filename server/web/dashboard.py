@@ -58,6 +58,10 @@ def dashboard_report():
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
+NARROW_WIDTH = 340  # the content width of a 390 px phone screen
+NARROW_BARS = {"width": NARROW_WIDTH, "label_width": 84}
+
+
 def _area_and_period():
     scope = current_scope()
     code = request.args.get("area", "").strip() or scope.area_code
@@ -73,15 +77,18 @@ def _pack_and_charts(comment_limit: int = 0):
     area, period = _area_and_period()
     pack = build_report(current_scope(), area, period, today_in_china(), comment_limit=comment_limit)
     children = pack.summary.get("children", [])
-    charts = {
-        "coverage": bar_chart([_coverage_item(c, period.key) for c in children], TARGET),
-        "satisfaction": bar_chart([_satisfaction_item(c, period.key) for c in children], TARGET),
-        "trend": line_chart([m["month"] for m in pack.trend], [
-            (_("Service coverage"), "coverage", [m["coverage"]["rate"] for m in pack.trend]),
-            (_("Resident satisfaction"), "satisfaction",
-             [m["satisfaction"]["rate"] if m["satisfaction"]["status"] != "insufficient" else None
-              for m in pack.trend])], TARGET),
-    }
+    coverage = [_coverage_item(c, period.key) for c in children]
+    satisfaction = [_satisfaction_item(c, period.key) for c in children]
+    trend = ([m["month"] for m in pack.trend], [
+        (_("Service coverage"), "coverage", [m["coverage"]["rate"] for m in pack.trend]),
+        (_("Resident satisfaction"), "satisfaction",
+         [m["satisfaction"]["rate"] if m["satisfaction"]["status"] != "insufficient" else None for m in pack.trend])])
+    charts = {"coverage": bar_chart(coverage, TARGET), "satisfaction": bar_chart(satisfaction, TARGET),
+              "trend": line_chart(*trend, TARGET),
+              # Drawn again at a phone's width, so its 12 px text is not shrunk below 11 px (shown by CSS)
+              "narrow": {"coverage": bar_chart(coverage, TARGET, **NARROW_BARS),
+                         "satisfaction": bar_chart(satisfaction, TARGET, **NARROW_BARS),
+                         "trend": line_chart(*trend, TARGET, width=NARROW_WIDTH)}}
     return pack, charts
 
 

@@ -45,3 +45,29 @@ def test_dashboard_and_printable_report_in_chromium(page, live_server, commented
     sizes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
     assert sizes and all(abs(float(w) - 595.3) < 2 and abs(float(h) - 841.9) < 2 for w, h in sizes)  # A4 portrait
     assert problems == []
+
+
+def test_charts_stay_readable_on_a_390_px_phone(page, live_server, commented, make_user):  # noqa: F811
+    """The charts drawn at a phone's width: every text at least 11 px, labels of neighbouring rows apart, and
+    the target's label above its line, not cut by it."""
+    make_user("wuhua", "county", "530102", "Wuhua-pass-1")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/dashboard?area=530102&period={MONTH}")
+    page.fill("input[name=username]", "wuhua")
+    page.fill("input[name=password]", "Wuhua-pass-1")
+    page.click("#login-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert not page.locator("#chart-coverage").is_visible()  # the desktop drawing is not the one shown
+    for chart in ("#chart-coverage-narrow", "#chart-satisfaction-narrow", "#chart-trend-narrow"):
+        assert page.locator(chart).is_visible(), chart
+        sizes = page.eval_on_selector_all(f"{chart} text", """texts => texts.map(t => {
+            const svg = t.ownerSVGElement, scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+            return parseFloat(getComputedStyle(t).fontSize) * scale; })""")
+        assert sizes and min(sizes) >= 11, (chart, min(sizes))
+    labels = [page.locator("#chart-coverage-narrow g.row text.label").nth(i).bounding_box()
+              for i in range(page.locator("#chart-coverage-narrow g.row").count())]
+    assert all(upper["y"] + upper["height"] <= lower["y"] + 0.5 for upper, lower in zip(labels, labels[1:]))
+    target_label = page.locator("#chart-coverage-narrow text.target-label").bounding_box()
+    target_line = page.locator("#chart-coverage-narrow line.target").bounding_box()
+    assert target_label["y"] + target_label["height"] <= target_line["y"] + 1  # the label sits above its line
+    screenshot(page, "dashboard-county-phone")

@@ -1,0 +1,104 @@
+"""Every page, for every role that can open it, at desktop and phone width, in real Chromium: axe-core (the WCAG 2
+A and AA rules that GB/T 37668 follows) finds nothing, and a screenshot goes to ``test-artifacts/gallery/`` —
+the gallery to look through before a release. Pages read the same on both databases: built once, on SQLite."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from server.extensions import db
+from server.models import Station
+from server.services.feedback import current_station_link
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.test_supervisor_review import photo
+from tests.integration.test_cases_api import add_case
+from tests.support.visit_form import visit_xml
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+AXE = (Path(__file__).parents[1] / "support" / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+PASSWORD = "Gallery-pass-26"
+USERS = {"admin": ("city", "530100"), "county": ("wuhua", "530102"), "station": ("huashan", "530102001")}
+AREA = {"admin": "530100", "county": "530102", "station": "530102001"}
+# (name, URL built from the role's area, the roles that see it)
+PAGES = [
+    ("submissions", lambda area: "/submissions", ("admin", "county", "station")),
+    ("submission", lambda area: "/submissions/uuid:g1", ("admin", "county", "station")),
+    ("cases", lambda area: "/cases", ("admin", "county", "station")),
+    ("case", lambda area: "/cases/g-case", ("admin", "county", "station")),
+    ("stations", lambda area: "/stations", ("admin", "county", "station")),
+    ("station", lambda area: "/stations/530102001", ("admin", "county", "station")),
+    ("dashboard", lambda area: f"/dashboard?area={area}", ("admin", "county", "station")),
+    ("report", lambda area: f"/dashboard/print?area={area}", ("admin", "county", "station")),
+    ("audit", lambda area: "/audit", ("admin",)),
+]
+
+
+@pytest.fixture
+def world(collect, network, make_user, visit_form):
+    from server.services.forms import publish_form
+
+    publish_form((Path(__file__).parents[2] / "forms" / "resident_feedback.xlsx").read_bytes(), "resident_feedback.xlsx")
+    add_case("g-case", "530102001", "530102001001", label="张桂英 · 团结社区")
+    assert collect.submit(visit_xml("uuid:g1", case="g-case", photo="g1.jpg"),
+                          [("g1.jpg", photo((200, 170, 120)))]).status_code == 201
+    for role, (username, scope) in USERS.items():
+        make_user(username, role, scope, PASSWORD)
+    return current_station_link(db.session.get(Station, "530102001")).token
+
+
+def check_and_keep(page, url: str, name: str) -> list[str]:
+    """Open the page at each size: its axe-core violations (as lines) and a screenshot per size."""
+    found = []
+    for size, viewport in SIZES.items():
+        page.set_viewport_size(viewport)
+        response = page.goto(url)
+        assert response.status == 200, f"{url}: {response.status}"
+        page.wait_for_load_state("networkidle")
+        page.evaluate(AXE)
+        result = page.evaluate("async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+                               WCAG_AA)
+        found += [f"{name} ({size}): {v['id']} — {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+                  for v in result["violations"]]
+        (ARTIFACTS / "gallery").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "gallery" / f"{name}-{size}.png"), full_page=True)
+    return found
+
+
+def _context(browser):
+    # axe is injected from the test: the pages' CSP rightly forbids any script not served by the app
+    return browser.new_context(locale="zh-CN", bypass_csp=True)
+
+
+@pytest.mark.parametrize("role", list(USERS))
+def test_every_page_of_a_role_passes_axe_at_desktop_and_phone_width(browser, live_server, world, role):
+    context = _context(browser)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/login")
+        page.fill("input[name=username]", USERS[role][0])
+        page.fill("input[name=password]", PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_load_state("networkidle")
+        violations = []
+        for name, url, roles in PAGES:
+            if role in roles:
+                violations += check_and_keep(page, f"{live_server}{url(AREA[role])}", f"{role}-{name}")
+    finally:
+        context.close()
+    assert violations == [], "\n".join(violations)
+
+
+def test_the_pages_without_an_account_pass_axe(browser, live_server, world):
+    context = _context(browser)
+    page = context.new_page()
+    try:
+        violations = check_and_keep(page, f"{live_server}/login", "anonymous-login")
+        violations += check_and_keep(page, f"{live_server}/f/{world}", "resident-feedback")
+        violations += check_and_keep(page, f"{live_server}/f/{world}?lang=en", "resident-feedback-en")
+    finally:
+        context.close()
+    assert violations == [], "\n".join(violations)
