@@ -90,12 +90,15 @@ SETTINGS: tuple[Setting, ...] = (
             "Monthly rural minimum-allowance line (yuan) for the household survey."),
     Setting("TRUSTED_PROXIES", 0, _int,
             "Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted."),
+    Setting("MAP_TILES", "", _str,
+            "Map tiles of the submission and visit maps: tianditu (天地图, needs MAP_TIANDITU_KEY), amap (高德, "
+            "GCJ-02), osm, or custom (MAP_TILE_URL); empty: no tiles — the maps show the points and say so."),
+    Setting("MAP_TIANDITU_KEY", "", _str, "The 天地图 browser key (tk) for MAP_TILES=tianditu."),
     Setting("MAP_TILE_URL", "", _str,
-            "Leaflet tile URL template for submission maps, e.g. a provider reachable from China; "
-            "empty: no tiles, the map shows the point and its coordinates only."),
+            "Leaflet tile URL template for MAP_TILES=custom (set alone, it means custom)."),
     Setting("MAP_TILE_DATUM", "wgs84", _str,
-            "Datum of the tiles: wgs84, or gcj02 for Chinese providers (points are then shifted to match)."),
-    Setting("MAP_TILE_ATTRIBUTION", "", _str, "Attribution text the tile provider requires."),
+            "Datum of custom tiles: wgs84, or gcj02 for Chinese providers (points are then shifted to match)."),
+    Setting("MAP_TILE_ATTRIBUTION", "", _str, "Attribution text a custom tile provider requires."),
     Setting("LOGIN_RATE_LIMIT", "10 per minute", _str,
             "Sign-in attempts allowed per client address (Flask-Limiter syntax)."),
     Setting("SIGN_IN_FAILURE_LIMIT_CLIENT", "30 per 10 minutes", _str,
@@ -183,8 +186,7 @@ def _check(values: dict[str, object]) -> None:
         raise ConfigError(setting="LASTMETER_PUBLIC_URL",
                           reason="must be an absolute http(s) URL without query, e.g. https://lastmeter.example.cn")
     values["PUBLIC_URL"] = str(values["PUBLIC_URL"]).rstrip("/")
-    if values["MAP_TILE_DATUM"] not in ("wgs84", "gcj02"):
-        raise ConfigError(setting="LASTMETER_MAP_TILE_DATUM", reason="must be wgs84 or gcj02")
+    _check_map_tiles(values)
     if int(values["MAX_SUBMISSION_BYTES"]) < 1_000_000:  # type: ignore[arg-type]
         raise ConfigError(setting="LASTMETER_MAX_SUBMISSION_BYTES", reason="must be at least 1000000")
     for key in ("API_MAX_JSON_BYTES", "IMPORT_MAX_BYTES", "IMPORT_MAX_UNPACKED_BYTES", "IMPORT_MAX_ROWS", "IMPORT_MAX_COLUMNS",
@@ -195,6 +197,21 @@ def _check(values: dict[str, object]) -> None:
     _check_media(values)
     if int(values["SATISFACTION_MIN_RESPONSES"]) < 1:  # type: ignore[arg-type]
         raise ConfigError(setting="LASTMETER_SATISFACTION_MIN_RESPONSES", reason="must be at least 1")
+
+
+def _check_map_tiles(values: dict[str, object]) -> None:
+    from server.domain.tiles import DATUMS, PRESETS
+
+    if not values["MAP_TILES"] and values["MAP_TILE_URL"]:
+        values["MAP_TILES"] = "custom"  # a tile URL alone, as before presets existed
+    if values["MAP_TILES"] not in ("", *PRESETS):
+        raise ConfigError(setting="LASTMETER_MAP_TILES", reason=f"must be empty or one of {', '.join(PRESETS)}")
+    if values["MAP_TILE_DATUM"] not in DATUMS:
+        raise ConfigError(setting="LASTMETER_MAP_TILE_DATUM", reason="must be wgs84 or gcj02")
+    if values["MAP_TILES"] == "tianditu" and not values["MAP_TIANDITU_KEY"]:
+        raise ConfigError(setting="LASTMETER_MAP_TIANDITU_KEY", reason="is required with LASTMETER_MAP_TILES=tianditu")
+    if values["MAP_TILES"] == "custom" and not values["MAP_TILE_URL"]:
+        raise ConfigError(setting="LASTMETER_MAP_TILE_URL", reason="is required with LASTMETER_MAP_TILES=custom")
 
 
 RATE_LIMIT_KEYS = ("LOGIN_RATE_LIMIT", "SIGN_IN_FAILURE_LIMIT_CLIENT", "SIGN_IN_FAILURE_LIMIT_USER",

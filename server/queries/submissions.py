@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased, selectinload
 from server.domain.access import Scope
 from server.domain.flags import ANY_FLAG
 from server.extensions import db
-from server.models import Area, Blob, Form, FormVersion, Station, Submission, SubmissionAttachment, \
+from server.models import Area, Blob, Case, Form, FormVersion, Station, Submission, SubmissionAttachment, \
     SubmissionVersion, User
 
 EXPORT_BATCH_SIZE = 1000
@@ -179,3 +179,33 @@ def count_station_feedback(station_code: str) -> int:
     query = (select(func.count()).select_from(Submission).join(Form, Form.id == Submission.form_id)
              .where(Submission.station_code == station_code, Form.xml_form_id == "resident_feedback"))
     return int(db.session.scalar(query))
+
+
+def _map_query(scope: Scope, filters: SubmissionFilters):
+    current = aliased(SubmissionVersion)
+    query = _filtered(_scoped(scope), filters).join(
+        current, and_(current.submission_id == Submission.id, current.current.is_(True))).where(
+        current.latitude.is_not(None), current.longitude.is_not(None))
+    if filters.review_state:
+        query = query.where(Submission.review_state == filters.review_state)
+    return query, current
+
+
+def list_map_points(scope: Scope, filters: SubmissionFilters, limit: int) -> list[Row]:
+    """The newest ``limit`` submissions the list's filters match that carry GPS, as plain rows: instance_id,
+    created_at, review_state, risk_level, latitude, longitude, station_name, case_label, form_title."""
+    query, current = _map_query(scope, filters)
+    form_version = aliased(FormVersion)
+    query = (query.outerjoin(Case, Case.id == Submission.case_id)
+             .join(form_version, form_version.id == current.form_version_id)
+             .with_only_columns(Submission.instance_id, Submission.created_at, Submission.review_state,
+                                Submission.risk_level, current.latitude, current.longitude,
+                                Area.name.label("station_name"), Case.label.label("case_label"),
+                                form_version.title.label("form_title"))
+             .order_by(Submission.created_at.desc(), Submission.id.desc()).limit(limit))
+    return list(db.session.execute(query).all())
+
+
+def count_map_points(scope: Scope, filters: SubmissionFilters) -> int:
+    query, _current = _map_query(scope, filters)
+    return int(db.session.scalar(query.with_only_columns(func.count()).order_by(None)))

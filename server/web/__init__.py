@@ -14,13 +14,14 @@ Route table (views by module):
   dashboard.py    GET /dashboard[?area=CODE&period=2026-10|2026-Q3|2026-H2], GET /dashboard/print (A4 report),
                   GET /dashboard/report.xlsx (report pack)
   feedback.py     GET|POST /f/<token>[?lang=en]   (public: the resident feedback page behind a plaque's QR code)
+  maps.py         GET /visits/map, GET /visits/map.json (the list's filters: the visits on one map)
   audit.py        GET /audit[?user=&object_type=&object_id=&from=&to=&cursor=] (admin: the audit log)
 Every page is scoped: a county user sees only their county, a station user only their station,
 and anything else answers 404. Every POST carries a CSRF token; sign-in is rate limited.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
+from flask import Blueprint, Flask, redirect, request, session, url_for
 
 from server.extensions import babel, csrf, limiter
 
@@ -29,7 +30,7 @@ LANGUAGES = ("zh", "en")
 
 
 def init_app(app: Flask) -> None:
-    from server.web import audit, auth, cases, dashboard, feedback, stations, submissions  # noqa: F401  (routes register on bp)
+    from server.web import audit, auth, cases, dashboard, feedback, maps, stations, submissions  # noqa: F401  (routes register on bp)
 
     from server.domain.clock import beijing_time
 
@@ -59,8 +60,10 @@ def _security_headers(response):
     from server.media import media_storage
     from server.services.media import download_origin
 
-    tiles = current_app.config["MAP_TILE_URL"]
-    image_hosts = {_origin(tiles)} if tiles else set()
+    from server.web.maps import map_tiles
+
+    tiles = map_tiles()
+    image_hosts = tiles.image_origins() if tiles else set()
     signed = download_origin(media_storage())  # photos redirected to signed object-storage URLs
     if signed:
         image_hosts.add(signed)
@@ -73,13 +76,6 @@ def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
-
-
-def _origin(template: str) -> str:
-    """The scheme and host of a tile URL template, with Leaflet's {s} subdomains widened to a wildcard."""
-    scheme, _, rest = template.partition("://")
-    host = rest.split("/", 1)[0].replace("{s}", "*")
-    return f"{scheme}://{host}"
 
 
 @bp.get("/")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 
 from server.adapters.images import THUMBNAIL_SIZES
@@ -213,10 +213,24 @@ def _collect(data: dict, labels, prefix: str, rows: list, computed: list, case_l
 
 
 def _map_point(version) -> dict | None:
+    from server.web.maps import tile_settings
+
     if version.latitude is None:
         return None
-    config = current_app.config
-    lat, lon = for_tiles(version.latitude, version.longitude, config["MAP_TILE_DATUM"])
+    tiles = tile_settings()
+    lat, lon = for_tiles(version.latitude, version.longitude, str(tiles["datum"]))
     return {"latitude": version.latitude, "longitude": version.longitude, "accuracy": version.accuracy,
-            "tile_latitude": lat, "tile_longitude": lon, "tiles": config["MAP_TILE_URL"],
-            "attribution": config["MAP_TILE_ATTRIBUTION"]}
+            "tile_latitude": lat, "tile_longitude": lon, "tiles": tiles}
+
+
+def list_filters(args: dict[str, str], scope) -> SubmissionFilters:
+    """The submission list's filters from its query arguments (the visit map takes the same ones)."""
+    return _filters(args, scope)
+
+
+def filter_choices(scope) -> dict[str, object]:
+    """What the list's filter menus offer in this scope."""
+    return {"stations": place_queries.list_stations_in_scope(scope), "forms": form_queries.list_forms(),
+            "counties": place_queries.list_areas_in_scope(scope, AreaLevel.COUNTY),
+            "workers": account_queries.list_station_users_in_scope(scope.area_path), "states": list(ReviewState),
+            "flag_labels": FLAG_LABELS}
