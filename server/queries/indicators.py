@@ -119,17 +119,20 @@ def area_facts(area: Area, period_from: date, period_to: date,
             return None
         return children.setdefault(key, AreaFacts())
 
-    score_query = (select(Submission.satisfaction, Area.path, func.count())
+    # Feedback is left out only by an exclusion with its reason (server/domain/review.py), never by a review
+    # state the judged station could set; the exclusions are counted too, to be disclosed beside the rate.
+    score_query = (select(Submission.satisfaction, Submission.exclusion_reason, Area.path, func.count())
                    .join(Form, Form.id == Submission.form_id).join(Area, Area.code == Submission.station_code)
                    .where(_in_area(area), Form.xml_form_id == FEEDBACK_FORM, Submission.satisfaction.is_not(None),
-                          Submission.review_state != ReviewState.REJECTED,
                           Submission.visit_date >= period_from, Submission.visit_date <= period_to)
-                   .group_by(Submission.satisfaction, Area.path))
-    for score, township_path, count in db.session.execute(score_query):
-        whole.scores.extend([int(score)] * int(count))
+                   .group_by(Submission.satisfaction, Submission.exclusion_reason, Area.path))
+    for score, reason, township_path, count in db.session.execute(score_query):
         target = part(_child_key(township_path, None)) if split else None
-        if target is not None:
-            target.scores.extend([int(score)] * int(count))
+        for facts in (whole, target) if target is not None else (whole,):
+            if reason is None:
+                facts.scores.extend([int(score)] * int(count))
+            else:
+                facts.excluded[reason] = facts.excluded.get(reason, 0) + int(count)
     if area.level != AreaLevel.VILLAGE:
         for code, path in db.session.execute(
                 select(Area.code, Area.path).where(_in_area(area), Area.level == AreaLevel.TOWNSHIP)):
