@@ -202,3 +202,32 @@ def _token(client) -> str:
     from tests.support.web import csrf_token
 
     return csrf_token(client.get("/login").get_data(as_text=True))
+
+
+def test_feedback_rejected_before_the_rules_stays_out_only_if_the_county_or_an_admin_rejected_it(
+        app, client, world):
+    """Migration 3c5e0f4a7b21 on data as the old rules left it: the station's own rejection is undone, a county
+    supervisor's stays out of the indicators with the reason 'unstated'."""
+    from flask_migrate import downgrade, upgrade
+
+    from server.models import ReviewState, SubmissionEventKind
+
+    satisfied = db.session.scalars(select(Submission.instance_id).join(Form)
+                                   .where(Form.xml_form_id == "resident_feedback", Submission.satisfaction == 5)).one()
+    by_whom = {world["feedback"]: "huashan", satisfied: "wuhua"}
+    for instance_id, username in by_whom.items():
+        submission = db.session.scalars(select(Submission).where(Submission.instance_id == instance_id)).one()
+        submission.review_state = ReviewState.REJECTED  # as the old pages let anyone in scope do
+        db.session.add(SubmissionEvent(submission_id=submission.id, user_id=get_user_by_username(username).id,
+                                       kind=SubmissionEventKind.REVIEW, review_state=ReviewState.REJECTED))
+    db.session.commit()
+    db.session.remove()
+    downgrade(revision="d79fbf26aa5c")  # the schema before the rules, with the rows above
+    upgrade()
+    db.session.remove()
+    after = {s.instance_id: (s.review_state, s.exclusion_reason)
+             for s in db.session.scalars(select(Submission).where(Submission.instance_id.in_(by_whom)))}
+    assert after == {world["feedback"]: ("received", None), satisfied: ("rejected", "unstated")}
+    body = client.get("/api/v1/indicators?area=530102001", headers=token(client, "admin")).json["satisfaction"]
+    assert (body["responses"], body["rate"]) == (1, 0.0)  # the very dissatisfied answer counts again
+    assert body["excluded"] == {"responses": 1, "by_reason": {"unstated": 1}}

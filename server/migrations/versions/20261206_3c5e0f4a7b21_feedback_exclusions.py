@@ -28,11 +28,11 @@ REJECTED_FEEDBACK = """
 
 
 def upgrade():
-    with op.batch_alter_table('submission', schema=None) as batch_op:
+    with op.batch_alter_table('submission', schema=None, recreate='never') as batch_op:
         batch_op.add_column(sa.Column('exclusion_reason', sa.String(length=30), nullable=True))
         batch_op.add_column(sa.Column('exclusion_note', sa.Text(), nullable=True))
 
-    with op.batch_alter_table('submission_event', schema=None) as batch_op:
+    with op.batch_alter_table('submission_event', schema=None, recreate='never') as batch_op:
         batch_op.add_column(sa.Column('reason', sa.String(length=30), nullable=True))
 
     connection = op.get_bind()
@@ -48,9 +48,11 @@ def upgrade():
 def downgrade():
     connection = op.get_bind()
     connection.execute(sa.text("UPDATE submission SET review_state = 'rejected' WHERE exclusion_reason IS NOT NULL"))
-    with op.batch_alter_table('submission_event', schema=None) as batch_op:
+    # ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35), never a copy of the table: dropping the old submission table with
+    # foreign keys on would delete its versions and events by cascade.
+    with op.batch_alter_table('submission_event', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('reason')
 
-    with op.batch_alter_table('submission', schema=None) as batch_op:
+    with op.batch_alter_table('submission', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('exclusion_note')
         batch_op.drop_column('exclusion_reason')
