@@ -152,9 +152,9 @@ def area_facts(area: Area, period_from: date, period_to: date,
 
 def list_feedback_comments(area: Area, period_from: date, period_to: date, limit: int) -> list[tuple]:
     """Resident feedback with something written in it, newest first:
-    (day, station code, score, text, channel, review state)."""
+    (day, station code, score, text, channel, review state, exclusion reason or None)."""
     query = (select(Submission.visit_date, Submission.station_code, Submission.satisfaction, SubmissionVersion.data,
-                    Submission.review_state)
+                    Submission.review_state, Submission.exclusion_reason)
              .join(SubmissionVersion, (SubmissionVersion.submission_id == Submission.id) & SubmissionVersion.current)
              .join(Form, Form.id == Submission.form_id).join(Area, Area.code == Submission.station_code)
              .where(_in_area(area), Form.xml_form_id == FEEDBACK_FORM,
@@ -163,11 +163,11 @@ def list_feedback_comments(area: Area, period_from: date, period_to: date, limit
     found: list[tuple] = []
     result = db.session.execute(query.execution_options(yield_per=500))
     try:
-        for day, station_code, score, data, state in result:
+        for day, station_code, score, data, state, excluded in result:
             text = str((data or {}).get("improvement") or "").strip()
             if text:
                 found.append((day, station_code, score, text, str((data or {}).get("channel") or ""),
-                              state.value if hasattr(state, "value") else state))
+                              state.value if hasattr(state, "value") else state, excluded))
                 if len(found) >= limit:
                     break
     finally:

@@ -50,6 +50,7 @@ class FeedbackComment:
     text: str
     channel: str
     review_state: str
+    exclusion_reason: str | None = None  # left out of the satisfaction rate, and why
 
 
 @dataclass
@@ -189,11 +190,12 @@ def _overdue_sheet(pack: ReportPack, today: date) -> Sheet:
 def _comments_sheet(pack: ReportPack) -> Sheet:
     names = pack.station_names
     rows: list[list[Any]] = [["日期 Date", "社工站 Station", "评分 Score", "意见 Comment", "渠道 Channel",
-                              "审核 Review"]]
+                              "审核 Review", "不计入原因 Why excluded"]]
     for comment in pack.comments:
+        why = describe_exclusions({comment.exclusion_reason: 1}).removesuffix(" 1") if comment.exclusion_reason else ""
         rows.append([comment.day, names.get(comment.station_code, comment.station_code), comment.score, comment.text,
-                     comment.channel, comment.review_state])
-    return Sheet("居民意见 Comments", rows, widths=(12, 40, 10, 60, 10, 12))
+                     comment.channel, comment.review_state, why])
+    return Sheet("居民意见 Comments", rows, widths=(12, 40, 10, 60, 10, 12, 24))
 
 
 def _trend_sheet(pack: ReportPack) -> Sheet:

@@ -176,6 +176,10 @@ def test_every_satisfaction_rate_says_how_many_answers_were_excluded_and_why(cli
     assert huashan[header.index("不计入原因 Why excluded")] == "重复提交 duplicate 1"
     trend = list(workbook["月度趋势 Trend"].iter_rows(values_only=True))
     assert trend[-1][trend[0].index("不计入 Excluded")] == 1
+    comments = list(workbook["居民意见 Comments"].iter_rows(values_only=True))
+    excluded = next(r for r in comments if r[3] == "门常关着，找不到人")
+    assert excluded[comments[0].index("不计入原因 Why excluded")] == "重复提交 duplicate"
+    assert "不计入指标：重复提交" in printed
 
 
 def test_review_buttons_say_what_they_do_and_the_history_who_and_when_in_beijing_time(client, world):
