@@ -165,6 +165,7 @@ def test_every_satisfaction_rate_says_how_many_answers_were_excluded_and_why(cli
     assert sign_in(client, "city", PASSWORD).status_code == 302
     dashboard = client.get("/dashboard?area=530102").get_data(as_text=True)
     assert 'id="satisfaction-excluded" data-excluded="1"' in dashboard and "重复提交 1" in dashboard
+    assert 'id="trend-excluded"' in dashboard  # the month it was in, under the trend
     printed = client.get("/dashboard/print?area=530102").get_data(as_text=True)
     assert 'id="print-satisfaction-excluded" data-excluded="1"' in printed
     workbook = load_workbook(BytesIO(client.get("/dashboard/report.xlsx?area=530102").data))
