@@ -175,6 +175,14 @@ class Forbidden(LastmeterError):
     en = "You are not allowed to do this."
 
 
+class ReviewNotAllowed(LastmeterError):
+    """A review action the caller's role may not take on this submission (``server/domain/review.py``)."""
+
+    code = "403.2"
+    zh = "{reason}"
+    en = "{reason_en}"
+
+
 class TooManyAttempts(LastmeterError):
     """Too many failed sign-ins (or unknown Collect token URLs) lately from this address or for this account."""
 
@@ -200,6 +208,15 @@ class Conflict(LastmeterError):
     code = "409.1"
     zh = "冲突：{reason}"
     en = "Conflict: {reason}"
+
+
+class NothingToReturn(LastmeterError):
+    """Return to worker on a submission without a case: no phone would show it, so nothing would happen."""
+
+    code = "409.6"
+    zh = "这条记录没有关联服务对象（例如居民评价），不能退回社工：社工手机上没有可重访的对象。请改用评论。"
+    en = ("This submission has no case (resident feedback, for one), so it cannot be returned to a worker: "
+          "no phone would have anything to visit again. Add a comment instead.")
 
 
 class FormVersionConflict(LastmeterError):

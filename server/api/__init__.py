@@ -10,6 +10,8 @@ Route table — one module per resource:
                    POST /stations/<code>/plaque-link (a stolen plaque: revoke its link, issue a new one)
 - ``submissions.py`` GET /submissions, GET /submissions/export?format=csv|xlsx|geojson|media,
   GET /submissions/<instance_id>, …/attachments/<name>[?size=]
+- ``review.py``    PATCH /submissions/<instance_id> {"reviewState"}, POST …/comments, POST …/return,
+  PUT …/exclusion (resident feedback out of the indicators, with a reason)
 - ``openapi.py``  GET /openapi.json (public: this table as an OpenAPI 3 document; a test keeps them equal)
 - ``audit.py``     GET /audit (admin: the audit log, filters user, object_type, object_id, from, to)
 ``health.py`` holds ``GET /healthz`` outside the versioned prefix.
@@ -22,7 +24,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def init_app(app: Flask) -> None:
-    from server.api import audit, cases, forms, health, indicators, openapi, sessions, stations, submissions, users  # noqa: F401
+    from server.api import audit, cases, forms, health, indicators, openapi, review, sessions, stations, submissions, users  # noqa: F401
 
     app.register_blueprint(bp)
     app.register_blueprint(health.bp)

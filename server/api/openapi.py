@@ -18,6 +18,7 @@ from marshmallow import Schema, fields, validate
 from server.api import bp, schemas
 from server.api.indicators import IndicatorArgsSchema
 from server.domain.cases import CaseCategory
+from server.domain.review import ExclusionReason
 
 API_VERSION = "1"
 ERROR_CODE = r"^[1-5][0-9]{2}\.[0-9]+$"
@@ -109,6 +110,12 @@ class CoverageSchema(RatioSchema):
     by_category = fields.Dict(keys=fields.String(), values=fields.Nested(RatioSchema), required=True)
 
 
+class ExcludedResponsesSchema(Schema):
+    responses = fields.Integer(required=True, metadata={"description": "left out of this rate in the period"})
+    by_reason = fields.Dict(keys=fields.String(validate=validate.OneOf([r.value for r in ExclusionReason])),
+                            values=fields.Integer(), required=True)
+
+
 class SatisfactionSchema(Schema):
     satisfied = fields.Integer(required=True)
     responses = fields.Integer(required=True)
@@ -118,6 +125,8 @@ class SatisfactionSchema(Schema):
     target = fields.Float(required=True)
     status = fields.String(required=True, validate=validate.OneOf(["met", "not_met", "insufficient"]))
     min_responses = fields.Integer(required=True)
+    excluded = fields.Nested(ExcludedResponsesSchema, required=True,
+                             metadata={"description": "resident answers excluded by a county supervisor or admin"})
 
 
 class StationCoverageSchema(Schema):
@@ -209,6 +218,11 @@ def _upload(description: str) -> dict:
 
 
 TABLE_FILE = _upload("a CSV (UTF-8 or GB18030) or XLSX file")
+INSTANCE_ID = _path("instance_id", "the instanceID (uuid:…)")
+
+
+def _body(schema: Any) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
 def _json(schema: Any, description: str) -> dict:
@@ -321,10 +335,30 @@ OPERATIONS: dict[str, dict[str, dict]] = {
         "responses": {"200": {"description": "the file, streamed",
                               "content": EXPORT_TYPES},
                       **_errors(*SCOPED)}}},
-    "/submissions/{instance_id}": {"get": {
-        "summary": "A submission: typed values, GPS, attachments with URLs, versions", "tags": ["submissions"],
-        "parameters": [_path("instance_id", "the instanceID (uuid:…)")],
-        "responses": {"200": _json(schemas.SubmissionDetailSchema, "the submission"), **_errors(401, 404)}}},
+    "/submissions/{instance_id}": {
+        "get": {"summary": "A submission: typed values, GPS, attachments with URLs, versions, review history",
+                "tags": ["submissions"], "parameters": [INSTANCE_ID],
+                "responses": {"200": _json(schemas.SubmissionDetailSchema, "the submission"), **_errors(401, 404)}},
+        "patch": {"summary": "Review, in ODK Central's states: approved, hasIssues, rejected (a visit only); "
+                             "approving excluded resident feedback counts it again",
+                  "tags": ["review"], "parameters": [INSTANCE_ID],
+                  "requestBody": _body(schemas.ReviewRequestSchema),
+                  "responses": {"200": _json(schemas.SubmissionDetailSchema, "reviewed"),
+                                **_errors(400, 401, 403, 404)}}},
+    "/submissions/{instance_id}/comments": {"post": {
+        "summary": "Comment on a submission (every role in scope)", "tags": ["review"],
+        "parameters": [INSTANCE_ID], "requestBody": _body(schemas.CommentRequestSchema),
+        "responses": {"201": _json(schemas.SubmissionEventSchema, "the comment"), **_errors(400, 401, 404)}}},
+    "/submissions/{instance_id}/return": {"post": {
+        "summary": "Return a visit to its worker: has issues, and its case shows 'to redo' with the reason on the "
+                   "phone (station heads, county supervisors, admins); a submission without a case: 409",
+        "tags": ["review"], "parameters": [INSTANCE_ID], "requestBody": _body(schemas.ReturnRequestSchema),
+        "responses": {"200": _json(schemas.SubmissionDetailSchema, "returned"), **_errors(400, 401, 403, 404, 409)}}},
+    "/submissions/{instance_id}/exclusion": {"put": {
+        "summary": "Leave resident feedback out of the indicators, with a reason (county supervisors in their "
+                   "county, admins); disclosed beside every satisfaction rate", "tags": ["review"],
+        "parameters": [INSTANCE_ID], "requestBody": _body(schemas.ExclusionRequestSchema),
+        "responses": {"200": _json(schemas.SubmissionDetailSchema, "excluded"), **_errors(400, 401, 403, 404)}}},
     "/audit": {"get": {
         "summary": "The audit log, newest first; keyset pages (admin; others get 404)", "tags": ["audit"],
         "parameters": [{"in": "query", "schema": schemas.AuditArgsSchema}],

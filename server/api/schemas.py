@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from server.domain.cases import CaseCategory, CaseStatus, is_overdue
 from server.domain.clock import FIRST_DAY, LAST_DAY, today_in_china
 from server.domain.flags import ANY_FLAG, SubmissionFlag
+from server.domain.review import CHOOSABLE_REASONS, ExclusionReason, ReviewAction
 from server.errors import BadRequest
 from server.models import ReviewState
 from server.services.exports import EXPORTERS as EXPORT_FORMATS
@@ -199,6 +200,22 @@ class SubmissionSummarySchema(Schema):
     flags = fields.Function(lambda s: (s["flags"] if isinstance(s, dict) else s.flags) or [])
 
 
+class SubmissionEventSchema(Schema):
+    """One line of a submission's review history: who, when (UTC), what."""
+
+    kind = fields.String(metadata={"description": "review, comment or returned"})
+    review_state = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True, metadata={"description": "an exclusion's reason"})
+    body = fields.String(allow_none=True)
+    user = fields.Function(lambda e: e.user.username if e.user else None, allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class ExclusionSchema(Schema):
+    reason = fields.String(required=True, validate=validate.OneOf([r.value for r in ExclusionReason]))
+    note = fields.String(required=True, allow_none=True)
+
+
 class SubmissionDetailSchema(SubmissionSummarySchema):
     form = fields.String()
     form_version = fields.String()
@@ -207,6 +224,36 @@ class SubmissionDetailSchema(SubmissionSummarySchema):
     device_id = fields.String(allow_none=True)
     attachments = fields.List(fields.Nested(AttachmentSchema))
     versions = fields.List(fields.Dict())
+    exclusion = fields.Nested(ExclusionSchema, allow_none=True,
+                              metadata={"description": "resident feedback left out of the indicators, and why"})
+    events = fields.List(fields.Nested(SubmissionEventSchema), metadata={"description": "the review history"})
+    actions = fields.List(fields.String(validate=validate.OneOf([a.value for a in ReviewAction])),
+                          metadata={"description": "the review actions the caller may take"})
+
+
+# Review in ODK Central's words (PATCH …/submissions/<instanceId> {"reviewState": …}).
+CENTRAL_REVIEW_STATES = {"approved": ReviewState.APPROVED, "hasIssues": ReviewState.HAS_ISSUES,
+                         "rejected": ReviewState.REJECTED}
+
+
+class ReviewRequestSchema(Schema):
+    review_state = fields.String(required=True, data_key="reviewState",
+                                 validate=validate.OneOf(list(CENTRAL_REVIEW_STATES)))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class CommentRequestSchema(Schema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class ReturnRequestSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                           metadata={"description": "what the worker reads on the phone"})
+
+
+class ExclusionRequestSchema(Schema):
+    reason = fields.String(required=True, validate=validate.OneOf([r.value for r in CHOOSABLE_REASONS]))
+    note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
 # --- the audit log ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@
                                                             streamed (docs/exports.md)
   GET /api/v1/submissions/<instance_id>                     values, GPS, attachments with URLs, versions
   GET /api/v1/submissions/<instance_id>/attachments/<name>  the file (?size=240|640|1280 for a thumbnail)
+Review (PATCH, comments, return, exclusion) is in ``review.py``.
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from server.media import media_storage
 from server.models import Submission
 from server.queries import submissions as queries
 from server.queries.submissions import SubmissionFilters
-from server.services import accounts, audit, cases, exports, media
+from server.services import accounts, audit, cases, exports, media, review
 
 
 @bp.get("/submissions")
@@ -70,11 +71,16 @@ def _filters(args: dict) -> SubmissionFilters:
 @bp.get("/submissions/<instance_id>")
 @authenticated()
 def get_submission(instance_id: str):
+    submission = submission_in_scope(instance_id)
+    audit.record("submission.view", "submission", submission.instance_id)
+    return SubmissionDetailSchema().dump(submission_view(submission))
+
+
+def submission_in_scope(instance_id: str) -> Submission:
     submission = queries.get_submission_in_scope(accounts.scope_of(current_user()), instance_id)
     if submission is None:
         raise NotFound(what="提交", key=instance_id)
-    audit.record("submission.view", "submission", submission.instance_id)
-    return SubmissionDetailSchema().dump(_detail(submission))
+    return submission
 
 
 @bp.get("/submissions/<instance_id>/attachments/<name>")
@@ -89,7 +95,7 @@ def get_attachment(instance_id: str, name: str):
     return send_media(file)
 
 
-def _detail(submission: Submission) -> dict:
+def submission_view(submission: Submission) -> dict:
     version = queries.current_version_of(submission)
     base = f"{current_app.config['PUBLIC_URL']}/api/v1/submissions/{quote(submission.instance_id, safe='')}"
     attachments = []
@@ -109,4 +115,7 @@ def _detail(submission: Submission) -> dict:
         "device_id": version.device_id, "attachments": attachments,
         "versions": [{"instance_id": v.instance_id, "current": v.current, "created_at": v.created_at.isoformat(),
                       "deprecated_id": v.deprecated_id} for v in submission.versions],
+        "exclusion": ({"reason": submission.exclusion_reason, "note": submission.exclusion_note}
+                      if submission.exclusion_reason else None),
+        "events": submission.events, "actions": sorted(review.actions_for(submission, current_user())),
     }

@@ -207,5 +207,7 @@ class AreaFacts:
     """What the indicators of one area need besides its coverage counts, gathered by the queries."""
 
     scores: list[int] = field(default_factory=list)
+    # resident answers left out of the satisfaction rate in the period, per reason (disclosed beside the rate)
+    excluded: dict[str, int] = field(default_factory=dict)
     townships: list[str] = field(default_factory=list)
     stations: list[StationFact] = field(default_factory=list)

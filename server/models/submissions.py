@@ -55,6 +55,10 @@ class Submission(db.Model):
     # Why a supervisor should look twice although the visit was accepted (a phone's wrong clock, a file
     # that is not what its name says, an image too large to decode…): stable codes, empty when nothing odd.
     flags: Mapped[Optional[list]] = mapped_column(JSON)
+    # Resident feedback left out of the indicators: why (server/domain/review.py ExclusionReason) and the
+    # excluding supervisor's words; who and when are in its events. Empty: counted.
+    exclusion_reason: Mapped[Optional[str]] = mapped_column(String(30))
+    exclusion_note: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
 
@@ -142,6 +146,8 @@ class SubmissionEvent(db.Model):
     kind: Mapped[SubmissionEventKind] = mapped_column(str_enum(SubmissionEventKind))
     review_state: Mapped[Optional[ReviewState]] = mapped_column(str_enum(ReviewState))
     body: Mapped[Optional[str]] = mapped_column(Text)
+    # An exclusion from the indicators (a review to 'rejected' of resident feedback): its ExclusionReason.
+    reason: Mapped[Optional[str]] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     submission: Mapped[Submission] = relationship(back_populates="events")

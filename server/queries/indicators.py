@@ -119,17 +119,20 @@ def area_facts(area: Area, period_from: date, period_to: date,
             return None
         return children.setdefault(key, AreaFacts())
 
-    score_query = (select(Submission.satisfaction, Area.path, func.count())
+    # Feedback is left out only by an exclusion with its reason (server/domain/review.py), never by a review
+    # state the judged station could set; the exclusions are counted too, to be disclosed beside the rate.
+    score_query = (select(Submission.satisfaction, Submission.exclusion_reason, Area.path, func.count())
                    .join(Form, Form.id == Submission.form_id).join(Area, Area.code == Submission.station_code)
                    .where(_in_area(area), Form.xml_form_id == FEEDBACK_FORM, Submission.satisfaction.is_not(None),
-                          Submission.review_state != ReviewState.REJECTED,
                           Submission.visit_date >= period_from, Submission.visit_date <= period_to)
-                   .group_by(Submission.satisfaction, Area.path))
-    for score, township_path, count in db.session.execute(score_query):
-        whole.scores.extend([int(score)] * int(count))
+                   .group_by(Submission.satisfaction, Submission.exclusion_reason, Area.path))
+    for score, reason, township_path, count in db.session.execute(score_query):
         target = part(_child_key(township_path, None)) if split else None
-        if target is not None:
-            target.scores.extend([int(score)] * int(count))
+        for facts in (whole, target) if target is not None else (whole,):
+            if reason is None:
+                facts.scores.extend([int(score)] * int(count))
+            else:
+                facts.excluded[reason] = facts.excluded.get(reason, 0) + int(count)
     if area.level != AreaLevel.VILLAGE:
         for code, path in db.session.execute(
                 select(Area.code, Area.path).where(_in_area(area), Area.level == AreaLevel.TOWNSHIP)):
@@ -149,9 +152,9 @@ def area_facts(area: Area, period_from: date, period_to: date,
 
 def list_feedback_comments(area: Area, period_from: date, period_to: date, limit: int) -> list[tuple]:
     """Resident feedback with something written in it, newest first:
-    (day, station code, score, text, channel, review state)."""
+    (day, station code, score, text, channel, review state, exclusion reason or None)."""
     query = (select(Submission.visit_date, Submission.station_code, Submission.satisfaction, SubmissionVersion.data,
-                    Submission.review_state)
+                    Submission.review_state, Submission.exclusion_reason)
              .join(SubmissionVersion, (SubmissionVersion.submission_id == Submission.id) & SubmissionVersion.current)
              .join(Form, Form.id == Submission.form_id).join(Area, Area.code == Submission.station_code)
              .where(_in_area(area), Form.xml_form_id == FEEDBACK_FORM,
@@ -160,11 +163,11 @@ def list_feedback_comments(area: Area, period_from: date, period_to: date, limit
     found: list[tuple] = []
     result = db.session.execute(query.execution_options(yield_per=500))
     try:
-        for day, station_code, score, data, state in result:
+        for day, station_code, score, data, state, excluded in result:
             text = str((data or {}).get("improvement") or "").strip()
             if text:
                 found.append((day, station_code, score, text, str((data or {}).get("channel") or ""),
-                              state.value if hasattr(state, "value") else state))
+                              state.value if hasattr(state, "value") else state, excluded))
                 if len(found) >= limit:
                     break
     finally:

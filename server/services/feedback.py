@@ -46,7 +46,7 @@ class LinkRevoked(LastmeterError):
 
 
 class NoPlaqueLink(LastmeterError):
-    code = "409.6"
+    code = "409.7"
     zh = "{station}还没有门牌二维码链接：请在社工站页面点击“停用旧二维码并生成新二维码”。"
     en = "{station} has no plaque link yet: issue one on the station's page (\"Revoke the old code and issue a new one\")."
 

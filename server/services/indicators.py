@@ -64,6 +64,7 @@ def _indicators(area: Area, coverage: Coverage, facts: AreaFacts, period_from: d
             "ci_low": satisfaction.ci_low, "ci_high": satisfaction.ci_high, "target": TARGET,
             "status": satisfaction.status,
             "min_responses": int(current_app.config["SATISFACTION_MIN_RESPONSES"]),
+            "excluded": {"responses": sum(facts.excluded.values()), "by_reason": dict(sorted(facts.excluded.items()))},
         },
     }
     if area.level != AreaLevel.VILLAGE:

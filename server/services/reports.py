@@ -13,6 +13,7 @@ from server.domain.clock import LABEL, beijing_time
 from server.domain.compliance import Check
 from server.domain.indicators import TARGET
 from server.domain.periods import Period, trend_months
+from server.domain.review import describe_exclusions
 from server.models import Area, Case, Station
 from server.queries import cases as case_queries
 from server.queries import places as place_queries
@@ -50,6 +51,7 @@ class FeedbackComment:
     text: str
     channel: str
     review_state: str
+    exclusion_reason: str | None = None  # left out of the satisfaction rate, and why
 
 
 @dataclass
@@ -135,31 +137,35 @@ def _summary_sheet(pack: ReportPack) -> Sheet:
         rows.append(["社工站覆盖率 Station coverage", sc["stations"], sc["townships"], _rate(sc["rate"]), 1.0,
                      "达标" if sc["rate"] == 1.0 else "未达标"])
     rows.append(["满意率 95% 置信区间 Satisfaction 95% CI", _rate(satisfaction["ci_low"]), _rate(satisfaction["ci_high"])])
+    excluded = satisfaction["excluded"]
+    rows.append(["不计入满意率的回复 Responses excluded", excluded["responses"],
+                 describe_exclusions(excluded["by_reason"]) or "无 none"])
     rows += [[], ["分类覆盖 Coverage by category", "分子 Numerator", "分母 Denominator", "比率 Rate"]]
     for category, ratio in coverage["by_category"].items():
         rows.append([category, ratio["numerator"], ratio["denominator"], _rate(ratio["rate"])])
     rows += [[], ["下级区划 Child area", "覆盖 分子", "覆盖 分母", "覆盖率 Coverage", "满意 人数", "回复数 Responses",
-                  "满意率 Satisfaction", "满意率状态 Status"]]
+                  "满意率 Satisfaction", "满意率状态 Status", "不计入 Excluded"]]
     for child in s.get("children", []):
         c, f = child["coverage"], child["satisfaction"]
         rows.append([f"{child['area']['name']}（{child['area']['code']}）", c["numerator"], c["denominator"],
                      _rate(c["rate"]), f["satisfied"], f["responses"], _rate(f["rate"]),
-                     STATUS_ZH.get(f["status"], f["status"])])
-    return Sheet("概况 Summary", rows, percent_columns=(3, 6), widths=(34, 16, 16, 14, 12, 14, 14, 14))
+                     STATUS_ZH.get(f["status"], f["status"]), f["excluded"]["responses"]])
+    return Sheet("概况 Summary", rows, percent_columns=(3, 6), widths=(34, 16, 16, 14, 12, 14, 14, 14, 12))
 
 
 def _stations_sheet(pack: ReportPack) -> Sheet:
     rows: list[list[Any]] = [["站点编码 Code", "社工站 Station", "状态 Status", "应访 Due", "已访 Visited",
                               "覆盖率 Coverage", "覆盖状态", "回复数 Responses", "满意 Satisfied", "满意率 Satisfaction",
                               "置信下限 CI low", "置信上限 CI high", "满意率状态", "在册个案 Open cases",
-                              "逾期个案 Overdue"]]
+                              "逾期个案 Overdue", "不计入的回复 Excluded", "不计入原因 Why excluded"]]
     for report in pack.stations:
         c, f = report.indicators["coverage"], report.indicators["satisfaction"]
         rows.append([report.station.code, report.station.official_name, report.station.status.value,
                      c["denominator"], c["numerator"], _rate(c["rate"]), STATUS_ZH.get(c["status"], c["status"]),
                      f["responses"], f["satisfied"], _rate(f["rate"]), _rate(f["ci_low"]), _rate(f["ci_high"]),
-                     STATUS_ZH.get(f["status"], f["status"]), report.open_cases, report.overdue])
-    return Sheet("各站指标 Stations", rows, percent_columns=(5, 9, 10, 11), widths=(14, 40) + (12,) * 13)
+                     STATUS_ZH.get(f["status"], f["status"]), report.open_cases, report.overdue,
+                     f["excluded"]["responses"], describe_exclusions(f["excluded"]["by_reason"])])
+    return Sheet("各站指标 Stations", rows, percent_columns=(5, 9, 10, 11), widths=(14, 40) + (12,) * 14 + (30,))
 
 
 def _compliance_sheet(pack: ReportPack) -> Sheet:
@@ -185,18 +191,19 @@ def _overdue_sheet(pack: ReportPack, today: date) -> Sheet:
 def _comments_sheet(pack: ReportPack) -> Sheet:
     names = pack.station_names
     rows: list[list[Any]] = [["日期 Date", "社工站 Station", "评分 Score", "意见 Comment", "渠道 Channel",
-                              "审核 Review"]]
+                              "审核 Review", "不计入原因 Why excluded"]]
     for comment in pack.comments:
+        why = describe_exclusions({comment.exclusion_reason: 1}).removesuffix(" 1") if comment.exclusion_reason else ""
         rows.append([comment.day, names.get(comment.station_code, comment.station_code), comment.score, comment.text,
-                     comment.channel, comment.review_state])
-    return Sheet("居民意见 Comments", rows, widths=(12, 40, 10, 60, 10, 12))
+                     comment.channel, comment.review_state, why])
+    return Sheet("居民意见 Comments", rows, widths=(12, 40, 10, 60, 10, 12, 24))
 
 
 def _trend_sheet(pack: ReportPack) -> Sheet:
     rows: list[list[Any]] = [["月份 Month", "截至 As of", "覆盖率 Coverage", "应访 Due", "满意率 Satisfaction",
-                              "回复数 Responses", "满意率状态"]]
+                              "回复数 Responses", "满意率状态", "不计入 Excluded"]]
     for month in pack.trend:
         c, f = month["coverage"], month["satisfaction"]
         rows.append([month["month"], month["as_of"], _rate(c["rate"]), c["denominator"], _rate(f["rate"]),
-                     f["responses"], STATUS_ZH.get(f["status"], f["status"])])
-    return Sheet("月度趋势 Trend", rows, percent_columns=(2, 4), widths=(12, 12, 14, 10, 14, 12, 12))
+                     f["responses"], STATUS_ZH.get(f["status"], f["status"]), f["excluded"]["responses"]])
+    return Sheet("月度趋势 Trend", rows, percent_columns=(2, 4), widths=(12, 12, 14, 10, 14, 12, 12, 12))

@@ -112,4 +112,6 @@ def _satisfaction_item(child: dict, period_key: str) -> BarItem:
     else:
         note = f"{percent(s['rate'])} ({s['satisfied']}/{s['responses']})"
         rate = s["rate"]
+    if s["excluded"]["responses"]:
+        note += " · " + _("Excluded: %(n)s", n=s["excluded"]["responses"])
     return BarItem(child["area"]["name"], rate, s["status"], note, _child_link(child, period_key))

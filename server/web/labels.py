@@ -62,6 +62,7 @@ DYNAMIC_LABELS = (
     N_('staff'),
     N_('submission'),
     N_('submission.comment'),
+    N_('submission.exclude'),
     N_('submission.return'),
     N_('submission.review'),
     N_('submission.view'),

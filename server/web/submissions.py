@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from server.adapters.images import THUMBNAIL_SIZES
 from server.boundary import send_media
-from server.domain.clock import day_start_utc, parse_day
+from server.domain.clock import CHINA, day_start_utc, parse_day
 from server.domain.diff import diff_values
 from server.domain.flags import ANY_FLAG, SubmissionFlag
 from server.domain.geo import for_tiles
@@ -16,6 +16,7 @@ from server.domain.labels import read_labels
 from server.domain.paging import BY_TIME, decode_typed, page_of
 from server.domain.places import AreaLevel
 from server.domain.privacy import masked_data
+from server.domain.review import CHOOSABLE_REASONS, ExclusionReason, ReviewAction
 from server.errors import NotFound
 from server.media import media_storage
 from server.models import ReviewState, Submission
@@ -30,6 +31,22 @@ from server.web.auth import current_scope, current_user, login_required
 from server.web.labels import N_
 
 PAGE_SIZE = 50
+# Each review action as its button says it, and the line under it saying what it does.
+REVIEW_BUTTONS = {
+    ReviewAction.APPROVE: (N_("Approve"), N_("The record is right; it counts in the indicators.")),
+    ReviewAction.FLAG: (N_("Mark as having issues"),
+                        N_("To be checked; it still counts, and nothing is sent to the worker's phone.")),
+    ReviewAction.REJECT: (N_("Reject"), N_("Not counted in the indicators: service coverage leaves this visit out.")),
+}
+RETURN_EXPLANATION = N_("Shown on the worker's phone at the next form update, with your reason; the visit is "
+                        "marked as having issues.")
+EXCLUDE_EXPLANATION = N_("Only for spam, duplicates, tests or feedback not about this station. The satisfaction "
+                         "rate leaves it out, and how many were excluded and why is shown beside every rate.")
+EXCLUSION_LABELS = {
+    ExclusionReason.SPAM: N_("Spam"), ExclusionReason.DUPLICATE: N_("Duplicate"), ExclusionReason.TEST: N_("Test"),
+    ExclusionReason.NOT_ABOUT_STATION: N_("Not about this station"),
+    ExclusionReason.UNSTATED: N_("No reason recorded (before reasons were required)"),
+}
 FILTER_NAMES = ("form", "county", "station", "worker", "case", "from", "to", "review_state", "risk", "flag")
 # Why a visit was flagged for review (Submission.flags), as the pages say it.
 FLAG_LABELS = {
@@ -85,11 +102,29 @@ def submission_detail(instance_id: str):
     diffs = [(later, diff_values(masked_data(earlier.data, role), masked_data(later.data, role)))
              for earlier, later in zip(versions, versions[1:])]
     audit.record("submission.view", "submission", submission.instance_id)
+    actions = review.actions_for(submission, current_user())
     return render_template(
         "submission.html", submission=submission, version=version, rows=rows, diffs=diffs, labels=labels,
         map_point=_map_point(version), photos=[a for a in version.attachments if a.blob_sha256],
-        missing=[a.name for a in version.attachments if not a.blob_sha256],
-        review_choices=review.REVIEW_CHOICES, flag_labels=FLAG_LABELS)
+        missing=[a.name for a in version.attachments if not a.blob_sha256], flag_labels=FLAG_LABELS,
+        actions=actions, buttons=[(a, *REVIEW_BUTTONS[a]) for a in REVIEW_BUTTONS if a in actions],
+        return_explanation=RETURN_EXPLANATION, exclude_explanation=EXCLUDE_EXPLANATION,
+        exclusion_labels=EXCLUSION_LABELS, reasons=CHOOSABLE_REASONS, feedback=review.is_feedback(submission),
+        history=[_history_line(event) for event in submission.events])
+
+
+@bp.app_template_global()
+def exclusion_label(reason: str) -> str:
+    """An exclusion's reason as the pages say it (dashboard, reports, a submission's history)."""
+    return _(EXCLUSION_LABELS[reason]) if reason in EXCLUSION_LABELS else reason
+
+
+def _history_line(event) -> dict:
+    """Who did what and when, in Beijing time."""
+    return {"who": event.user.display_name or event.user.username if event.user else "—",
+            "when": event.created_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M"), "kind": event.kind.value,
+            "state": event.review_state.value if event.review_state else None,
+            "reason": EXCLUSION_LABELS.get(event.reason) if event.reason else None, "body": event.body}
 
 
 @bp.post("/submissions/<instance_id>/review")
@@ -98,6 +133,15 @@ def submission_review(instance_id: str):
     review.set_review_state(_in_scope(instance_id), request.form.get("review_state", ""), current_user(),
                             request.form.get("note", ""))
     flash(_("Review saved."), "ok")
+    return redirect(url_for("web.submission_detail", instance_id=instance_id))
+
+
+@bp.post("/submissions/<instance_id>/exclusion")
+@login_required
+def submission_exclusion(instance_id: str):
+    review.exclude_feedback(_in_scope(instance_id), current_user(), request.form.get("reason", ""),
+                            request.form.get("note", ""))
+    flash(_("Excluded from the indicators; the reason is shown beside the satisfaction rate."), "ok")
     return redirect(url_for("web.submission_detail", instance_id=instance_id))
 
 

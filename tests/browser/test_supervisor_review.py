@@ -73,9 +73,17 @@ def test_county_supervisor_reviews_visits_in_chromium(page, live_server, visits)
     assert "张桂英" in page.locator("#case-link").inner_text()
     screenshot(page, "submission-detail")
 
+    # each review action says what it does; an empty history says so once
+    explained = {button: page.locator(f"#explain-{button}").inner_text()
+                 for button in ("approved", "has_issues", "rejected", "return")}
+    assert page.locator("#review-rejected").inner_text() == "驳回" and "不计入指标" in explained["rejected"]
+    assert page.locator("#return-button").inner_text() == "退回社工重访"
+    assert explained["return"].startswith("出现在社工手机上") and "计入指标" in explained["approved"]
+    assert page.locator("#events-empty").inner_text() == "尚未审核。" and page.locator("#events").count() == 0
     page.click("#review-approved")
     page.wait_for_url("**/submissions/uuid:a1")
     assert "已通过" in page.locator("#review-state").inner_text()
+    assert page.locator("#events li").count() == 1 and "北京时间" in page.locator("#review").inner_text()
 
     page.goto(f"{live_server}/submissions/uuid:a2")
     page.fill("#return-reason", "照片里看不到老人本人，请重新走访并拍照")

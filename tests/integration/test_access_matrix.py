@@ -94,6 +94,7 @@ EXTRA_AREAS = ("530300,曲靖市,,city\n530302,麒麟区,530300,county\n53030200
 class World:
     app: object
     links: dict[str, str]  # site key → its plaque link token
+    feedback_id: str  # a resident's answer at 华山, through its plaque
     collect_tokens: dict[str, str]  # role → Collect token
     api_tokens: dict[str, str]  # role → bearer token
     web_clients: dict[str, object] = field(default_factory=dict)  # role → (client, csrf token)
@@ -145,7 +146,17 @@ def _seed(app, tmp_path) -> World:
     collect_tokens = {role: accounts.active_collect_token(users[USERS[role][0]]).token
                       for role in ("worker", "station")}
     api_tokens = {role: _api_token(USERS[role][0]) for role in SIGNED_IN}
-    return World(app=app, links=links, collect_tokens=collect_tokens, api_tokens=api_tokens)
+    feedback_id = _resident_feedback(app.test_client(), links[HUASHAN.key])
+    return World(app=app, links=links, feedback_id=feedback_id, collect_tokens=collect_tokens, api_tokens=api_tokens)
+
+
+def _resident_feedback(client, token: str) -> str:
+    from server.models import Form, Submission
+    from tests.integration.test_feedback import send
+
+    assert send(client, token, satisfaction="1", improvement="门常关着").status_code == 201
+    return db.session.scalars(select(Submission.instance_id).join(Form, Form.id == Submission.form_id)
+                              .where(Form.xml_form_id == "resident_feedback")).one()
 
 
 def _api_token(username: str) -> str:
@@ -270,6 +281,9 @@ ROUTES: dict[tuple[str, str], Call] = {
                                              "302 302 302 400/404 400/404 400/404", data={"body": " "}),
     ("web.submission_return", "POST"): Call(lambda s, w: f"/submissions/{s.instance_id}/return",
                                             "302 302 302 400/404 400/404 400/404", data={"reason": " "}),
+    ("web.submission_exclusion", "POST"): Call(lambda s, w: f"/submissions/{s.instance_id}/exclusion",
+                                               "302 302 302 400/404 400/404 400/404",
+                                               data={"reason": "spam", "note": "测试"}),  # a visit: no exclusion
     ("web.submission_media", "GET"): Call(lambda s, w: f"/media/{s.instance_id}/{s.photo}", PAGE),
     ("web.case_list", "GET"): Call(lambda s, w: f"/cases?station={s.station}", LIST_PAGE),
     ("web.case_detail", "GET"): Call(lambda s, w: f"/cases/{s.case_id}", PAGE),
@@ -314,6 +328,17 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("api.export_submissions", "GET"): Call(
         lambda s, w: f"/api/v1/submissions/export?format=media&station={s.station}", REST_LIST),
     ("api.get_submission", "GET"): Call(lambda s, w: f"/api/v1/submissions/{s.instance_id}", REST_OBJECT),
+    # Review through the API: the role rules of server/domain/review.py (tests/integration/test_review_rules.py
+    # holds the whole matrix, feedback included); workers may comment, never review.
+    ("api.review_submission", "PATCH"): Call(lambda s, w: f"/api/v1/submissions/{s.instance_id}",
+                                             "401 401 403/404 200/404 200/404 200/404", json={"reviewState": "approved"}),
+    ("api.comment_submission", "POST"): Call(lambda s, w: f"/api/v1/submissions/{s.instance_id}/comments",
+                                             "401 401 201/404 201/404 201/404 201/404", json={"body": "已核实"}),
+    ("api.return_submission", "POST"): Call(lambda s, w: f"/api/v1/submissions/{s.instance_id}/return",
+                                            "401 401 403/404 400/404 400/404 400/404", json={"reason": " "}),
+    ("api.exclude_submission", "PUT"): Call(lambda s, w: f"/api/v1/submissions/{s.instance_id}/exclusion",
+                                            "401 401 403/404 400/404 400/404 400/404",  # a visit: no exclusion
+                                            json={"reason": "spam", "note": "测试"}),
     ("api.get_attachment", "GET"): Call(  # a thumbnail here, the original on the page: both ways through media
         lambda s, w: f"/api/v1/submissions/{s.instance_id}/attachments/{s.photo}?size=240", REST_OBJECT),
     ("api.get_indicators", "GET"): Call(lambda s, w: f"/api/v1/indicators?area={s.township}", REST_OBJECT),
@@ -473,6 +498,8 @@ CSRF: dict[tuple[str, str], Change] = {
     ("web.submission_comment", "POST"): Change(f"/submissions/{HUASHAN.instance_id}/comment", {"body": "已核实"}, 302),
     ("web.submission_return", "POST"): Change(f"/submissions/{HUASHAN.instance_id}/return",
                                               {"reason": "照片看不清门牌"}, 302),
+    ("web.submission_exclusion", "POST"): Change(lambda w: f"/submissions/{w.feedback_id}/exclusion",
+                                                 {"reason": "test", "note": "培训时的演示"}, 302),
 }
 
 

@@ -21,7 +21,7 @@ def test_every_page_string_has_a_chinese_translation():
     with open(TRANSLATIONS / "zh" / "LC_MESSAGES" / "messages.po", "rb") as handle:
         catalog = read_po(handle)
     messages = source_messages()
-    assert "Return to worker" in messages and "Wrong username or password." in messages  # templates and code read
+    assert "Return to the worker for a revisit" in messages and "Wrong username or password." in messages  # templates and code read
     missing = sorted(m for m in messages if not (catalog.get(m) and catalog.get(m).string))
     assert missing == [], "add these to server/translations/zh/LC_MESSAGES/messages.po"
 
