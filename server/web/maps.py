@@ -49,9 +49,10 @@ def visit_map():
     from server.web.submissions import filter_choices  # the list's filter menus (imported late: no cycle)
 
     args = {name: request.args.get(name, "").strip() for name in MAP_FILTERS}
+    given = {name: value for name, value in args.items() if value}
     return render_template("visit_map.html", args=args, tiles=tile_settings(), limit=MAP_POINT_LIMIT,
-                           points_url=url_for("web.visit_map_points", **{k: v for k, v in args.items() if v}),
-                           **filter_choices(current_scope()))
+                           points_url=url_for("web.visit_map_points", **given),
+                           list_url=url_for("web.submission_list", **given), **filter_choices(current_scope()))
 
 
 @bp.get("/visits/map.json")

@@ -17,9 +17,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 @pytest.fixture
-def live_server(app, database_url):
+def live_config() -> dict[str, object]:
+    """Settings of the served app beyond the tests' own (a module overrides it, e.g. to name map tiles)."""
+    return {}
+
+
+@pytest.fixture
+def live_server(app, database_url, live_config):
     """The app served on a free loopback port, on the same database and media folder as ``app``."""
-    config = {**_test_config(database_url, Path(app.config["MEDIA_ROOT"])), "PUBLIC_URL": "http://127.0.0.1"}
+    config = {**_test_config(database_url, Path(app.config["MEDIA_ROOT"])), "PUBLIC_URL": "http://127.0.0.1",
+              **live_config}
     served = create_app(config)
     server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

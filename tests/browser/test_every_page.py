@@ -27,6 +27,7 @@ AREA = {"admin": "530100", "county": "530102", "station": "530102001"}
 PAGES = [
     ("submissions", lambda area: "/submissions", ("admin", "county", "station")),
     ("submission", lambda area: "/submissions/uuid:g1", ("admin", "county", "station")),
+    ("visit-map", lambda area: "/visits/map", ("admin", "county", "station")),
     ("cases", lambda area: "/cases", ("admin", "county", "station")),
     ("case", lambda area: "/cases/g-case", ("admin", "county", "station")),
     ("stations", lambda area: "/stations", ("admin", "county", "station")),

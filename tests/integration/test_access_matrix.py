@@ -274,6 +274,8 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("web.submission_export", "GET"): Call(lambda s, w: f"/submissions/export?format=media&station={s.station}",
                                            LIST_PAGE),
     ("web.submission_detail", "GET"): Call(lambda s, w: f"/submissions/{s.instance_id}", PAGE),
+    ("web.visit_map", "GET"): Call(lambda s, w: f"/visits/map?station={s.station}", LIST_PAGE),
+    ("web.visit_map_points", "GET"): Call(lambda s, w: f"/visits/map.json?station={s.station}", LIST_PAGE),
     # Invalid bodies: access is proven by reaching validation (400) without changing anything.
     ("web.submission_review", "POST"): Call(lambda s, w: f"/submissions/{s.instance_id}/review",
                                             "302 302 302 400/404 400/404 400/404", data={"review_state": "x"}),
