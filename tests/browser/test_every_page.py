@@ -12,6 +12,7 @@ from server.models import Station
 from server.services.feedback import current_station_link
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_supervisor_review import photo
+from tests.conftest import WORKER_PASSWORD
 from tests.integration.test_cases_api import add_case
 from tests.support.visit_form import visit_xml
 
@@ -51,22 +52,24 @@ def world(collect, network, make_user, visit_form):
     return current_station_link(db.session.get(Station, "530102001")).token
 
 
-def check_and_keep(page, url: str, name: str) -> list[str]:
+def check_and_keep(page, url: str, name: str, status: int = 200) -> list[str]:
     """Open the page at each size: its axe-core violations (as lines) and a screenshot per size."""
     found = []
     for size, viewport in SIZES.items():
         page.set_viewport_size(viewport)
         response = page.goto(url)
-        assert response.status == 200, f"{url}: {response.status}"
+        assert response.status == status, f"{url}: {response.status}"
         page.wait_for_load_state("networkidle")
-        page.evaluate(AXE)
-        result = page.evaluate("async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
-                               WCAG_AA)
-        found += [f"{name} ({size}): {v['id']} — {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-                  for v in result["violations"]]
+        found += _axe(page, f"{name} ({size})")
         (ARTIFACTS / "gallery").mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "gallery" / f"{name}-{size}.png"), full_page=True)
     return found
+
+
+def _axe(page, name: str) -> list[str]:
+    page.evaluate(AXE)
+    result = page.evaluate("async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA)
+    return [f"{name}: {v['id']} — {v['help']} — {[n['target'] for n in v['nodes']][:3]}" for v in result["violations"]]
 
 
 def _context(browser):
@@ -100,6 +103,15 @@ def test_the_pages_without_an_account_pass_axe(browser, live_server, world):
         violations = check_and_keep(page, f"{live_server}/login", "anonymous-login")
         violations += check_and_keep(page, f"{live_server}/f/{world}", "resident-feedback")
         violations += check_and_keep(page, f"{live_server}/f/{world}?lang=en", "resident-feedback-en")
+        violations += check_and_keep(page, f"{live_server}/f/{world}x", "resident-mistyped-link", status=404)
+        page.set_viewport_size(SIZES["phone"])
+        page.goto(f"{live_server}/login")
+        page.fill("input[name=username]", "worker1")
+        page.fill("input[name=password]", WORKER_PASSWORD)
+        page.click("#login-form button[type=submit]")  # a worker is shown how to use ODK Collect instead
+        page.wait_for_load_state("networkidle")
+        violations += _axe(page, "worker-sign-in (phone)")
+        page.screenshot(path=str(ARTIFACTS / "gallery" / "worker-sign-in-phone.png"), full_page=True)
     finally:
         context.close()
     assert violations == [], "\n".join(violations)
