@@ -4,14 +4,14 @@ from __future__ import annotations
 from io import BytesIO
 
 from flask import render_template, request, send_file, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 
 from server.domain.charts import BarItem, bar_chart, line_chart, percent
 from server.domain.clock import today_in_china
 from server.domain.indicators import TARGET
 from server.domain.periods import last_complete_month, parse_period, period_containing
 from server.domain.places import AreaLevel
-from server.errors import NotFound
+from server.errors import InvalidValue, NotFound
 from server.queries import places as place_queries
 from server.services import audit
 from server.services.reports import build_report, write_report_xlsx
@@ -26,13 +26,23 @@ PRINT_COMMENTS = 30
 @bp.get("/dashboard")
 @login_required
 def dashboard():
-    pack, charts = _pack_and_charts()
+    """The area's indicators for the period asked; a period that cannot be read keeps what was typed, says
+    why next to the field (400), and shows the last complete month meanwhile."""
+    typed = request.args.get("period", "").strip()
+    try:
+        pack, charts = _pack_and_charts()
+        period_error = ""
+    except InvalidValue as error:
+        pack, charts = _pack_and_charts(period_key=last_complete_month(today_in_china()).key)
+        period_error = error.message(str(get_locale()))
     scope = current_scope()
     areas = [a for a in place_queries.list_areas_in_scope(scope) if a.level in DASHBOARD_LEVELS]
     today = today_in_china()
     return render_template("dashboard.html", pack=pack, charts=charts, areas=areas, percent=percent,
                            overdue=pack.overdue_cases[:PAGE_OVERDUE], target=TARGET, today=today,
-                           last_month=last_complete_month(today), this_month=period_containing(today))
+                           last_month=last_complete_month(today), this_month=period_containing(today),
+                           typed_period=typed if period_error else pack.period.key,
+                           period_error=period_error), 400 if period_error else 200
 
 
 @bp.get("/dashboard/print")
@@ -62,19 +72,19 @@ NARROW_WIDTH = 340  # the content width of a 390 px phone screen
 NARROW_BARS = {"width": NARROW_WIDTH, "label_width": 84}
 
 
-def _area_and_period():
+def _area_and_period(period_key: str | None = None):
     scope = current_scope()
     code = request.args.get("area", "").strip() or scope.area_code
     area = place_queries.get_area_by_code(code)
     if area is None or not scope.contains_path(area.path) or area.level not in DASHBOARD_LEVELS:
         raise NotFound(what="区划", key=code[:20])
-    key = request.args.get("period", "").strip()
-    period = parse_period(key) if key else last_complete_month(today_in_china())  # a county's monthly report
+    key = request.args.get("period", "").strip() if period_key is None else period_key
+    period = parse_period(key, "报告期") if key else last_complete_month(today_in_china())  # a county's monthly report
     return area, period
 
 
-def _pack_and_charts(comment_limit: int = 0):
-    area, period = _area_and_period()
+def _pack_and_charts(comment_limit: int = 0, period_key: str | None = None):
+    area, period = _area_and_period(period_key)
     pack = build_report(current_scope(), area, period, today_in_china(), comment_limit=comment_limit)
     children = pack.summary.get("children", [])
     coverage = [_coverage_item(c, period.key) for c in children]

@@ -38,3 +38,15 @@ def test_a_worker_signing_in_on_the_web_gets_their_collect_qr_and_the_steps(clie
     db.session.commit()
     revoked = sign_in(client, "worker1", "Huashan-2026").get_data(as_text=True)
     assert 'id="collect-revoked"' in revoked and "collect-qr" not in revoked
+
+
+def test_a_period_that_cannot_be_read_keeps_what_was_typed_with_the_reason_next_to_it(client, make_user):
+    make_user("wuhua", "county", "530102", "Wuhua-pass-1")
+    sign_in(client, "wuhua", "Wuhua-pass-1")
+    response = client.get("/dashboard?area=530102&period=2026-Q5")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'value="2026-Q5"' in page and 'aria-invalid="true"' in page  # what was typed is kept, marked
+    assert 'id="error-period"' in page and "报告期 无效" in page and "2026-Q3" in page  # why, next to the field
+    assert 'id="dashboard-form"' in page and "<nav>" in page  # the page itself, navigation in place
+    assert last_complete_month(today_in_china()).key in page  # and the last complete month meanwhile
