@@ -209,3 +209,11 @@ def list_map_points(scope: Scope, filters: SubmissionFilters, limit: int) -> lis
 def count_map_points(scope: Scope, filters: SubmissionFilters) -> int:
     query, _current = _map_query(scope, filters)
     return int(db.session.scalar(query.with_only_columns(func.count()).order_by(None)))
+
+
+def list_submissions_by_instance_ids(instance_ids: set[str]) -> list[Submission]:
+    if not instance_ids:
+        return []
+    query = select(Submission).where(Submission.instance_id.in_(instance_ids)).options(
+        selectinload(Submission.form).selectinload(Form.current_version))
+    return list(db.session.scalars(query))

@@ -215,7 +215,9 @@ def _english() -> bool:
     return str(get_locale()).startswith("en")
 
 
-HIDDEN_FIELDS = ("start", "end", "today", "deviceid", "new_case_id")
+# The form's bookkeeping, never a person's answer: phone metadata, and calculations that only route the
+# submission (the plaque page's station and channel).
+HIDDEN_FIELDS = ("start", "end", "today", "deviceid", "new_case_id", "station_code", "channel")
 
 
 def _answer_rows(data: dict, labels, case_label: str | None = None) -> list[dict]:
@@ -225,7 +227,7 @@ def _answer_rows(data: dict, labels, case_label: str | None = None) -> list[dict
     computed: list[dict] = []
     _collect(data, labels, "", rows, computed, case_label)
     if computed:
-        rows.append({"kind": "group", "label": "计算结果 / Computed"})
+        rows.append({"kind": "group", "label": _("Worked out by the form")})
         rows += computed
     return rows
 
