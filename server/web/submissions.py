@@ -98,6 +98,7 @@ def submission_detail(instance_id: str):
     labels = read_labels(version.form_version.xml, "English" if _english() else "中文")
     role = current_user().role
     rows = _answer_rows(masked_data(version.data, role), labels, submission.case.label if submission.case else None)
+    _show_photos(rows, submission, version)
     versions = submission.versions
     diffs = [(later, diff_values(masked_data(earlier.data, role), masked_data(later.data, role)))
              for earlier, later in zip(versions, versions[1:])]
@@ -218,6 +219,17 @@ def _english() -> bool:
 # The form's bookkeeping, never a person's answer: phone metadata, and calculations that only route the
 # submission (the plaque page's station and channel).
 HIDDEN_FIELDS = ("start", "end", "today", "deviceid", "new_case_id", "station_code", "channel")
+
+
+def _show_photos(rows: list[dict], submission: Submission, version) -> None:
+    """An answer naming a stored image shows as its thumbnail, linking to the photo (not its file name)."""
+    images = {a.name for a in version.attachments if a.blob_sha256 and _shows_as_image(a)}
+    for row in rows:
+        if row["kind"] == "answer" and row.get("value") in images:
+            name = row["value"]
+            row.update(kind="photo", href=url_for("web.submission_media", instance_id=submission.instance_id, name=name),
+                       src=url_for("web.submission_media", instance_id=submission.instance_id, name=name,
+                                   size=THUMBNAIL_SIZES[0]))
 
 
 def _answer_rows(data: dict, labels, case_label: str | None = None) -> list[dict]:

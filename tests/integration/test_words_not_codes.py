@@ -86,3 +86,16 @@ def test_no_page_shows_a_code_a_uuid_or_a_repr(client, county_world):
         queue += [link for link in page.links if "export" not in link and "report.xlsx" not in link]
     assert {"/submissions", "/cases", "/audit", "/dashboard/print"} <= seen and any("/cases/" in p for p in seen)
     assert problems == [], "\n".join(sorted(set(problems))[:20])
+
+
+def test_a_photo_answer_shows_as_its_thumbnail_not_its_file_name(client, collect, make_user):
+    from tests.integration.test_exports import JPEG_A
+    from tests.support.visit_form import visit_xml
+
+    assert collect.submit(visit_xml("uuid:p1", photo="door.jpg"), [("door.jpg", JPEG_A)]).status_code == 201
+    make_user("wuhua", "county", "530102", "Wuhua-pass-1")
+    sign_in(client, "wuhua", "Wuhua-pass-1")
+    page = client.get("/submissions/uuid:p1").get_data(as_text=True)
+    answers = page[page.index('id="answers"'):page.index("</table>", page.index('id="answers"'))]
+    assert '<img class="answer-photo" src="/media/uuid:p1/door.jpg?size=240"' in answers
+    assert ">door.jpg<" not in answers
