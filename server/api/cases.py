@@ -2,6 +2,8 @@
 
   GET  /api/v1/cases                     filters: station, category, status, overdue, worker, village; keyset pages
   GET  /api/v1/cases/<id>                the case, its members and its timeline of visits and events
+  POST /api/v1/cases/<id>/close         (admin, county, station) end the service: reason from the list + note
+  POST /api/v1/cases/<id>/reopen        (admin, county, station) serve the person again
   POST /api/v1/cases/<id>/erasure        (admin) erase the person's data on request, keep what indicators count
   POST /api/v1/cases/import              register file (CSV/XLSX), all or nothing
   GET  /api/v1/overdue                   open and overdue counts per station and per worker in scope
@@ -18,7 +20,9 @@ from datetime import date
 
 from server.adapters.tabular import read_table_stream
 from server.api.schemas import (
+    CaseCloseRequestSchema,
     CaseEventSchema,
+    CaseReopenRequestSchema,
     CaseListArgsSchema,
     CaseSchema,
     ErasureRequestSchema,
@@ -56,9 +60,7 @@ def list_cases():
 @bp.get("/cases/<case_id>")
 @authenticated()
 def get_case(case_id: str):
-    case = queries.get_case_in_scope(accounts.scope_of(current_user()), case_id)
-    if case is None:
-        raise NotFound(what="服务对象", key=case_id)
+    case = _case_in_scope(case_id)
     body = case_view(case, current_user())
     body["members"] = [case_view(m, current_user()) for m in queries.list_members(case.id)]
     body["timeline"] = CaseEventSchema(many=True).dump(queries.list_case_events(case.id))
@@ -66,6 +68,31 @@ def get_case(case_id: str):
         entry["changes"] = masked_properties(entry["changes"], current_user().role)
     audit.record("case.view", "case", case.id)
     return body
+
+
+@bp.post("/cases/<case_id>/close")
+@authenticated(*OFFICE_ROLES)
+def close_case(case_id: str):
+    case = _case_in_scope(case_id)
+    body = load(CaseCloseRequestSchema(), request.get_json(silent=True))
+    cases.close_case(case, body["reason"], body["note"], current_user())
+    return case_view(case, current_user())
+
+
+@bp.post("/cases/<case_id>/reopen")
+@authenticated(*OFFICE_ROLES)
+def reopen_case(case_id: str):
+    case = _case_in_scope(case_id)
+    body = load(CaseReopenRequestSchema(), request.get_json(silent=True))
+    cases.reopen_case(case, body["note"], current_user())
+    return case_view(case, current_user())
+
+
+def _case_in_scope(case_id: str) -> Case:
+    case = queries.get_case_in_scope(accounts.scope_of(current_user()), case_id)
+    if case is None:
+        raise NotFound(what="服务对象", key=case_id)
+    return case
 
 
 @bp.post("/cases/<case_id>/erasure")

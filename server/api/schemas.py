@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from server.domain.cases import CaseCategory, CaseStatus, is_overdue
+from server.domain.cases import CaseCategory, CaseStatus, ClosingReason, is_overdue
 from server.domain.clock import FIRST_DAY, LAST_DAY, today_in_china
 from server.domain.flags import ANY_FLAG, SubmissionFlag
 from server.errors import BadRequest
@@ -52,6 +52,18 @@ class VisitIntervalRequestSchema(Schema):
 
 class ErasureRequestSchema(Schema):
     reason = fields.String(required=True, metadata={"description": "why (e.g. the person's request and its date)"})
+
+
+class CaseCloseRequestSchema(Schema):
+    reason = fields.String(required=True, validate=validate.OneOf([r.value for r in ClosingReason]),
+                           metadata={"description": "why the service ended (docs/cases.md)"})
+    note = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                         metadata={"description": "what happened, in words (a date, who said so)"})
+
+
+class CaseReopenRequestSchema(Schema):
+    note = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                         metadata={"description": "why the case is served again"})
 
 
 class PublishResultSchema(Schema):
@@ -139,7 +151,11 @@ class CaseSchema(Schema):
     village_name = fields.Function(lambda c: c.village.name if c.village else None)
     categories = fields.Function(lambda c: c.category_codes)
     status = fields.String()
-    closed_reason = fields.String(allow_none=True)
+    closing_reason = fields.String(allow_none=True, validate=validate.OneOf([r.value for r in ClosingReason]))
+    closed_reason = fields.String(allow_none=True, metadata={"description": "the words given with closing_reason"})
+    close_proposal_reason = fields.String(allow_none=True, metadata={
+        "description": "a worker's 'service ended' from a visit, waiting for a station head to close or dismiss"})
+    close_proposal_note = fields.String(allow_none=True)
     assigned_worker_id = fields.Integer(allow_none=True)
     risk_level = fields.String(allow_none=True)
     registered_on = fields.Date()

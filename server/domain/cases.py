@@ -70,6 +70,24 @@ class CaseStatus(StrEnum):
     CLOSED = "closed"
 
 
+class ClosingReason(StrEnum):
+    """Why a case's service ended (docs/cases.md, "Closing and reopening"); a closed case leaves the phones'
+    case lists and the coverage denominator."""
+
+    DECEASED = "deceased"
+    MOVED_OUT = "moved_out"
+    NO_LONGER_ELIGIBLE = "no_longer_eligible"
+    REFUSED_SERVICE = "refused_service"
+    DUPLICATE = "duplicate"
+
+
+CLOSING_REASON_NAMES_ZH = {
+    ClosingReason.DECEASED: "已故", ClosingReason.MOVED_OUT: "迁出",
+    ClosingReason.NO_LONGER_ELIGIBLE: "不再符合条件", ClosingReason.REFUSED_SERVICE: "拒绝服务",
+    ClosingReason.DUPLICATE: "重复登记",
+}
+
+
 class RiskLevel(StrEnum):
     LOW = "low"
     MEDIUM = "medium"

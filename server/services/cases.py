@@ -19,6 +19,8 @@ from server.domain.cases import (
     CaseCategory,
     CaseEventKind,
     CaseStatus,
+    CLOSING_REASON_NAMES_ZH,
+    ClosingReason,
     RiskLevel,
     interval_days,
     next_due_date,
@@ -26,7 +28,7 @@ from server.domain.cases import (
 )
 from server.domain.submission import SubmissionEnvelope, has_value_at, recorded_day, value_at
 from server.domain.xform import XFormSchema
-from server.errors import InvalidValue, NotFound
+from server.errors import Conflict, InvalidValue, NotFound
 from server.extensions import db
 from server.models import Case, CaseCategoryLink, CaseEvent, Station, Submission, SubmissionVersion, User, VisitInterval
 from server.models.types import utcnow
@@ -34,6 +36,7 @@ from server.domain.access import Scope
 from server.queries import accounts as account_queries
 from server.queries import cases as queries
 from server.queries import places as place_queries
+from server.services import audit
 
 CASE_LIST = "cases"
 # Entity properties kept in the case's own columns; every other saved property goes to ``properties``.
@@ -222,22 +225,50 @@ def _record_visit(case: Case, context: VisitContext) -> None:
 
 
 # --- closing and reopening ------------------------------------------------------------------
+# A closed case leaves the phones' cases.csv (touch() moves its cache key) and the coverage denominator,
+# which counts open cases only (docs/indicators.md). Only office roles close and reopen (the API's rule);
+# a worker proposes from a visit form and a station head confirms.
 
-def close_case(case: Case, reason: str, user: User | None) -> None:
-    if not reason.strip():
-        raise InvalidValue(field="reason", reason="请说明结案原因 / give the reason for closing")
-    case.status, case.closed_reason = CaseStatus.CLOSED, reason.strip()
-    db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.CLOSED, user_id=user.id if user else None,
-                             note=reason.strip()))
+MAX_NOTE = 2000
+
+
+def close_case(case: Case, reason: str, note: str, user: User) -> None:
+    """End the service: a reason from the fixed list and words to go with it."""
+    closing, text = parse_closing(reason, note)
+    if case.status == CaseStatus.CLOSED:
+        raise Conflict(reason="该服务对象已结案 / the case is already closed")
+    case.status, case.closing_reason, case.closed_reason = CaseStatus.CLOSED, closing, text
+    case.close_proposal_reason = case.close_proposal_note = None
+    db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.CLOSED, user_id=user.id,
+                             changes={"closing_reason": closing.value},
+                             note=f"{CLOSING_REASON_NAMES_ZH[closing]}：{text}"))
+    audit.record("case.close", "case", case.id, {"closing_reason": closing.value}, user)
     touch(case)
     db.session.flush()
 
 
-def reopen_case(case: Case, user: User | None) -> None:
-    case.status, case.closed_reason = CaseStatus.OPEN, None
-    db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.REOPENED, user_id=user.id if user else None))
+def reopen_case(case: Case, note: str, user: User) -> None:
+    """Serve the person again (closed by mistake, moved back): the case is due as if never closed."""
+    text = (note or "").strip()[:MAX_NOTE]
+    if not text:
+        raise InvalidValue(field="note", reason="请说明重新开案的原因 / say why the case is reopened")
+    if case.status != CaseStatus.CLOSED:
+        raise Conflict(reason="该服务对象未结案 / the case is not closed")
+    case.status, case.closing_reason, case.closed_reason = CaseStatus.OPEN, None, None
+    db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.REOPENED, user_id=user.id, note=text))
+    audit.record("case.reopen", "case", case.id, user=user)
     touch(case)
     db.session.flush()
+
+
+def parse_closing(reason: str, note: str) -> tuple[ClosingReason, str]:
+    """A closing reason code and its words, or the error naming what is missing."""
+    if reason not in ClosingReason._value2member_map_:
+        raise InvalidValue(field="closing_reason", reason="请从列表中选择结案原因 / choose a reason from the list")
+    text = (note or "").strip()[:MAX_NOTE]
+    if not text:
+        raise InvalidValue(field="note", reason="请说明结案情况 / describe why the service ended")
+    return ClosingReason(reason), text
 
 
 def get_case(case_id: str) -> Case:

@@ -1,21 +1,32 @@
-"""Case pages: the list (overdue first) and a case with its timeline of visits."""
+"""Case pages: the list (overdue first) and a case with its timeline of visits; closing and reopening a case."""
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext as _
 
-from server.domain.cases import CATEGORY_NAMES_ZH, CaseCategory, CaseStatus
+from server.domain.cases import CATEGORY_NAMES_ZH, CaseCategory, CaseStatus, ClosingReason
 from server.domain.clock import today_in_china
 from server.domain.privacy import masked_properties
-from server.errors import NotFound
+from server.errors import Conflict, InvalidValue, NotFound
+from server.models import Case
 from server.queries import cases as queries
 from server.queries import places as place_queries
 from server.queries import submissions as submission_queries
 from server.queries.cases import CaseFilters
-from server.services import audit
+from server.services import audit, cases
 from server.web import bp
 from server.web.auth import current_scope, current_user, login_required
+from server.web.labels import N_
 
 PAGE_SIZE = 200
+# Why a service ended, as people read it (never the code).
+CLOSING_REASON_LABELS = {
+    ClosingReason.DECEASED: N_("Deceased"),
+    ClosingReason.MOVED_OUT: N_("Moved out"),
+    ClosingReason.NO_LONGER_ELIGIBLE: N_("No longer eligible"),
+    ClosingReason.REFUSED_SERVICE: N_("Refused service"),
+    ClosingReason.DUPLICATE: N_("Duplicate registration"),
+}
 
 
 @bp.get("/cases")
@@ -36,12 +47,48 @@ def case_list():
 @bp.get("/cases/<case_id>")
 @login_required
 def case_detail(case_id: str):
+    case = _case_in_scope(case_id)
+    audit.record("case.view", "case", case.id)
+    return _case_page(case)
+
+
+@bp.post("/cases/<case_id>/close")
+@login_required
+def case_close(case_id: str):
+    case = _case_in_scope(case_id)
+    try:
+        cases.close_case(case, request.form.get("reason", ""), request.form.get("note", ""), current_user())
+    except (InvalidValue, Conflict) as error:
+        return _case_page(case, error=error), error.http_status
+    flash(_("Case closed: it leaves the phones' case lists and the coverage count."), "ok")
+    return redirect(url_for("web.case_detail", case_id=case.id))
+
+
+@bp.post("/cases/<case_id>/reopen")
+@login_required
+def case_reopen(case_id: str):
+    case = _case_in_scope(case_id)
+    try:
+        cases.reopen_case(case, request.form.get("note", ""), current_user())
+    except (InvalidValue, Conflict) as error:
+        return _case_page(case, error=error), error.http_status
+    flash(_("Case reopened: it is back on the phones' case lists and in the coverage count."), "ok")
+    return redirect(url_for("web.case_detail", case_id=case.id))
+
+
+def _case_in_scope(case_id: str) -> Case:
     case = queries.get_case_in_scope(current_scope(), case_id)
     if case is None:
         raise NotFound(what="服务对象", key=case_id)
-    audit.record("case.view", "case", case.id)
+    return case
+
+
+def _case_page(case: Case, error: InvalidValue | Conflict | None = None) -> str:
+    """The case page; after a refused close or reopen, with the message and what was typed kept."""
+    lang = "en" if str(get_locale()).startswith("en") else "zh"
     return render_template("case.html", case=case, events=queries.list_case_events(case.id),
                            properties=masked_properties(case.properties, current_user().role),
                            visits=submission_queries.list_case_submissions(case.id),
                            members=queries.list_members(case.id), categories=CATEGORY_NAMES_ZH,
-                           today=today_in_china())
+                           closing_reasons=CLOSING_REASON_LABELS, today=today_in_china(),
+                           error=error.message(lang) if error else None, typed=request.form)

@@ -1,0 +1,102 @@
+"""Closing and reopening a case (the service ended): from the case page, the REST API and a worker's visit.
+
+A closed case leaves the phones' cases.csv and the coverage denominator; reopening brings it back. Every
+close and reopen is audited and on the case's timeline.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import AuditEvent, Case
+from tests.integration.test_cases_api import login, registry  # noqa: F401  (fixtures)
+from tests.support.web import post_form, sign_in
+
+CASE = "a-overdue"  # open, destitute, at 华山街道, registered 100 days ago: in the coverage denominator
+
+
+def denominator(client, headers) -> int:
+    response = client.get("/api/v1/indicators?area=530102001", headers=headers)
+    assert response.status_code == 200, response.json
+    return response.json["coverage"]["denominator"]
+
+
+def on_phones(collect) -> str:
+    response = collect.get("/forms/visit/attachments/cases.csv")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def audited(action: str) -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action,
+                                                            AuditEvent.object_id == CASE)))
+
+
+def test_a_station_head_closes_a_case_and_it_leaves_the_phones_and_the_denominator_until_reopened(
+        client, login, registry, collect, make_user):
+    headers = login("wuhua", "county", "530102")
+    before = denominator(client, headers)
+    assert f"\n{CASE}," in on_phones(collect)
+    make_user("huashan", "station", "530102001", "Huashan-head-26")
+    assert sign_in(client, "huashan", "Huashan-head-26").status_code == 302
+
+    closed = post_form(client, f"/cases/{CASE}", f"/cases/{CASE}/close",
+                       {"reason": "deceased", "note": "2026年11月病故，村委会告知"})
+    assert closed.status_code == 302
+    page = client.get(f"/cases/{CASE}").get_data(as_text=True)
+    assert "已故" in page and "2026年11月病故" in page and "deceased" not in page
+    assert f"\n{CASE}," not in on_phones(collect)
+    assert denominator(client, headers) == before - 1
+    case = db.session.get(Case, CASE)
+    assert (case.status.value, case.closing_reason.value) == ("closed", "deceased")
+    assert [e.username for e in audited("case.close")] == ["huashan"]
+
+    reopened = post_form(client, f"/cases/{CASE}", f"/cases/{CASE}/reopen", {"note": "误报，本人仍健在"})
+    assert reopened.status_code == 302
+    assert f"\n{CASE}," in on_phones(collect)
+    assert denominator(client, headers) == before
+    assert [e.username for e in audited("case.reopen")] == ["huashan"]
+    timeline = client.get(f"/api/v1/cases/{CASE}", headers=headers).json["timeline"]
+    assert [e["kind"] for e in timeline][-2:] == ["closed", "reopened"]
+    assert timeline[-2]["note"] == "已故：2026年11月病故，村委会告知" and timeline[-1]["note"] == "误报，本人仍健在"
+
+
+def test_a_refused_close_shows_why_and_keeps_what_was_typed(client, registry, make_user):
+    make_user("wuhua", "county", "530102", "Wuhua-county-26")
+    assert sign_in(client, "wuhua", "Wuhua-county-26").status_code == 302
+    no_reason = post_form(client, f"/cases/{CASE}", f"/cases/{CASE}/close", {"reason": "", "note": "搬到昆明市外"})
+    page = no_reason.get_data(as_text=True)
+    assert no_reason.status_code == 400 and "搬到昆明市外</textarea>" in page and "请从列表中选择结案原因" in page
+    no_note = post_form(client, f"/cases/{CASE}", f"/cases/{CASE}/close", {"reason": "moved_out", "note": "  "})
+    page = no_note.get_data(as_text=True)
+    assert no_note.status_code == 400 and '<option value="moved_out" selected>' in page and "请说明结案情况" in page
+    assert db.session.get(Case, CASE).status.value == "open" and not audited("case.close")
+
+
+def test_the_api_closes_and_reopens_with_stable_error_codes(client, login, registry):
+    body = {"reason": "moved_out", "note": "2026-11-20 迁往曲靖"}
+    worker = login("worker1", "worker", "530102001")
+    refused = client.post(f"/api/v1/cases/{CASE}/close", json=body, headers=worker)
+    assert refused.status_code == 403 and refused.json["code"] == "403.1"  # a worker alone cannot close
+    foreign = login("panlong", "county", "530103")
+    assert client.post(f"/api/v1/cases/{CASE}/close", json=body, headers=foreign).json["code"] == "404.1"
+    station = login("huashan", "station", "530102001")
+    unknown = client.post(f"/api/v1/cases/{CASE}/close", json={**body, "reason": "bored"}, headers=station)
+    assert unknown.status_code == 400 and unknown.json["code"] == "400.1" and "reason" in unknown.json["details"]["fields"]
+    blank = client.post(f"/api/v1/cases/{CASE}/close", json={**body, "note": "   "}, headers=station)
+    assert blank.status_code == 400 and blank.json["code"] == "400.4"
+
+    closed = client.post(f"/api/v1/cases/{CASE}/close", json=body, headers=station)
+    assert closed.status_code == 200, closed.json
+    assert (closed.json["status"], closed.json["closing_reason"], closed.json["closed_reason"]) == (
+        "closed", "moved_out", "2026-11-20 迁往曲靖")
+    again = client.post(f"/api/v1/cases/{CASE}/close", json=body, headers=station)
+    assert again.status_code == 409 and again.json["code"] == "409.1"
+    assert CASE not in [c["id"] for c in client.get("/api/v1/cases?status=open", headers=station).json["cases"]]
+
+    reopened = client.post(f"/api/v1/cases/{CASE}/reopen", json={"note": "迁回本村"}, headers=station)
+    assert reopened.status_code == 200 and reopened.json["status"] == "open"
+    assert reopened.json["closing_reason"] is None
+    again = client.post(f"/api/v1/cases/{CASE}/reopen", json={"note": "迁回本村"}, headers=station)
+    assert again.status_code == 409 and again.json["code"] == "409.1"
+    assert len(audited("case.close")) == 1 and len(audited("case.reopen")) == 1
