@@ -1,6 +1,7 @@
 """Cases (服务对象) in the caller's scope.
 
-  GET  /api/v1/cases                     filters: station, category, status, overdue, worker, village; keyset pages
+  GET  /api/v1/cases                     filters: q, station, category, risk, status, overdue, returned, worker,
+                                         village; sort: due|name; keyset pages
   GET  /api/v1/cases/<id>                the case, its members and its timeline of visits and events
   POST /api/v1/cases/<id>/close         (admin, county, station) end the service: reason from the list + note
   POST /api/v1/cases/<id>/reopen        (admin, county, station) serve the person again
@@ -16,8 +17,6 @@ from flask import request
 
 from server.api import bp
 from server.api.auth import authenticated, current_user
-from datetime import date
-
 from server.adapters.tabular import read_table_stream
 from server.api.schemas import (
     CaseCloseRequestSchema,
@@ -31,7 +30,8 @@ from server.api.schemas import (
     load_args,
 )
 from server.domain.access import Role
-from server.domain.privacy import masked_properties
+from server.domain.cases import CaseOrder
+from server.domain.privacy import case_search, masked_properties
 from server.domain.clock import today_in_china
 from server.domain.paging import decode_typed, page_of
 from server.errors import BadRequest, NotFound
@@ -50,10 +50,12 @@ def list_cases():
     args = load_args(CaseListArgsSchema(), request.args)
     filters = CaseFilters(station=args["station"], category=args["category"], status=args["status"],
                           overdue_on=today_in_china() if args["overdue"] else None,
-                          worker_id=cases.worker_id(args["worker"]), village=args["village"])
-    after = decode_typed(args["cursor"], date.fromisoformat, str) if args["cursor"] else None
-    found = queries.list_cases(accounts.scope_of(current_user()), filters, args["limit"] + 1, after)
-    page, cursor = page_of(found, args["limit"], lambda c: ((c.next_due or queries.FAR_FUTURE).isoformat(), c.id))
+                          worker_id=cases.worker_id(args["worker"]), village=args["village"], risk=args["risk"],
+                          returned=args["returned"], search=case_search(args["q"] or "", current_user().role))
+    order = CaseOrder(args["sort"])
+    after = decode_typed(args["cursor"], *queries.page_key_types(order)) if args["cursor"] else None
+    found = queries.list_cases(accounts.scope_of(current_user()), filters, args["limit"] + 1, after, order)
+    page, cursor = page_of(found, args["limit"], lambda c: queries.page_key(c, order))
     return {"cases": [case_view(c, current_user()) for c in page], "next_cursor": cursor}
 
 
@@ -63,9 +65,11 @@ def get_case(case_id: str):
     case = _case_in_scope(case_id)
     body = case_view(case, current_user())
     body["members"] = [case_view(m, current_user()) for m in queries.list_members(case.id)]
-    body["timeline"] = CaseEventSchema(many=True).dump(queries.list_case_events(case.id))
-    for entry in body["timeline"]:
-        entry["changes"] = masked_properties(entry["changes"], current_user().role)
+    timeline = cases.case_timeline(case)
+    body["timeline"] = CaseEventSchema(many=True).dump([entry.event for entry in timeline])
+    for dumped, entry in zip(body["timeline"], timeline):
+        dumped["changes"] = masked_properties(dumped["changes"], current_user().role)
+        dumped["occurred_on"] = entry.day.isoformat()
     audit.record("case.view", "case", case.id)
     return body
 

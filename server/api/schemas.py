@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from server.domain.cases import CaseCategory, CaseStatus, ClosingReason, is_overdue
+from server.domain.cases import CaseCategory, CaseOrder, CaseStatus, ClosingReason, RiskLevel, is_overdue
 from server.domain.clock import FIRST_DAY, LAST_DAY, today_in_china
 from server.domain.flags import ANY_FLAG, SubmissionFlag
 from server.errors import BadRequest
@@ -104,12 +104,20 @@ class CaseListArgsSchema(PageArgsSchema):
     overdue = fields.Boolean(load_default=False)
     worker = fields.String(load_default=None)
     village = fields.String(load_default=None, validate=validate.Length(max=12))
+    q = fields.String(load_default=None, validate=validate.Length(max=100), metadata={
+        "description": "name, village name or phone containing this; the ID number too, in full for roles that see "
+                       "it in full, else only its last 4 characters, given exactly (docs/cases.md)"})
+    risk = fields.String(load_default=None, validate=validate.OneOf([r.value for r in RiskLevel]))
+    returned = fields.Boolean(load_default=False, metadata={"description": "only cases whose last visit was "
+                                                                          "returned to the worker"})
+    sort = fields.String(load_default="due", validate=validate.OneOf([o.value for o in CaseOrder]),
+                         metadata={"description": "due: most overdue first; name: by name"})
 
 
 class SubmissionListArgsSchema(PageArgsSchema):
     form = fields.String(load_default=None)
     station = fields.String(load_default=None, validate=validate.Length(max=12))
-    case = fields.String(load_default=None)
+    case = fields.String(load_default=None, metadata={"description": "a case id, or part of its name"})
     worker = fields.String(load_default=None)
     date_from = day_argument("from")
     date_to = day_argument("to")
@@ -173,7 +181,9 @@ class CaseSchema(Schema):
 
 class CaseEventSchema(Schema):
     kind = fields.String()
-    created_at = fields.AwareDateTime()
+    created_at = fields.AwareDateTime(metadata={"description": "when the server recorded it"})
+    occurred_on = fields.Date(metadata={"description": "the China day it happened (a registration: the case's "
+                                                      "registration date); the timeline is in this order"})
     instance_id = fields.Function(lambda e: e.submission.instance_id if e.submission else None)
     form = fields.Function(lambda e: e.submission.form.xml_form_id if e.submission else None)
     user_id = fields.Integer(allow_none=True)

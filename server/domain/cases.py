@@ -1,6 +1,7 @@
 """The people served (cases): the policy's categories and their vocabulary. Plain values only."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -56,6 +57,11 @@ class CaseEventKind(StrEnum):
     CLOSED = "closed"
     REOPENED = "reopened"
     RETURNED = "returned"        # a supervisor sent a visit back to the worker
+
+
+# A case's registration happened on its registration date (registered_on), whenever it was loaded:
+# an imported register of last year must not look newer than this year's visits on the timeline.
+REGISTRATION_EVENTS = (CaseEventKind.CREATED, CaseEventKind.IMPORTED)
 
 
 class CaseListMode(StrEnum):
@@ -123,6 +129,28 @@ def mask_id_number(id_number: str | None) -> str | None:
     if not id_number:
         return id_number
     return id_number[:4] + "*" * max(len(id_number) - 8, 0) + id_number[-4:] if len(id_number) > 8 else "****"
+
+
+class CaseOrder(StrEnum):
+    """How a case list is sorted."""
+
+    DUE = "due"    # most overdue first, never scheduled last
+    NAME = "name"
+
+
+@dataclass(frozen=True)
+class CaseSearch:
+    """What a case search box's text is matched against: the name, the village's name, the phone number and
+    the ID number. Whoever sees ID numbers masked (``5301**********123X``) finds one only by the last four
+    characters the mask shows, and only by all four: a search must not let them probe the hidden digits."""
+
+    text: str
+    id_number_in_full: bool
+
+    @property
+    def id_number_ending(self) -> str | None:
+        """The text as the last four characters of an ID number, for whoever sees them masked."""
+        return self.text.upper() if not self.id_number_in_full and len(self.text) == 4 else None
 
 
 def next_due_date(last_visit: date | None, registered_on: date, days: int,

@@ -10,11 +10,12 @@ A problem in the entity block never fails the submission: the visit is kept eith
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from server.domain.cases import (
     DEFAULT_VISIT_INTERVAL_DAYS,
+    REGISTRATION_EVENTS,
     VISIT_FORMS,
     CaseCategory,
     CaseEventKind,
@@ -26,6 +27,7 @@ from server.domain.cases import (
     next_due_date,
     parse_categories,
 )
+from server.domain.clock import CHINA, today_in_china
 from server.domain.submission import SubmissionEnvelope, has_value_at, recorded_day, value_at
 from server.domain.xform import XFormSchema
 from server.errors import Conflict, InvalidValue, NotFound
@@ -269,6 +271,28 @@ def parse_closing(reason: str, note: str) -> tuple[ClosingReason, str]:
     if not text:
         raise InvalidValue(field="note", reason="请说明结案情况 / describe why the service ended")
     return ClosingReason(reason), text
+
+
+# --- the timeline -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    event: CaseEvent
+    day: date  # the China day it happened: the registration date for a registration
+
+    @property
+    def at(self) -> datetime:
+        """When it was recorded, in Beijing time."""
+        return self.event.created_at.astimezone(CHINA)
+
+
+def case_timeline(case: Case) -> list[TimelineEntry]:
+    """The case's events in the order they happened, registration at the case's registration date."""
+    entries = [TimelineEntry(event, case.registered_on if event.kind in REGISTRATION_EVENTS
+                             else today_in_china(event.created_at))
+               for event in queries.list_case_events(case.id)]
+    return sorted(entries, key=lambda e: (e.day, e.event.kind not in REGISTRATION_EVENTS, e.event.created_at,
+                                          e.event.id))
 
 
 def get_case(case_id: str) -> Case:

@@ -4,9 +4,10 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 
-from server.domain.cases import CATEGORY_NAMES_ZH, CaseCategory, CaseStatus, ClosingReason
+from server.domain.cases import CATEGORY_NAMES_ZH, CaseCategory, CaseOrder, CaseStatus, ClosingReason, RiskLevel
 from server.domain.clock import today_in_china
-from server.domain.privacy import masked_properties
+from server.domain.paging import decode_typed, page_of
+from server.domain.privacy import case_search, masked_properties
 from server.errors import Conflict, InvalidValue, NotFound
 from server.models import Case
 from server.queries import cases as queries
@@ -18,7 +19,8 @@ from server.web import bp
 from server.web.auth import current_scope, current_user, login_required
 from server.web.labels import N_
 
-PAGE_SIZE = 200
+PAGE_SIZE = 50
+FILTER_NAMES = ("q", "station", "category", "risk", "status", "overdue", "returned", "sort")
 # Why a service ended, as people read it (never the code).
 CLOSING_REASON_LABELS = {
     ClosingReason.DECEASED: N_("Deceased"),
@@ -32,16 +34,34 @@ CLOSING_REASON_LABELS = {
 @bp.get("/cases")
 @login_required
 def case_list():
-    args = {name: request.args.get(name, "").strip() for name in ("station", "category", "status", "overdue")}
-    filters = CaseFilters(
+    args = {name: request.args.get(name, "").strip() for name in FILTER_NAMES}
+    scope = current_scope()
+    filters, order = _filters(args), _order(args)
+    cursor = request.args.get("cursor")
+    after = decode_typed(cursor, *queries.page_key_types(order)) if cursor else None
+    found = queries.list_cases(scope, filters, PAGE_SIZE + 1, after, order)
+    page, next_cursor = page_of(found, PAGE_SIZE, lambda c: queries.page_key(c, order))
+    stations = place_queries.list_stations_in_scope(scope)
+    return render_template("cases.html", cases=page, next_cursor=next_cursor, paged=bool(cursor), args=args,
+                           total=queries.count_cases(scope, filters), page_size=PAGE_SIZE, stations=stations,
+                           station_of={s.code: s for s in stations}, categories=CATEGORY_NAMES_ZH,
+                           today=today_in_china())
+
+
+def _filters(args: dict[str, str]) -> CaseFilters:
+    status = args["status"] or "open"
+    return CaseFilters(
         station=args["station"] or None,
         category=args["category"] if args["category"] in CaseCategory._value2member_map_ else None,
-        status=args["status"] if args["status"] in CaseStatus._value2member_map_ else "open",
-        overdue_on=today_in_china() if args["overdue"] == "1" else None)
-    scope = current_scope()
-    return render_template("cases.html", cases=queries.list_cases(scope, filters, PAGE_SIZE), args=args,
-                           stations=place_queries.list_stations_in_scope(scope), categories=CATEGORY_NAMES_ZH,
-                           today=today_in_china())
+        status=status if status in CaseStatus._value2member_map_ else None,  # "all"
+        overdue_on=today_in_china() if args["overdue"] == "1" else None,
+        risk=args["risk"] if args["risk"] in RiskLevel._value2member_map_ else None,
+        returned=args["returned"] == "1",
+        search=case_search(args["q"], current_user().role))
+
+
+def _order(args: dict[str, str]) -> CaseOrder:
+    return CaseOrder(args["sort"]) if args["sort"] in CaseOrder._value2member_map_ else CaseOrder.DUE
 
 
 @bp.get("/cases/<case_id>")
@@ -86,7 +106,7 @@ def _case_in_scope(case_id: str) -> Case:
 def _case_page(case: Case, error: InvalidValue | Conflict | None = None) -> str:
     """The case page; after a refused close or reopen, with the message and what was typed kept."""
     lang = "en" if str(get_locale()).startswith("en") else "zh"
-    return render_template("case.html", case=case, events=queries.list_case_events(case.id),
+    return render_template("case.html", case=case, timeline=cases.case_timeline(case),
                            properties=masked_properties(case.properties, current_user().role),
                            visits=submission_queries.list_case_submissions(case.id),
                            members=queries.list_members(case.id), categories=CATEGORY_NAMES_ZH,
