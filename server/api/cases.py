@@ -5,6 +5,7 @@
   GET  /api/v1/cases/<id>                the case, its members and its timeline of visits and events
   POST /api/v1/cases/<id>/close         (admin, county, station) end the service: reason from the list + note
   POST /api/v1/cases/<id>/reopen        (admin, county, station) serve the person again
+  POST /api/v1/cases/<id>/close-proposal/dismiss  (admin, county, station) a worker's "service ended" not confirmed
   POST /api/v1/cases/<id>/erasure        (admin) erase the person's data on request, keep what indicators count
   POST /api/v1/cases/import              register file (CSV/XLSX), all or nothing
   GET  /api/v1/overdue                   open and overdue counts per station and per worker in scope
@@ -21,7 +22,7 @@ from server.adapters.tabular import read_table_stream
 from server.api.schemas import (
     CaseCloseRequestSchema,
     CaseEventSchema,
-    CaseReopenRequestSchema,
+    CaseNoteRequestSchema,
     CaseListArgsSchema,
     CaseSchema,
     ErasureRequestSchema,
@@ -51,7 +52,8 @@ def list_cases():
     filters = CaseFilters(station=args["station"], category=args["category"], status=args["status"],
                           overdue_on=today_in_china() if args["overdue"] else None,
                           worker_id=cases.worker_id(args["worker"]), village=args["village"], risk=args["risk"],
-                          returned=args["returned"], search=case_search(args["q"] or "", current_user().role))
+                          returned=args["returned"], close_proposed=args["close_proposed"],
+                          search=case_search(args["q"] or "", current_user().role))
     order = CaseOrder(args["sort"])
     after = decode_typed(args["cursor"], *queries.page_key_types(order)) if args["cursor"] else None
     found = queries.list_cases(accounts.scope_of(current_user()), filters, args["limit"] + 1, after, order)
@@ -87,8 +89,17 @@ def close_case(case_id: str):
 @authenticated(*OFFICE_ROLES)
 def reopen_case(case_id: str):
     case = _case_in_scope(case_id)
-    body = load(CaseReopenRequestSchema(), request.get_json(silent=True))
+    body = load(CaseNoteRequestSchema(), request.get_json(silent=True))
     cases.reopen_case(case, body["note"], current_user())
+    return case_view(case, current_user())
+
+
+@bp.post("/cases/<case_id>/close-proposal/dismiss")
+@authenticated(*OFFICE_ROLES)
+def dismiss_close_proposal(case_id: str):
+    case = _case_in_scope(case_id)
+    body = load(CaseNoteRequestSchema(), request.get_json(silent=True))
+    cases.dismiss_close_proposal(case, body["note"], current_user())
     return case_view(case, current_user())
 
 

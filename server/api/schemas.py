@@ -61,9 +61,9 @@ class CaseCloseRequestSchema(Schema):
                          metadata={"description": "what happened, in words (a date, who said so)"})
 
 
-class CaseReopenRequestSchema(Schema):
+class CaseNoteRequestSchema(Schema):
     note = fields.String(required=True, validate=validate.Length(min=1, max=2000),
-                         metadata={"description": "why the case is served again"})
+                         metadata={"description": "why (the case is reopened; a worker's proposal is dismissed)"})
 
 
 class PublishResultSchema(Schema):
@@ -110,6 +110,8 @@ class CaseListArgsSchema(PageArgsSchema):
     risk = fields.String(load_default=None, validate=validate.OneOf([r.value for r in RiskLevel]))
     returned = fields.Boolean(load_default=False, metadata={"description": "only cases whose last visit was "
                                                                           "returned to the worker"})
+    close_proposed = fields.Boolean(load_default=False, metadata={
+        "description": "only cases a worker reported the service ended for, waiting for a station head"})
     sort = fields.String(load_default="due", validate=validate.OneOf([o.value for o in CaseOrder]),
                          metadata={"description": "due: most overdue first; name: by name"})
 

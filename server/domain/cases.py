@@ -57,6 +57,8 @@ class CaseEventKind(StrEnum):
     CLOSED = "closed"
     REOPENED = "reopened"
     RETURNED = "returned"        # a supervisor sent a visit back to the worker
+    CLOSE_PROPOSED = "close_proposed"          # a worker's visit says the service ended: a station head decides
+    PROPOSAL_DISMISSED = "proposal_dismissed"  # the station head found it has not
 
 
 # A case's registration happened on its registration date (registered_on), whenever it was loaded:

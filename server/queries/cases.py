@@ -77,6 +77,7 @@ class CaseFilters:
     village: str | None = None
     risk: str | None = None
     returned: bool = False  # only cases whose last visit a supervisor sent back (redo)
+    close_proposed: bool = False  # only cases a worker reported the service ended for, waiting for a decision
     search: CaseSearch | None = None
 
 
@@ -134,6 +135,8 @@ def _filtered(query, filters: CaseFilters):
         query = query.where(Case.risk_level == filters.risk)
     if filters.returned:
         query = query.where(Case.redo.is_(True))
+    if filters.close_proposed:
+        query = query.where(Case.close_proposal_reason.is_not(None))
     if filters.search is not None:
         query = query.where(_matches(filters.search))
     return query

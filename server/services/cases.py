@@ -115,6 +115,8 @@ def _process_visit(context: VisitContext) -> Case | None:
         db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.VISITED, submission_id=context.submission.id,
                                  user_id=_user_id(context), version=case.version, changes=changes,
                                  note="修改后的提交 (edited submission)" if context.edited else None))
+    if context.submission.form.xml_form_id in VISIT_FORMS:
+        _propose_closing(case, context)
     touch(case)
     db.session.flush()
     return case
@@ -226,12 +228,34 @@ def _record_visit(case: Case, context: VisitContext) -> None:
         case.redo, case.redo_reason = False, None
 
 
+# The visit form's "service ended" question (home_visit, group service_end; docs/forms.md).
+SERVICE_ENDED, END_REASON, END_NOTE = "service_end/service_ended", "service_end/end_reason", "service_end/end_note"
+MAX_NOTE = 2000
+
+
+def _propose_closing(case: Case, context: VisitContext) -> None:
+    """A worker's "service ended" is kept as a proposal for a station head to confirm or dismiss. It never
+    closes the case by itself: a worker alone cannot shrink the coverage denominator."""
+    data = context.version.data
+    reason = value_at(data, END_REASON)
+    if value_at(data, SERVICE_ENDED) != "yes" or case.status != CaseStatus.OPEN or \
+            reason not in ClosingReason._value2member_map_:
+        return
+    case.close_proposal_reason = ClosingReason(reason)
+    case.close_proposal_note = str(value_at(data, END_NOTE) or "").strip()[:MAX_NOTE] or None
+    db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.CLOSE_PROPOSED, submission_id=context.submission.id,
+                             user_id=_user_id(context), changes={"closing_reason": reason},
+                             note=f"{CLOSING_REASON_NAMES_ZH[case.close_proposal_reason]}：{case.close_proposal_note or ''}"))
+    audit.record("case.close_proposal", "case", case.id, {"closing_reason": reason,
+                                                           "instance_id": context.submission.instance_id},
+                 context.submitter)
+
+
 # --- closing and reopening ------------------------------------------------------------------
 # A closed case leaves the phones' cases.csv (touch() moves its cache key) and the coverage denominator,
 # which counts open cases only (docs/indicators.md). Only office roles close and reopen (the API's rule);
 # a worker proposes from a visit form and a station head confirms.
 
-MAX_NOTE = 2000
 
 
 def close_case(case: Case, reason: str, note: str, user: User) -> None:
@@ -259,6 +283,22 @@ def reopen_case(case: Case, note: str, user: User) -> None:
     case.status, case.closing_reason, case.closed_reason = CaseStatus.OPEN, None, None
     db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.REOPENED, user_id=user.id, note=text))
     audit.record("case.reopen", "case", case.id, user=user)
+    touch(case)
+    db.session.flush()
+
+
+def dismiss_close_proposal(case: Case, note: str, user: User) -> None:
+    """A station head finds the service has not ended: the worker's proposal is dropped, with the reason why."""
+    text = (note or "").strip()[:MAX_NOTE]
+    if not text:
+        raise InvalidValue(field="note", reason="请说明不结案的原因 / say why the case stays open")
+    if case.close_proposal_reason is None:
+        raise Conflict(reason="没有待确认的服务终止报告 / no proposal to close this case is waiting")
+    proposed = case.close_proposal_reason
+    case.close_proposal_reason = case.close_proposal_note = None
+    db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.PROPOSAL_DISMISSED, user_id=user.id,
+                             changes={"closing_reason": proposed.value}, note=text))
+    audit.record("case.close_proposal_dismissed", "case", case.id, {"closing_reason": proposed.value}, user)
     touch(case)
     db.session.flush()
 

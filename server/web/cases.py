@@ -20,7 +20,7 @@ from server.web.auth import current_scope, current_user, login_required
 from server.web.labels import N_
 
 PAGE_SIZE = 50
-FILTER_NAMES = ("q", "station", "category", "risk", "status", "overdue", "returned", "sort")
+FILTER_NAMES = ("q", "station", "category", "risk", "status", "overdue", "returned", "proposed", "sort")
 # Why a service ended, as people read it (never the code).
 CLOSING_REASON_LABELS = {
     ClosingReason.DECEASED: N_("Deceased"),
@@ -57,6 +57,7 @@ def _filters(args: dict[str, str]) -> CaseFilters:
         overdue_on=today_in_china() if args["overdue"] == "1" else None,
         risk=args["risk"] if args["risk"] in RiskLevel._value2member_map_ else None,
         returned=args["returned"] == "1",
+        close_proposed=args["proposed"] == "1",
         search=case_search(args["q"], current_user().role))
 
 
@@ -93,6 +94,18 @@ def case_reopen(case_id: str):
     except (InvalidValue, Conflict) as error:
         return _case_page(case, error=error), error.http_status
     flash(_("Case reopened: it is back on the phones' case lists and in the coverage count."), "ok")
+    return redirect(url_for("web.case_detail", case_id=case.id))
+
+
+@bp.post("/cases/<case_id>/close-proposal/dismiss")
+@login_required
+def case_dismiss_proposal(case_id: str):
+    case = _case_in_scope(case_id)
+    try:
+        cases.dismiss_close_proposal(case, request.form.get("note", ""), current_user())
+    except (InvalidValue, Conflict) as error:
+        return _case_page(case, error=error), error.http_status
+    flash(_("The worker's report that the service ended was not confirmed: the case stays open."), "ok")
     return redirect(url_for("web.case_detail", case_id=case.id))
 
 

@@ -5,11 +5,14 @@ close and reopen is audited and on the case's timeline.
 """
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from server.extensions import db
 from server.models import AuditEvent, Case
-from tests.integration.test_cases_api import login, registry  # noqa: F401  (fixtures)
+from tests.integration.test_case_finding import rows as rows_of
+from tests.integration.test_cases_api import TODAY, login, registry  # noqa: F401  (fixtures)
+from tests.support.instances import fill_instance
 from tests.support.web import post_form, sign_in
 
 CASE = "a-overdue"  # open, destitute, at 华山街道, registered 100 days ago: in the coverage denominator
@@ -100,3 +103,68 @@ def test_the_api_closes_and_reopens_with_stable_error_codes(client, login, regis
     again = client.post(f"/api/v1/cases/{CASE}/reopen", json={"note": "迁回本村"}, headers=station)
     assert again.status_code == 409 and again.json["code"] == "409.1"
     assert len(audited("case.close")) == 1 and len(audited("case.reopen")) == 1
+
+
+# --- a worker proposes from the phone, a station head decides -----------------------------------------------
+
+@pytest.fixture
+def home_visit(app):
+    from pathlib import Path
+
+    from server.services.forms import publish_form
+
+    publish_form((Path(__file__).parents[2] / "forms" / "home_visit.xlsx").read_bytes(), "home_visit.xlsx")
+    db.session.commit()
+
+
+def service_ended_visit(collect, reason: str, note: str, instance_id: str):
+    values = {"case_mode": "existing", "case": CASE, "visit_date": TODAY.isoformat(),
+              "location": "25.04 102.71 1890 5", "risk_level": "low", "service_end/service_ended": "yes",
+              "service_end/end_reason": reason, "service_end/end_note": note}
+    xform = collect.get("/forms/home_visit.xml").data
+    xml = fill_instance(xform, values, instance_id, drop=("registration",),
+                        entity={"id": CASE, "create": "0", "update": "1", "baseVersion": "1", "label": CASE})
+    return collect.submit(xml, [])
+
+
+def test_a_workers_service_ended_waits_for_a_station_head_who_confirms_it(client, login, registry, collect,
+                                                                          home_visit, make_user):
+    headers = login("wuhua", "county", "530102")
+    before = denominator(client, headers)
+    assert service_ended_visit(collect, "deceased", "邻居说上周已去世", "uuid:end-1").status_code == 201
+    case = db.session.get(Case, CASE)
+    assert case.status.value == "open" and case.close_proposal_reason.value == "deceased"
+    assert denominator(client, headers) == before and f"\n{CASE}," in on_phones(collect)  # a worker alone: no change
+    assert [c["id"] for c in client.get("/api/v1/cases?close_proposed=true", headers=headers).json["cases"]] == [CASE]
+
+    make_user("huashan", "station", "530102001", "Huashan-head-26")
+    assert sign_in(client, "huashan", "Huashan-head-26").status_code == 302
+    assert rows_of(client.get("/cases?proposed=1").get_data(as_text=True)) == [CASE]
+    page = client.get(f"/cases/{CASE}").get_data(as_text=True)
+    assert "社工报告服务终止" in page and "邻居说上周已去世</textarea>" in page
+    assert '<option value="deceased" selected>' in page  # the close form is filled with the proposal
+    closed = post_form(client, f"/cases/{CASE}", f"/cases/{CASE}/close",
+                       {"reason": "deceased", "note": "邻居说上周已去世，村委会已核实"})
+    assert closed.status_code == 302
+    case = db.session.get(Case, CASE)
+    assert case.status.value == "closed" and case.close_proposal_reason is None
+    assert denominator(client, headers) == before - 1 and f"\n{CASE}," not in on_phones(collect)
+    kinds = [e["kind"] for e in client.get(f"/api/v1/cases/{CASE}", headers=headers).json["timeline"]]
+    assert kinds[-3:] == ["visited", "close_proposed", "closed"]
+    assert [e.username for e in audited("case.close_proposal")] == ["worker1"]
+
+
+def test_a_station_head_can_dismiss_a_workers_service_ended(client, login, registry, collect, home_visit):
+    assert service_ended_visit(collect, "moved_out", "听说搬走了", "uuid:end-2").status_code == 201
+    station = login("huashan", "station", "530102001")
+    blank = client.post(f"/api/v1/cases/{CASE}/close-proposal/dismiss", json={"note": " "}, headers=station)
+    assert blank.status_code == 400 and blank.json["code"] == "400.4"
+    kept = client.post(f"/api/v1/cases/{CASE}/close-proposal/dismiss", json={"note": "只是外出打工，春节回来"},
+                       headers=station)
+    assert kept.status_code == 200 and kept.json["status"] == "open" and kept.json["close_proposal_reason"] is None
+    again = client.post(f"/api/v1/cases/{CASE}/close-proposal/dismiss", json={"note": "再次"}, headers=station)
+    assert again.status_code == 409 and again.json["code"] == "409.1"
+    assert len(audited("case.close_proposal_dismissed")) == 1
+    worker = login("worker1", "worker", "530102001")
+    assert client.post(f"/api/v1/cases/{CASE}/close-proposal/dismiss", json={"note": "x"},
+                       headers=worker).status_code == 403
