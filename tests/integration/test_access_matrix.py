@@ -116,6 +116,7 @@ def _seed(app, tmp_path) -> World:
     from server.services import accounts, places
     from server.services.feedback import issue_station_link
     from server.services.forms import publish_form
+    from server.models import Case
     from tests.integration.test_cases_api import add_case
     from tests.support.visit_form import visit_xlsform
 
@@ -138,6 +139,7 @@ def _seed(app, tmp_path) -> World:
     db.session.commit()
     for site in SITES:
         add_case(site.case_id, site.station, site.station + "001", label=site.case_label)
+        db.session.get(Case, site.case_id).close_proposal_reason = "moved_out"  # as a worker's visit reports it
         phone = CollectClient(app.test_client(), f"/key/{accounts.active_collect_token(users[site.worker]).token}")
         sent = phone.submit(visit_xml(site.instance_id, case=site.case_id, photo=site.photo),
                             [(site.photo, _jpeg())])
@@ -277,6 +279,8 @@ ROUTES: dict[tuple[str, str], Call] = {
                                      data={"reason": "bored", "note": "x"}),
     ("web.case_reopen", "POST"): Call(lambda s, w: f"/cases/{s.case_id}/reopen",
                                       "302 302 302 400/404 400/404 400/404", data={"note": " "}),
+    ("web.case_dismiss_proposal", "POST"): Call(lambda s, w: f"/cases/{s.case_id}/close-proposal/dismiss",
+                                                "302 302 302 400/404 400/404 400/404", data={"note": " "}),
     ("web.station_list", "GET"): Call("/stations", "302 302 302 200 200 200"),
     ("web.station_detail", "GET"): Call(lambda s, w: f"/stations/{s.station}", PAGE),
     ("web.station_record", "POST"): Call(lambda s, w: f"/stations/{s.station}/record",
@@ -306,6 +310,8 @@ ROUTES: dict[tuple[str, str], Call] = {
                                      "401 401 403 400/404 400/404 400/404", json={}),
     ("api.reopen_case", "POST"): Call(lambda s, w: f"/api/v1/cases/{s.case_id}/reopen",
                                       "401 401 403 400/404 400/404 400/404", json={}),
+    ("api.dismiss_close_proposal", "POST"): Call(lambda s, w: f"/api/v1/cases/{s.case_id}/close-proposal/dismiss",
+                                                 "401 401 403 400/404 400/404 400/404", json={}),
     ("api.erase_case", "POST"): Call(lambda s, w: f"/api/v1/cases/{s.case_id}/erasure", "401 401 403 403 403 400/404",
                                      json={"reason": " "}),  # a blank reason: refused once the case is found
     ("api.import_cases", "POST"): Call("/api/v1/cases/import", "401 401 403 400 400 400", data={}),
@@ -450,7 +456,9 @@ CSRF: dict[tuple[str, str], Change] = {
                                            "contact": ""}, 201),
     ("web.station_record", "POST"): Change(f"/stations/{HUASHAN.station}/record",
                                            {"operator_name": "春城社工服务中心", "flagship_projects": "2"}, 302),
-    # Closed, then reopened: the two run in this order and leave the case as it was.
+    # A worker's "service ended" (seeded) not confirmed; then closed and reopened: in this order.
+    ("web.case_dismiss_proposal", "POST"): Change(f"/cases/{HUASHAN.case_id}/close-proposal/dismiss",
+                                                  {"note": "本人仍在村里居住"}, 302),
     ("web.case_close", "POST"): Change(f"/cases/{HUASHAN.case_id}/close", {"reason": "moved_out", "note": "迁往外省"},
                                        302),
     ("web.case_reopen", "POST"): Change(f"/cases/{HUASHAN.case_id}/reopen", {"note": "迁回本村"}, 302),

@@ -35,13 +35,21 @@ def audited(action: str) -> list[AuditEvent]:
                                                             AuditEvent.object_id == CASE)))
 
 
-def test_a_station_head_closes_a_case_and_it_leaves_the_phones_and_the_denominator_until_reopened(
+def test_a_case_closed_on_its_page_or_the_api_leaves_the_phones_and_the_denominator_until_reopened(
         client, login, registry, collect, make_user):
     headers = login("wuhua", "county", "530102")
     before = denominator(client, headers)
     assert f"\n{CASE}," in on_phones(collect)
     make_user("huashan", "station", "530102001", "Huashan-head-26")
     assert sign_in(client, "huashan", "Huashan-head-26").status_code == 302
+    # A refused close says why and keeps what was typed; nothing changes.
+    no_reason = post_form(client, f"/cases/{CASE}", f"/cases/{CASE}/close", {"reason": "", "note": "2026年11月病故"})
+    page = no_reason.get_data(as_text=True)
+    assert no_reason.status_code == 400 and "2026年11月病故</textarea>" in page and "请从列表中选择结案原因" in page
+    no_note = post_form(client, f"/cases/{CASE}", f"/cases/{CASE}/close", {"reason": "deceased", "note": "  "})
+    page = no_note.get_data(as_text=True)
+    assert no_note.status_code == 400 and '<option value="deceased" selected>' in page and "请说明结案情况" in page
+    assert db.session.get(Case, CASE).status.value == "open" and not audited("case.close")
 
     closed = post_form(client, f"/cases/{CASE}", f"/cases/{CASE}/close",
                        {"reason": "deceased", "note": "2026年11月病故，村委会告知"})
@@ -63,20 +71,7 @@ def test_a_station_head_closes_a_case_and_it_leaves_the_phones_and_the_denominat
     assert [e["kind"] for e in timeline][-2:] == ["closed", "reopened"]
     assert timeline[-2]["note"] == "已故：2026年11月病故，村委会告知" and timeline[-1]["note"] == "误报，本人仍健在"
 
-
-def test_a_refused_close_shows_why_and_keeps_what_was_typed(client, registry, make_user):
-    make_user("wuhua", "county", "530102", "Wuhua-county-26")
-    assert sign_in(client, "wuhua", "Wuhua-county-26").status_code == 302
-    no_reason = post_form(client, f"/cases/{CASE}", f"/cases/{CASE}/close", {"reason": "", "note": "搬到昆明市外"})
-    page = no_reason.get_data(as_text=True)
-    assert no_reason.status_code == 400 and "搬到昆明市外</textarea>" in page and "请从列表中选择结案原因" in page
-    no_note = post_form(client, f"/cases/{CASE}", f"/cases/{CASE}/close", {"reason": "moved_out", "note": "  "})
-    page = no_note.get_data(as_text=True)
-    assert no_note.status_code == 400 and '<option value="moved_out" selected>' in page and "请说明结案情况" in page
-    assert db.session.get(Case, CASE).status.value == "open" and not audited("case.close")
-
-
-def test_the_api_closes_and_reopens_with_stable_error_codes(client, login, registry):
+    # The same through the REST API, with stable error codes; a worker alone cannot close.
     body = {"reason": "moved_out", "note": "2026-11-20 迁往曲靖"}
     worker = login("worker1", "worker", "530102001")
     refused = client.post(f"/api/v1/cases/{CASE}/close", json=body, headers=worker)
@@ -102,7 +97,7 @@ def test_the_api_closes_and_reopens_with_stable_error_codes(client, login, regis
     assert reopened.json["closing_reason"] is None
     again = client.post(f"/api/v1/cases/{CASE}/reopen", json={"note": "迁回本村"}, headers=station)
     assert again.status_code == 409 and again.json["code"] == "409.1"
-    assert len(audited("case.close")) == 1 and len(audited("case.reopen")) == 1
+    assert len(audited("case.close")) == 2 and len(audited("case.reopen")) == 2
 
 
 # --- a worker proposes from the phone, a station head decides -----------------------------------------------
@@ -123,12 +118,13 @@ def service_ended_visit(collect, reason: str, note: str, instance_id: str):
               "service_end/end_reason": reason, "service_end/end_note": note}
     xform = collect.get("/forms/home_visit.xml").data
     xml = fill_instance(xform, values, instance_id, drop=("registration",),
-                        entity={"id": CASE, "create": "0", "update": "1", "baseVersion": "1", "label": CASE})
+                        entity={"id": CASE, "create": "0", "update": "1", "label": CASE,
+                                "baseVersion": str(db.session.get(Case, CASE).version)})
     return collect.submit(xml, [])
 
 
-def test_a_workers_service_ended_waits_for_a_station_head_who_confirms_it(client, login, registry, collect,
-                                                                          home_visit, make_user):
+def test_a_workers_service_ended_waits_for_a_station_head_who_dismisses_or_confirms_it(client, login, registry,
+                                                                                       collect, home_visit):
     headers = login("wuhua", "county", "530102")
     before = denominator(client, headers)
     assert service_ended_visit(collect, "deceased", "邻居说上周已去世", "uuid:end-1").status_code == 201
@@ -136,9 +132,22 @@ def test_a_workers_service_ended_waits_for_a_station_head_who_confirms_it(client
     assert case.status.value == "open" and case.close_proposal_reason.value == "deceased"
     assert denominator(client, headers) == before and f"\n{CASE}," in on_phones(collect)  # a worker alone: no change
     assert [c["id"] for c in client.get("/api/v1/cases?close_proposed=true", headers=headers).json["cases"]] == [CASE]
+    # Not so: the station head keeps the case open, saying why (the API here; the page has the same form).
+    station = login("huashan", "station", "530102001")
+    dismiss = f"/api/v1/cases/{CASE}/close-proposal/dismiss"
+    assert client.post(dismiss, json={"note": "x"}, headers=login("worker1", "worker", "530102001")).status_code == 403
+    blank = client.post(dismiss, json={"note": " "}, headers=station)
+    assert blank.status_code == 400 and blank.json["code"] == "400.4"
+    kept = client.post(dismiss, json={"note": "认错人了，本人健在"}, headers=station)
+    assert kept.status_code == 200 and kept.json["status"] == "open" and kept.json["close_proposal_reason"] is None
+    again = client.post(dismiss, json={"note": "认错人了"}, headers=station)
+    assert again.status_code == 409 and again.json["code"] == "409.1"
+    assert len(audited("case.close_proposal_dismissed")) == 1
 
-    make_user("huashan", "station", "530102001", "Huashan-head-26")
-    assert sign_in(client, "huashan", "Huashan-head-26").status_code == 302
+    # Reported again, and so it is: the station head confirms by closing on the case page.
+    assert service_ended_visit(collect, "deceased", "邻居说上周已去世", "uuid:end-2").status_code == 201
+
+    assert sign_in(client, "huashan", "Secret-pass-1").status_code == 302
     assert rows_of(client.get("/cases?proposed=1").get_data(as_text=True)) == [CASE]
     page = client.get(f"/cases/{CASE}").get_data(as_text=True)
     assert "社工报告服务终止" in page and "邻居说上周已去世</textarea>" in page
@@ -150,21 +159,5 @@ def test_a_workers_service_ended_waits_for_a_station_head_who_confirms_it(client
     assert case.status.value == "closed" and case.close_proposal_reason is None
     assert denominator(client, headers) == before - 1 and f"\n{CASE}," not in on_phones(collect)
     kinds = [e["kind"] for e in client.get(f"/api/v1/cases/{CASE}", headers=headers).json["timeline"]]
-    assert kinds[-3:] == ["visited", "close_proposed", "closed"]
-    assert [e.username for e in audited("case.close_proposal")] == ["worker1"]
-
-
-def test_a_station_head_can_dismiss_a_workers_service_ended(client, login, registry, collect, home_visit):
-    assert service_ended_visit(collect, "moved_out", "听说搬走了", "uuid:end-2").status_code == 201
-    station = login("huashan", "station", "530102001")
-    blank = client.post(f"/api/v1/cases/{CASE}/close-proposal/dismiss", json={"note": " "}, headers=station)
-    assert blank.status_code == 400 and blank.json["code"] == "400.4"
-    kept = client.post(f"/api/v1/cases/{CASE}/close-proposal/dismiss", json={"note": "只是外出打工，春节回来"},
-                       headers=station)
-    assert kept.status_code == 200 and kept.json["status"] == "open" and kept.json["close_proposal_reason"] is None
-    again = client.post(f"/api/v1/cases/{CASE}/close-proposal/dismiss", json={"note": "再次"}, headers=station)
-    assert again.status_code == 409 and again.json["code"] == "409.1"
-    assert len(audited("case.close_proposal_dismissed")) == 1
-    worker = login("worker1", "worker", "530102001")
-    assert client.post(f"/api/v1/cases/{CASE}/close-proposal/dismiss", json={"note": "x"},
-                       headers=worker).status_code == 403
+    assert kinds[-6:] == ["visited", "close_proposed", "proposal_dismissed", "visited", "close_proposed", "closed"], kinds
+    assert [e.username for e in audited("case.close_proposal")] == ["worker1", "worker1"]
