@@ -243,9 +243,9 @@ def _propose_closing(case: Case, context: VisitContext) -> None:
         return
     case.close_proposal_reason = ClosingReason(reason)
     case.close_proposal_note = str(value_at(data, END_NOTE) or "").strip()[:MAX_NOTE] or None
+    words = f"{CLOSING_REASON_NAMES_ZH[case.close_proposal_reason]}：{case.close_proposal_note or ''}"
     db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.CLOSE_PROPOSED, submission_id=context.submission.id,
-                             user_id=_user_id(context), changes={"closing_reason": reason},
-                             note=f"{CLOSING_REASON_NAMES_ZH[case.close_proposal_reason]}：{case.close_proposal_note or ''}"))
+                             user_id=_user_id(context), changes={"closing_reason": reason}, note=words))
     audit.record("case.close_proposal", "case", case.id, {"closing_reason": reason,
                                                            "instance_id": context.submission.instance_id},
                  context.submitter)
@@ -255,8 +255,6 @@ def _propose_closing(case: Case, context: VisitContext) -> None:
 # A closed case leaves the phones' cases.csv (touch() moves its cache key) and the coverage denominator,
 # which counts open cases only (docs/indicators.md). Only office roles close and reopen (the API's rule);
 # a worker proposes from a visit form and a station head confirms.
-
-
 
 def close_case(case: Case, reason: str, note: str, user: User) -> None:
     """End the service: a reason from the fixed list and words to go with it."""
@@ -275,9 +273,7 @@ def close_case(case: Case, reason: str, note: str, user: User) -> None:
 
 def reopen_case(case: Case, note: str, user: User) -> None:
     """Serve the person again (closed by mistake, moved back): the case is due as if never closed."""
-    text = (note or "").strip()[:MAX_NOTE]
-    if not text:
-        raise InvalidValue(field="note", reason="请说明重新开案的原因 / say why the case is reopened")
+    text = _words(note, "请说明重新开案的原因 / say why the case is reopened")
     if case.status != CaseStatus.CLOSED:
         raise Conflict(reason="该服务对象未结案 / the case is not closed")
     case.status, case.closing_reason, case.closed_reason = CaseStatus.OPEN, None, None
@@ -289,9 +285,7 @@ def reopen_case(case: Case, note: str, user: User) -> None:
 
 def dismiss_close_proposal(case: Case, note: str, user: User) -> None:
     """A station head finds the service has not ended: the worker's proposal is dropped, with the reason why."""
-    text = (note or "").strip()[:MAX_NOTE]
-    if not text:
-        raise InvalidValue(field="note", reason="请说明不结案的原因 / say why the case stays open")
+    text = _words(note, "请说明不结案的原因 / say why the case stays open")
     if case.close_proposal_reason is None:
         raise Conflict(reason="没有待确认的服务终止报告 / no proposal to close this case is waiting")
     proposed = case.close_proposal_reason
@@ -307,10 +301,15 @@ def parse_closing(reason: str, note: str) -> tuple[ClosingReason, str]:
     """A closing reason code and its words, or the error naming what is missing."""
     if reason not in ClosingReason._value2member_map_:
         raise InvalidValue(field="closing_reason", reason="请从列表中选择结案原因 / choose a reason from the list")
+    return ClosingReason(reason), _words(note, "请说明结案情况 / describe why the service ended")
+
+
+def _words(note: str | None, missing: str) -> str:
+    """The words a decision on a case needs, or the error saying what they should say."""
     text = (note or "").strip()[:MAX_NOTE]
     if not text:
-        raise InvalidValue(field="note", reason="请说明结案情况 / describe why the service ended")
-    return ClosingReason(reason), text
+        raise InvalidValue(field="note", reason=missing)
+    return text
 
 
 # --- the timeline -----------------------------------------------------------------------------

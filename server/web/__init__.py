@@ -6,7 +6,8 @@ Route table (views by module):
                   GET /submissions/<instance_id>,
                   POST /submissions/<instance_id>/review | /comment | /return,
                   GET /media/<instance_id>/<name>[?size=240|640|1280]
-  cases.py        GET /cases, GET /cases/<case_id>
+  cases.py        GET /cases[?q=&station=&category=&risk=&status=&overdue=&returned=&proposed=&sort=&cursor=],
+                  GET /cases/<case_id>, POST /cases/<case_id>/close | /reopen | /close-proposal/dismiss
   stations.py     GET /stations, GET /stations/<code>, POST /stations/<code>/record (admin, county),
                   GET /stations/<code>/plaque.<png|pdf>, GET /stations/<code>/workers/<u>/collect-qr.png
   dashboard.py    GET /dashboard[?area=CODE&period=2026-10|2026-Q3|2026-H2], GET /dashboard/print (A4 report),

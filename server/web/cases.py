@@ -1,6 +1,8 @@
 """Case pages: the list (overdue first) and a case with its timeline of visits; closing and reopening a case."""
 from __future__ import annotations
 
+from typing import Callable
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 
@@ -76,36 +78,35 @@ def case_detail(case_id: str):
 @bp.post("/cases/<case_id>/close")
 @login_required
 def case_close(case_id: str):
-    case = _case_in_scope(case_id)
-    try:
-        cases.close_case(case, request.form.get("reason", ""), request.form.get("note", ""), current_user())
-    except (InvalidValue, Conflict) as error:
-        return _case_page(case, error=error), error.http_status
-    flash(_("Case closed: it leaves the phones' case lists and the coverage count."), "ok")
-    return redirect(url_for("web.case_detail", case_id=case.id))
+    form = request.form
+    return _decide(case_id, lambda case: cases.close_case(case, form.get("reason", ""), form.get("note", ""),
+                                                          current_user()),
+                   _("Case closed: it leaves the phones' case lists and the coverage count."))
 
 
 @bp.post("/cases/<case_id>/reopen")
 @login_required
 def case_reopen(case_id: str):
-    case = _case_in_scope(case_id)
-    try:
-        cases.reopen_case(case, request.form.get("note", ""), current_user())
-    except (InvalidValue, Conflict) as error:
-        return _case_page(case, error=error), error.http_status
-    flash(_("Case reopened: it is back on the phones' case lists and in the coverage count."), "ok")
-    return redirect(url_for("web.case_detail", case_id=case.id))
+    return _decide(case_id, lambda case: cases.reopen_case(case, request.form.get("note", ""), current_user()),
+                   _("Case reopened: it is back on the phones' case lists and in the coverage count."))
 
 
 @bp.post("/cases/<case_id>/close-proposal/dismiss")
 @login_required
 def case_dismiss_proposal(case_id: str):
+    return _decide(case_id, lambda case: cases.dismiss_close_proposal(case, request.form.get("note", ""),
+                                                                      current_user()),
+                   _("The worker's report that the service ended was not confirmed: the case stays open."))
+
+
+def _decide(case_id: str, decide: Callable[[Case], None], done: str):
+    """Close, reopen or dismiss: back to the case page, or the page again with the refusal and what was typed."""
     case = _case_in_scope(case_id)
     try:
-        cases.dismiss_close_proposal(case, request.form.get("note", ""), current_user())
+        decide(case)
     except (InvalidValue, Conflict) as error:
         return _case_page(case, error=error), error.http_status
-    flash(_("The worker's report that the service ended was not confirmed: the case stays open."), "ok")
+    flash(done, "ok")
     return redirect(url_for("web.case_detail", case_id=case.id))
 
 
