@@ -119,10 +119,15 @@ def _case_in_scope(case_id: str) -> Case:
 
 def _case_page(case: Case, error: InvalidValue | Conflict | None = None) -> str:
     """The case page; after a refused close or reopen, with the message and what was typed kept."""
-    lang = "en" if str(get_locale()).startswith("en") else "zh"
     return render_template("case.html", case=case, timeline=cases.case_timeline(case),
                            properties=masked_properties(case.properties, current_user().role),
                            visits=submission_queries.list_case_submissions(case.id),
                            members=queries.list_members(case.id), categories=CATEGORY_NAMES_ZH,
                            closing_reasons=CLOSING_REASON_LABELS, today=today_in_china(),
-                           error=error.message(lang) if error else None, typed=request.form)
+                           error=_refusal(error) if error else None, typed=request.form)
+
+
+def _refusal(error: InvalidValue | Conflict) -> str:
+    """Why a decision was refused, in the page's language only: people read no field names or codes."""
+    zh, _slash, en = str(error.details.get("reason", "")).partition(" / ")
+    return en if en and str(get_locale()).startswith("en") else zh

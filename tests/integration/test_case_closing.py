@@ -5,6 +5,8 @@ close and reopen is audited and on the case's timeline.
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -48,7 +50,8 @@ def test_a_case_closed_on_its_page_or_the_api_leaves_the_phones_and_the_denomina
     assert no_reason.status_code == 400 and "2026年11月病故</textarea>" in page and "请从列表中选择结案原因" in page
     no_note = post_form(client, f"/cases/{CASE}", f"/cases/{CASE}/close", {"reason": "deceased", "note": "  "})
     page = no_note.get_data(as_text=True)
-    assert no_note.status_code == 400 and '<option value="deceased" selected>' in page and "请说明结案情况" in page
+    assert no_note.status_code == 400 and '<option value="deceased" selected>' in page
+    assert re.search(r'id="case-error"[^>]*>([^<]*)<', page).group(1) == "请说明结案情况"  # no field name, no code
     assert db.session.get(Case, CASE).status.value == "open" and not audited("case.close")
 
     closed = post_form(client, f"/cases/{CASE}", f"/cases/{CASE}/close",
