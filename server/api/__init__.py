@@ -4,7 +4,8 @@ Route table — one module per resource:
 - ``sessions.py``  POST /sessions, DELETE /sessions/current
 - ``forms.py``     GET /forms, POST /forms (admin: publish an XLSForm)
 - ``users.py``     GET /users/<u>/collect-settings, POST|DELETE /users/<u>/collect-token
-- ``cases.py``     GET /cases, GET /cases/<id>, POST /cases/import, GET /overdue, GET|PUT /visit-intervals
+- ``cases.py``     GET /cases, GET /cases/<id>, POST /cases/<id>/close|reopen, POST /cases/import, GET /overdue,
+  GET|PUT /visit-intervals
 - ``indicators.py`` GET /indicators?area=&from=&to=, GET /stations/<code>/compliance
 - ``stations.py``  POST /stations/import, POST /stations/staff/import (station records and staff from a file),
                    POST /stations/<code>/plaque-link (a stolen plaque: revoke its link, issue a new one)

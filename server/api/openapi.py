@@ -282,6 +282,22 @@ OPERATIONS: dict[str, dict[str, dict]] = {
         "summary": "A case with its household members and timeline", "tags": ["cases"],
         "parameters": [_path("case_id", "the case (entity) id")],
         "responses": {"200": _json(CaseDetailSchema, "the case"), **_errors(401, 404)}}},
+    "/cases/{case_id}/close": {"post": {
+        "summary": "Close a case: the service ended, for a reason of the list (admin, county, station)",
+        "tags": ["cases"], "parameters": [_path("case_id", "the case (entity) id")],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": schemas.CaseCloseRequestSchema}}},
+        "responses": {"200": _json(schemas.CaseSchema, "closed"), **_errors(400, 401, 403, 404, 409)}}},
+    "/cases/{case_id}/reopen": {"post": {
+        "summary": "Reopen a closed case (admin, county, station)", "tags": ["cases"],
+        "parameters": [_path("case_id", "the case (entity) id")],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": schemas.CaseNoteRequestSchema}}},
+        "responses": {"200": _json(schemas.CaseSchema, "reopened"), **_errors(400, 401, 403, 404, 409)}}},
+    "/cases/{case_id}/close-proposal/dismiss": {"post": {
+        "summary": "Do not confirm a worker's report that the service ended; the case stays open (admin, county, "
+                   "station)", "tags": ["cases"],
+        "parameters": [_path("case_id", "the case (entity) id")],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": schemas.CaseNoteRequestSchema}}},
+        "responses": {"200": _json(schemas.CaseSchema, "dismissed"), **_errors(400, 401, 403, 404, 409)}}},
     "/cases/{case_id}/erasure": {"post": {
         "summary": "Erase a person's data on request (admin); what the indicators count is kept", "tags": ["cases"],
         "parameters": [_path("case_id", "the case (entity) id")],

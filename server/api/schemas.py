@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from server.domain.cases import CaseCategory, CaseStatus, is_overdue
+from server.domain.cases import CaseCategory, CaseOrder, CaseStatus, ClosingReason, RiskLevel, is_overdue
 from server.domain.clock import FIRST_DAY, LAST_DAY, today_in_china
 from server.domain.flags import ANY_FLAG, SubmissionFlag
 from server.domain.review import CHOOSABLE_REASONS, ExclusionReason, ReviewAction
@@ -64,6 +64,16 @@ class PlaqueLinkSchema(Schema):
     station = fields.String(required=True)
     url = fields.String(required=True, metadata={"description": "the new link the new plaque's QR code carries"})
     issued_at = fields.AwareDateTime(required=True)
+class CaseCloseRequestSchema(Schema):
+    reason = fields.String(required=True, validate=validate.OneOf([r.value for r in ClosingReason]),
+                           metadata={"description": "why the service ended (docs/cases.md)"})
+    note = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                         metadata={"description": "what happened, in words (a date, who said so)"})
+
+
+class CaseNoteRequestSchema(Schema):
+    note = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                         metadata={"description": "why (the case is reopened; a worker's proposal is dismissed)"})
 
 
 class PublishResultSchema(Schema):
@@ -104,12 +114,22 @@ class CaseListArgsSchema(PageArgsSchema):
     overdue = fields.Boolean(load_default=False)
     worker = fields.String(load_default=None)
     village = fields.String(load_default=None, validate=validate.Length(max=12))
+    q = fields.String(load_default=None, validate=validate.Length(max=100), metadata={
+        "description": "name, village name or phone containing this; the ID number too, in full for roles that see "
+                       "it in full, else only its last 4 characters, given exactly (docs/cases.md)"})
+    risk = fields.String(load_default=None, validate=validate.OneOf([r.value for r in RiskLevel]))
+    returned = fields.Boolean(load_default=False, metadata={"description": "only cases whose last visit was "
+                                                                          "returned to the worker"})
+    close_proposed = fields.Boolean(load_default=False, metadata={
+        "description": "only cases a worker reported the service ended for, waiting for a station head"})
+    sort = fields.String(load_default="due", validate=validate.OneOf([o.value for o in CaseOrder]),
+                         metadata={"description": "due: most overdue first; name: by name"})
 
 
 class SubmissionListArgsSchema(PageArgsSchema):
     form = fields.String(load_default=None)
     station = fields.String(load_default=None, validate=validate.Length(max=12))
-    case = fields.String(load_default=None)
+    case = fields.String(load_default=None, metadata={"description": "a case id, or part of its name"})
     worker = fields.String(load_default=None)
     date_from = day_argument("from")
     date_to = day_argument("to")
@@ -151,7 +171,11 @@ class CaseSchema(Schema):
     village_name = fields.Function(lambda c: c.village.name if c.village else None)
     categories = fields.Function(lambda c: c.category_codes)
     status = fields.String()
-    closed_reason = fields.String(allow_none=True)
+    closing_reason = fields.String(allow_none=True, validate=validate.OneOf([r.value for r in ClosingReason]))
+    closed_reason = fields.String(allow_none=True, metadata={"description": "the words given with closing_reason"})
+    close_proposal_reason = fields.String(allow_none=True, metadata={
+        "description": "a worker's 'service ended' from a visit, waiting for a station head to close or dismiss"})
+    close_proposal_note = fields.String(allow_none=True)
     assigned_worker_id = fields.Integer(allow_none=True)
     risk_level = fields.String(allow_none=True)
     registered_on = fields.Date()
@@ -169,7 +193,9 @@ class CaseSchema(Schema):
 
 class CaseEventSchema(Schema):
     kind = fields.String()
-    created_at = fields.AwareDateTime()
+    created_at = fields.AwareDateTime(metadata={"description": "when the server recorded it"})
+    occurred_on = fields.Date(metadata={"description": "the China day it happened (a registration: the case's "
+                                                      "registration date); the timeline is in this order"})
     instance_id = fields.Function(lambda e: e.submission.instance_id if e.submission else None)
     form = fields.Function(lambda e: e.submission.form.xml_form_id if e.submission else None)
     user_id = fields.Integer(allow_none=True)

@@ -1,6 +1,7 @@
 """The people served (cases): the policy's categories and their vocabulary. Plain values only."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -56,6 +57,13 @@ class CaseEventKind(StrEnum):
     CLOSED = "closed"
     REOPENED = "reopened"
     RETURNED = "returned"        # a supervisor sent a visit back to the worker
+    CLOSE_PROPOSED = "close_proposed"          # a worker's visit says the service ended: a station head decides
+    PROPOSAL_DISMISSED = "proposal_dismissed"  # the station head found it has not
+
+
+# A case's registration happened on its registration date (registered_on), whenever it was loaded:
+# an imported register of last year must not look newer than this year's visits on the timeline.
+REGISTRATION_EVENTS = (CaseEventKind.CREATED, CaseEventKind.IMPORTED)
 
 
 class CaseListMode(StrEnum):
@@ -68,6 +76,24 @@ class CaseListMode(StrEnum):
 class CaseStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
+
+
+class ClosingReason(StrEnum):
+    """Why a case's service ended (docs/cases.md, "Closing and reopening"); a closed case leaves the phones'
+    case lists and the coverage denominator."""
+
+    DECEASED = "deceased"
+    MOVED_OUT = "moved_out"
+    NO_LONGER_ELIGIBLE = "no_longer_eligible"
+    REFUSED_SERVICE = "refused_service"
+    DUPLICATE = "duplicate"
+
+
+CLOSING_REASON_NAMES_ZH = {
+    ClosingReason.DECEASED: "已故", ClosingReason.MOVED_OUT: "迁出",
+    ClosingReason.NO_LONGER_ELIGIBLE: "不再符合条件", ClosingReason.REFUSED_SERVICE: "拒绝服务",
+    ClosingReason.DUPLICATE: "重复登记",
+}
 
 
 class RiskLevel(StrEnum):
@@ -105,6 +131,28 @@ def mask_id_number(id_number: str | None) -> str | None:
     if not id_number:
         return id_number
     return id_number[:4] + "*" * max(len(id_number) - 8, 0) + id_number[-4:] if len(id_number) > 8 else "****"
+
+
+class CaseOrder(StrEnum):
+    """How a case list is sorted."""
+
+    DUE = "due"    # most overdue first, never scheduled last
+    NAME = "name"
+
+
+@dataclass(frozen=True)
+class CaseSearch:
+    """What a case search box's text is matched against: the name, the village's name, the phone number and
+    the ID number. Whoever sees ID numbers masked (``5301**********123X``) finds one only by the last four
+    characters the mask shows, and only by all four: a search must not let them probe the hidden digits."""
+
+    text: str
+    id_number_in_full: bool
+
+    @property
+    def id_number_ending(self) -> str | None:
+        """The text as the last four characters of an ID number, for whoever sees them masked."""
+        return self.text.upper() if not self.id_number_in_full and len(self.text) == 4 else None
 
 
 def next_due_date(last_visit: date | None, registered_on: date, days: int,

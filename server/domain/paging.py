@@ -47,9 +47,17 @@ def text_key(value: object) -> str:
     return value
 
 
+def label(value: object) -> str:
+    """A case's label (what a list sorted by name pages on): text of at most the column's 200 characters."""
+    if not isinstance(value, str) or len(value) > 200 or "\x00" in value:
+        raise ValueError(value)
+    return value
+
+
 # The cursor shapes of the app's lists.
 BY_TIME = (moment, row_id)   # submissions and audit events: newest first by (created_at, id)
-BY_DUE = (day, text_key)     # cases: soonest due first by (next_due, id)
+BY_DUE = (day, text_key)     # cases: most overdue first by (next_due, id)
+BY_LABEL = (label, text_key)  # cases by name: (label, id)
 
 
 def encode_cursor(*values: object) -> str:

@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Any
 
 from server.domain.access import Role
-from server.domain.cases import mask_id_number
+from server.domain.cases import CaseSearch, mask_id_number
 
 
 class Sensitive(StrEnum):
@@ -77,6 +77,12 @@ HIDDEN = "***"
 
 def sees_in_full(role: Role | str, kind: Sensitive) -> bool:
     return kind in SEES_IN_FULL.get(Role(role), frozenset())
+
+
+def case_search(text: str, role: Role | str) -> CaseSearch | None:
+    """A case search as ``role`` may run it: ID numbers matched in full only by those who see them in full."""
+    text = text.strip()[:100]
+    return CaseSearch(text, sees_in_full(role, Sensitive.ID_NUMBER)) if text else None
 
 
 @lru_cache(maxsize=4096)

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.domain.clock import today_in_china
-from server.domain.cases import CaseCategory, CaseEventKind, CaseStatus, RiskLevel
+from server.domain.cases import CaseCategory, CaseEventKind, CaseStatus, ClosingReason, RiskLevel
 from server.extensions import db
 from server.models.places import Area
 from server.models.types import UTCDateTime, str_enum, utcnow
@@ -22,7 +22,12 @@ class Case(db.Model):
     station_code: Mapped[str] = mapped_column(ForeignKey("station.code"), index=True)
     village_code: Mapped[Optional[str]] = mapped_column(ForeignKey("area.code"))
     status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus), default=CaseStatus.OPEN)
-    closed_reason: Mapped[Optional[str]] = mapped_column(Text)
+    closing_reason: Mapped[Optional[ClosingReason]] = mapped_column(str_enum(ClosingReason, length=30))
+    closed_reason: Mapped[Optional[str]] = mapped_column(Text)  # the words that go with closing_reason
+    # A worker's "service ended" from a visit form: waits for a station head to confirm it (or not), so a
+    # worker alone never takes a case out of the coverage denominator.
+    close_proposal_reason: Mapped[Optional[ClosingReason]] = mapped_column(str_enum(ClosingReason, length=30))
+    close_proposal_note: Mapped[Optional[str]] = mapped_column(Text)
     assigned_worker_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     properties: Mapped[dict] = mapped_column(JSON, default=dict)
     risk_level: Mapped[Optional[RiskLevel]] = mapped_column(str_enum(RiskLevel))

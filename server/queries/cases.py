@@ -10,9 +10,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
-from server.domain.cases import CaseStatus
+from server.domain.cases import CaseOrder, CaseSearch, CaseStatus
 from server.extensions import db
 from server.domain.access import Scope
+from server.domain.paging import BY_DUE, BY_LABEL
 from server.models import Area, Case, CaseCategoryLink, CaseEvent, CaseListCache, Station, VisitInterval
 
 
@@ -75,6 +76,10 @@ class CaseFilters:
     overdue_on: date | None = None   # only cases whose next_due is before this day
     worker_id: int | None = None
     village: str | None = None
+    risk: str | None = None
+    returned: bool = False  # only cases whose last visit a supervisor sent back (redo)
+    close_proposed: bool = False  # only cases a worker reported the service ended for, waiting for a decision
+    search: CaseSearch | None = None
 
 
 FAR_FUTURE = date(9999, 12, 31)
@@ -85,10 +90,35 @@ def _scoped_cases(scope: Scope):
             .where(Area.path.startswith(scope.area_path, autoescape=True)))
 
 
-def list_cases(scope: Scope, filters: CaseFilters, limit: int, after: tuple[date, str] | None = None) -> list[Case]:
-    """Cases in scope, soonest due first (never-scheduled last), keyset-paginated on (due, id)."""
-    due = func.coalesce(Case.next_due, FAR_FUTURE)
-    query = _scoped_cases(scope).options(selectinload(Case.categories), selectinload(Case.village))
+def list_cases(scope: Scope, filters: CaseFilters, limit: int, after: tuple | None = None,
+               order: CaseOrder = CaseOrder.DUE) -> list[Case]:
+    """Cases in scope, most overdue first (or by name), keyset-paginated on (due, id) or (label, id)."""
+    key = func.coalesce(Case.next_due, FAR_FUTURE) if order == CaseOrder.DUE else Case.label
+    query = _filtered(_scoped_cases(scope), filters).options(selectinload(Case.categories),
+                                                             selectinload(Case.village))
+    if after is not None:
+        query = query.where(or_(key > after[0], and_(key == after[0], Case.id > after[1])))
+    return list(db.session.scalars(query.order_by(key, Case.id).limit(limit)))
+
+
+def page_key(case: Case, order: CaseOrder) -> tuple[str, str]:
+    """The keyset position of a case in a list sorted by ``order``: what a cursor holds."""
+    first = case.label if order == CaseOrder.NAME else (case.next_due or FAR_FUTURE).isoformat()
+    return first, case.id
+
+
+def page_key_types(order: CaseOrder) -> tuple:
+    """The parsers that turn a cursor's values back into a ``page_key`` (for ``decode_typed``)."""
+    return BY_LABEL if order == CaseOrder.NAME else BY_DUE
+
+
+def count_cases(scope: Scope, filters: CaseFilters) -> int:
+    """How many cases the filters select, so that a paged list always says how many there are."""
+    found = _filtered(_scoped_cases(scope), filters).with_only_columns(Case.id).subquery()
+    return db.session.scalar(select(func.count()).select_from(found))
+
+
+def _filtered(query, filters: CaseFilters):
     if filters.station:
         query = query.where(Case.station_code == filters.station)
     if filters.category:
@@ -102,9 +132,29 @@ def list_cases(scope: Scope, filters: CaseFilters, limit: int, after: tuple[date
         query = query.where(Case.assigned_worker_id == filters.worker_id)
     if filters.village:
         query = query.where(Case.village_code == filters.village)
-    if after is not None:
-        query = query.where(or_(due > after[0], and_(due == after[0], Case.id > after[1])))
-    return list(db.session.scalars(query.order_by(due, Case.id).limit(limit)))
+    if filters.risk:
+        query = query.where(Case.risk_level == filters.risk)
+    if filters.returned:
+        query = query.where(Case.redo.is_(True))
+    if filters.close_proposed:
+        query = query.where(Case.close_proposal_reason.is_not(None))
+    if filters.search is not None:
+        query = query.where(_matches(filters.search))
+    return query
+
+
+def _matches(search: CaseSearch):
+    """Name, village name or phone containing the text; the ID number as the viewer may search it."""
+    text = search.text
+    id_number = func.upper(Case.properties["id_number"].as_string())
+    matches = [Case.label.icontains(text, autoescape=True),
+               Case.village_code.in_(select(Area.code).where(Area.name.icontains(text, autoescape=True))),
+               Case.properties["phone"].as_string().contains(text, autoescape=True)]
+    if search.id_number_in_full:
+        matches.append(id_number.contains(text.upper(), autoescape=True))
+    elif search.id_number_ending:
+        matches.append(id_number.endswith(search.id_number_ending, autoescape=True))
+    return or_(*matches)
 
 
 def get_case_in_scope(scope: Scope, case_id: str) -> Case | None:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterator
 
-from sqlalchemy import Row, String, and_, cast, func, select, tuple_
+from sqlalchemy import Row, String, and_, cast, func, or_, select, tuple_
 from sqlalchemy.orm import aliased, selectinload
 
 from server.domain.access import Scope
@@ -144,8 +144,9 @@ def _filtered(query, filters: SubmissionFilters):
         query = query.join(Form, Form.id == Submission.form_id).where(Form.xml_form_id == filters.xml_form_id)
     if filters.station:
         query = query.where(Submission.station_code == filters.station)
-    if filters.case_id:
-        query = query.where(Submission.case_id == filters.case_id)
+    if filters.case_id:  # a case's id, or part of its name
+        named = select(Case.id).where(Case.label.icontains(filters.case_id, autoescape=True))
+        query = query.where(or_(Submission.case_id == filters.case_id, Submission.case_id.in_(named)))
     if filters.submitter_id:
         query = query.where(Submission.submitter_id == filters.submitter_id)
     if filters.received_from:

@@ -10,23 +10,27 @@ A problem in the entity block never fails the submission: the visit is kept eith
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from server.domain.cases import (
     DEFAULT_VISIT_INTERVAL_DAYS,
+    REGISTRATION_EVENTS,
     VISIT_FORMS,
     CaseCategory,
     CaseEventKind,
     CaseStatus,
+    CLOSING_REASON_NAMES_ZH,
+    ClosingReason,
     RiskLevel,
     interval_days,
     next_due_date,
     parse_categories,
 )
+from server.domain.clock import CHINA, today_in_china
 from server.domain.submission import SubmissionEnvelope, has_value_at, recorded_day, value_at
 from server.domain.xform import XFormSchema
-from server.errors import InvalidValue, NotFound
+from server.errors import Conflict, InvalidValue, NotFound
 from server.extensions import db
 from server.models import Case, CaseCategoryLink, CaseEvent, Station, Submission, SubmissionVersion, User, VisitInterval
 from server.models.types import utcnow
@@ -34,6 +38,7 @@ from server.domain.access import Scope
 from server.queries import accounts as account_queries
 from server.queries import cases as queries
 from server.queries import places as place_queries
+from server.services import audit
 
 CASE_LIST = "cases"
 # Entity properties kept in the case's own columns; every other saved property goes to ``properties``.
@@ -110,6 +115,8 @@ def _process_visit(context: VisitContext) -> Case | None:
         db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.VISITED, submission_id=context.submission.id,
                                  user_id=_user_id(context), version=case.version, changes=changes,
                                  note="修改后的提交 (edited submission)" if context.edited else None))
+    if context.submission.form.xml_form_id in VISIT_FORMS:
+        _propose_closing(case, context)
     touch(case)
     db.session.flush()
     return case
@@ -221,23 +228,110 @@ def _record_visit(case: Case, context: VisitContext) -> None:
         case.redo, case.redo_reason = False, None
 
 
+# The visit form's "service ended" question (home_visit, group service_end; docs/forms.md).
+SERVICE_ENDED, END_REASON, END_NOTE = "service_end/service_ended", "service_end/end_reason", "service_end/end_note"
+MAX_NOTE = 2000
+
+
+def _propose_closing(case: Case, context: VisitContext) -> None:
+    """A worker's "service ended" is kept as a proposal for a station head to confirm or dismiss. It never
+    closes the case by itself: a worker alone cannot shrink the coverage denominator."""
+    data = context.version.data
+    reason = value_at(data, END_REASON)
+    if value_at(data, SERVICE_ENDED) != "yes" or case.status != CaseStatus.OPEN or \
+            reason not in ClosingReason._value2member_map_:
+        return
+    case.close_proposal_reason = ClosingReason(reason)
+    case.close_proposal_note = str(value_at(data, END_NOTE) or "").strip()[:MAX_NOTE] or None
+    words = f"{CLOSING_REASON_NAMES_ZH[case.close_proposal_reason]}：{case.close_proposal_note or ''}"
+    db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.CLOSE_PROPOSED, submission_id=context.submission.id,
+                             user_id=_user_id(context), changes={"closing_reason": reason}, note=words))
+    audit.record("case.close_proposal", "case", case.id, {"closing_reason": reason,
+                                                           "instance_id": context.submission.instance_id},
+                 context.submitter)
+
+
 # --- closing and reopening ------------------------------------------------------------------
+# A closed case leaves the phones' cases.csv (touch() moves its cache key) and the coverage denominator,
+# which counts open cases only (docs/indicators.md). Only office roles close and reopen (the API's rule);
+# a worker proposes from a visit form and a station head confirms.
 
-def close_case(case: Case, reason: str, user: User | None) -> None:
-    if not reason.strip():
-        raise InvalidValue(field="reason", reason="请说明结案原因 / give the reason for closing")
-    case.status, case.closed_reason = CaseStatus.CLOSED, reason.strip()
-    db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.CLOSED, user_id=user.id if user else None,
-                             note=reason.strip()))
+def close_case(case: Case, reason: str, note: str, user: User) -> None:
+    """End the service: a reason from the fixed list and words to go with it."""
+    closing, text = parse_closing(reason, note)
+    if case.status == CaseStatus.CLOSED:
+        raise Conflict(reason="该服务对象已结案 / the case is already closed")
+    case.status, case.closing_reason, case.closed_reason = CaseStatus.CLOSED, closing, text
+    case.close_proposal_reason = case.close_proposal_note = None
+    db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.CLOSED, user_id=user.id,
+                             changes={"closing_reason": closing.value},
+                             note=f"{CLOSING_REASON_NAMES_ZH[closing]}：{text}"))
+    audit.record("case.close", "case", case.id, {"closing_reason": closing.value}, user)
     touch(case)
     db.session.flush()
 
 
-def reopen_case(case: Case, user: User | None) -> None:
-    case.status, case.closed_reason = CaseStatus.OPEN, None
-    db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.REOPENED, user_id=user.id if user else None))
+def reopen_case(case: Case, note: str, user: User) -> None:
+    """Serve the person again (closed by mistake, moved back): the case is due as if never closed."""
+    text = _words(note, "请说明重新开案的原因 / say why the case is reopened")
+    if case.status != CaseStatus.CLOSED:
+        raise Conflict(reason="该服务对象未结案 / the case is not closed")
+    case.status, case.closing_reason, case.closed_reason = CaseStatus.OPEN, None, None
+    db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.REOPENED, user_id=user.id, note=text))
+    audit.record("case.reopen", "case", case.id, user=user)
     touch(case)
     db.session.flush()
+
+
+def dismiss_close_proposal(case: Case, note: str, user: User) -> None:
+    """A station head finds the service has not ended: the worker's proposal is dropped, with the reason why."""
+    text = _words(note, "请说明不结案的原因 / say why the case stays open")
+    if case.close_proposal_reason is None:
+        raise Conflict(reason="没有待确认的服务终止报告 / no proposal to close this case is waiting")
+    proposed = case.close_proposal_reason
+    case.close_proposal_reason = case.close_proposal_note = None
+    db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.PROPOSAL_DISMISSED, user_id=user.id,
+                             changes={"closing_reason": proposed.value}, note=text))
+    audit.record("case.close_proposal_dismissed", "case", case.id, {"closing_reason": proposed.value}, user)
+    touch(case)
+    db.session.flush()
+
+
+def parse_closing(reason: str, note: str) -> tuple[ClosingReason, str]:
+    """A closing reason code and its words, or the error naming what is missing."""
+    if reason not in ClosingReason._value2member_map_:
+        raise InvalidValue(field="closing_reason", reason="请从列表中选择结案原因 / choose a reason from the list")
+    return ClosingReason(reason), _words(note, "请说明结案情况 / describe why the service ended")
+
+
+def _words(note: str | None, missing: str) -> str:
+    """The words a decision on a case needs, or the error saying what they should say."""
+    text = (note or "").strip()[:MAX_NOTE]
+    if not text:
+        raise InvalidValue(field="note", reason=missing)
+    return text
+
+
+# --- the timeline -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    event: CaseEvent
+    day: date  # the China day it happened: the registration date for a registration
+
+    @property
+    def at(self) -> datetime:
+        """When it was recorded, in Beijing time."""
+        return self.event.created_at.astimezone(CHINA)
+
+
+def case_timeline(case: Case) -> list[TimelineEntry]:
+    """The case's events in the order they happened, registration at the case's registration date."""
+    entries = [TimelineEntry(event, case.registered_on if event.kind in REGISTRATION_EVENTS
+                             else today_in_china(event.created_at))
+               for event in queries.list_case_events(case.id)]
+    return sorted(entries, key=lambda e: (e.day, e.event.kind not in REGISTRATION_EVENTS, e.event.created_at,
+                                          e.event.id))
 
 
 def get_case(case_id: str) -> Case:

@@ -72,7 +72,7 @@ def erase_case(case_id: str, reason: str, storage: MediaStorage, scope: Scope | 
 
 def _blank_case(case: Case, now: datetime) -> None:
     case.label, case.properties = ERASED_LABEL, {}
-    case.closed_reason = case.redo_reason = None
+    case.closed_reason = case.redo_reason = case.close_proposal_note = None
     case.erased_at = now
     case.version += 1  # a new entity version, so phones replace their copy (with the name) at the next update
 

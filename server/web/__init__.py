@@ -6,7 +6,8 @@ Route table (views by module):
                   GET /submissions/<instance_id>,
                   POST /submissions/<instance_id>/review | /comment | /return,
                   GET /media/<instance_id>/<name>[?size=240|640|1280]
-  cases.py        GET /cases, GET /cases/<case_id>
+  cases.py        GET /cases[?q=&station=&category=&risk=&status=&overdue=&returned=&proposed=&sort=&cursor=],
+                  GET /cases/<case_id>, POST /cases/<case_id>/close | /reopen | /close-proposal/dismiss
   stations.py     GET /stations, GET /stations/<code>, POST /stations/<code>/record (admin, county),
                   GET /stations/<code>/plaque.<png|pdf>, POST /stations/<code>/plaque-link (admin, county, station:
                   revoke a stolen plaque's link, issue a new one), POST /stations/<code>/plaque-installed (admin,

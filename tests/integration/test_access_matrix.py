@@ -117,6 +117,7 @@ def _seed(app, tmp_path) -> World:
     from server.services import accounts, places
     from server.services.feedback import issue_station_link
     from server.services.forms import publish_form
+    from server.models import Case
     from tests.integration.test_cases_api import add_case
     from tests.support.visit_form import visit_xlsform
 
@@ -139,6 +140,7 @@ def _seed(app, tmp_path) -> World:
     db.session.commit()
     for site in SITES:
         add_case(site.case_id, site.station, site.station + "001", label=site.case_label)
+        db.session.get(Case, site.case_id).close_proposal_reason = "moved_out"  # as a worker's visit reports it
         phone = CollectClient(app.test_client(), f"/key/{accounts.active_collect_token(users[site.worker]).token}")
         sent = phone.submit(visit_xml(site.instance_id, case=site.case_id, photo=site.photo),
                             [(site.photo, _jpeg())])
@@ -289,6 +291,12 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("web.submission_media", "GET"): Call(lambda s, w: f"/media/{s.instance_id}/{s.photo}", PAGE),
     ("web.case_list", "GET"): Call(lambda s, w: f"/cases?station={s.station}", LIST_PAGE),
     ("web.case_detail", "GET"): Call(lambda s, w: f"/cases/{s.case_id}", PAGE),
+    ("web.case_close", "POST"): Call(lambda s, w: f"/cases/{s.case_id}/close", "302 302 302 400/404 400/404 400/404",
+                                     data={"reason": "bored", "note": "x"}),
+    ("web.case_reopen", "POST"): Call(lambda s, w: f"/cases/{s.case_id}/reopen",
+                                      "302 302 302 400/404 400/404 400/404", data={"note": " "}),
+    ("web.case_dismiss_proposal", "POST"): Call(lambda s, w: f"/cases/{s.case_id}/close-proposal/dismiss",
+                                                "302 302 302 400/404 400/404 400/404", data={"note": " "}),
     ("web.station_list", "GET"): Call("/stations", "302 302 302 200 200 200"),
     ("web.station_detail", "GET"): Call(lambda s, w: f"/stations/{s.station}", PAGE),
     ("web.station_record", "POST"): Call(lambda s, w: f"/stations/{s.station}/record",
@@ -319,6 +327,12 @@ ROUTES: dict[tuple[str, str], Call] = {
                                                  "401 401 403 204/404 204/404 204/404"),
     ("api.list_cases", "GET"): Call(lambda s, w: f"/api/v1/cases?station={s.station}", REST_LIST),
     ("api.get_case", "GET"): Call(lambda s, w: f"/api/v1/cases/{s.case_id}", REST_OBJECT),
+    ("api.close_case", "POST"): Call(lambda s, w: f"/api/v1/cases/{s.case_id}/close",
+                                     "401 401 403 400/404 400/404 400/404", json={}),
+    ("api.reopen_case", "POST"): Call(lambda s, w: f"/api/v1/cases/{s.case_id}/reopen",
+                                      "401 401 403 400/404 400/404 400/404", json={}),
+    ("api.dismiss_close_proposal", "POST"): Call(lambda s, w: f"/api/v1/cases/{s.case_id}/close-proposal/dismiss",
+                                                 "401 401 403 400/404 400/404 400/404", json={}),
     ("api.erase_case", "POST"): Call(lambda s, w: f"/api/v1/cases/{s.case_id}/erasure", "401 401 403 403 403 400/404",
                                      json={"reason": " "}),  # a blank reason: refused once the case is found
     ("api.import_cases", "POST"): Call("/api/v1/cases/import", "401 401 403 400 400 400", data={}),
@@ -495,6 +509,12 @@ CSRF: dict[tuple[str, str], Change] = {
                                                      {"installed_on": "2026-11-30"}, 302),
     # 拓东's link, not 华山's: the resident of the matrix holds 华山's (these run after the access cases).
     ("web.station_plaque_link", "POST"): Change(f"/stations/{TUODONG.station}/plaque-link", {"reason": "门牌被盗"}, 302),
+    # A worker's "service ended" (seeded) not confirmed; then closed and reopened: in this order.
+    ("web.case_dismiss_proposal", "POST"): Change(f"/cases/{HUASHAN.case_id}/close-proposal/dismiss",
+                                                  {"note": "本人仍在村里居住"}, 302),
+    ("web.case_close", "POST"): Change(f"/cases/{HUASHAN.case_id}/close", {"reason": "moved_out", "note": "迁往外省"},
+                                       302),
+    ("web.case_reopen", "POST"): Change(f"/cases/{HUASHAN.case_id}/reopen", {"note": "迁回本村"}, 302),
     ("web.submission_review", "POST"): Change(f"/submissions/{HUASHAN.instance_id}/review",
                                               {"review_state": "approved", "note": "照片清楚"}, 302),
     ("web.submission_comment", "POST"): Change(f"/submissions/{HUASHAN.instance_id}/comment", {"body": "已核实"}, 302),

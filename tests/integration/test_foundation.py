@@ -1,4 +1,5 @@
 from datetime import timedelta
+import re
 
 from sqlalchemy import func, select, text
 
@@ -39,14 +40,12 @@ def test_load_demo_is_idempotent_and_prints_accounts(runner):
     assert counts[1] >= 14 * 3
     for username in ("admin", "wuhua", "huashan", "worker1"):
         assert username in first.output
-    for form_id, version in (("home_visit", "2026120601"), ("household_survey", "2026120601"),
-                             ("elder_patrol", "2026120601"), ("child_followup", "2026120601"),
-                             ("resident_feedback", "2026112801")):
-        assert f"{form_id} {version} (created)" in first.output
+    for form_id in ("home_visit", "household_survey", "elder_patrol", "child_followup", "resident_feedback"):
+        assert re.search(rf"{form_id} \d{{10}} \(created\)", first.output), form_id
     assert count(Case) >= 14 * 4 * 5 and count(Submission) > count(Case)
     second = runner.invoke(args=["load-demo"])
     assert second.exit_code == 0, second.output
-    assert "home_visit 2026120601 (unchanged)" in second.output
+    assert re.search(r"home_visit \d{10} \(unchanged\)", second.output)
     assert (count(Area), count(Station), count(StaffMember), count(User)) == counts
     assert "cases +0, visits +0" in second.output
     _every_demo_station_is_staffed_and_serving()
