@@ -278,15 +278,17 @@ class XlsxStream:
         self._bold = Font(bold=True)
         self._saved = False
 
-    def header(self, sheet: int, row: Sequence[str]) -> None:
+    def header(self, sheet: int, *rows: Sequence[str]) -> None:
+        """The sheet's header rows, in bold, frozen above the data."""
         page = self._sheets[sheet]
-        page.freeze_panes = "A2"
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(page, value=_text(value))
-            cell.font = self._bold
-            cells.append(cell)
-        page.append(cells)
+        page.freeze_panes = f"A{len(rows) + 1}"
+        for row in rows:
+            cells = []
+            for value in row:
+                cell = WriteOnlyCell(page, value=_text(value))
+                cell.font = self._bold
+                cells.append(cell)
+            page.append(cells)
 
     def append(self, sheet: int, row: Sequence[Cell]) -> None:
         page = self._sheets[sheet]

@@ -278,3 +278,61 @@ def sheet_titles(layout: ExportLayout) -> list[str]:
             title = f"{base[:SHEET_TITLE_LENGTH - len(str(number)) - 1]}~{number}"
         titles.append(title)
     return titles
+
+
+# --- the same tables for people: labels over codes -------------------------------------------
+
+# The export's own columns in people's words (the form's questions take their labels from the form).
+META_LABELS = {"SubmissionDate": "提交时间", "KEY": "记录编号", "SubmitterID": "提交人编号", "SubmitterName": "提交人",
+               "AttachmentsPresent": "已收到的附件", "AttachmentsExpected": "应有的附件", "Status": "状态",
+               "ReviewState": "审核状态", "DeviceID": "手机编号", "Edits": "修改次数", "FormVersion": "表单版本",
+               "StationCode": "社工站代码", "StationName": "社工站", "CaseID": "服务对象编号", "PARENT_KEY": "所属记录"}
+GEOPOINT_PART_LABELS = {"Latitude": "纬度", "Longitude": "经度", "Altitude": "海拔（米）", "Accuracy": "精度（米）"}
+# ReviewState as the table spells it (Central's words; null for received) → as people say it.
+REVIEW_STATE_LABELS = {None: "待审核", "hasIssues": "有问题", "approved": "已通过", "rejected": "已驳回", "edited": "已修改"}
+
+
+@dataclass(frozen=True)
+class LabelledTable:
+    """A table's header in people's words, and for each cell what turns its code into a label (or None)."""
+
+    header: tuple[str, ...]
+    translators: tuple[Any, ...]
+
+    def cells(self, row: list[Cell]) -> list[Cell]:
+        return [cell if translate is None else translate(cell) for translate, cell in zip(self.translators, row)]
+
+
+def labelled_table(table: Table, question: Any, choices: dict[str, dict[str, str]]) -> LabelledTable:
+    """``table`` with the form's labels: ``question(path)`` names a column, ``choices[path]`` its options.
+    A choice is shown as its label (several, joined with "、"); geopoint parts and the export's own columns
+    get Chinese names; ReviewState its state in words. Other cells are left as they are."""
+    header: list[str] = []
+    translators: list[Any] = []
+    prefix = f"{table.path}/" if table.path else ""
+    if not table.path:
+        header.append(META_LABELS["SubmissionDate"])
+        translators.append(None)
+    for column in table.columns:
+        label = question(prefix + column.path)
+        if column.is_geopoint:
+            header += [f"{label}（{GEOPOINT_PART_LABELS[part]}）" for part in GEOPOINT_PARTS]
+            translators += [None] * len(GEOPOINT_PARTS)
+            continue
+        header.append(label)
+        options = choices.get(prefix + column.path)
+        translators.append(_choice_labels(options, column.field.is_select_multiple) if options else None)
+    for name in table.header[len(header):]:
+        header.append(META_LABELS.get(name, name))
+        translators.append(_review_state_label if name == "ReviewState" else None)
+    return LabelledTable(tuple(header), tuple(translators))
+
+
+def _review_state_label(cell: Cell) -> Cell:
+    return REVIEW_STATE_LABELS.get(cell, cell)  # type: ignore[arg-type]
+
+
+def _choice_labels(options: dict[str, str], multiple: bool):
+    if multiple:
+        return lambda cell: "、".join(options.get(v, v) for v in cell.split()) if isinstance(cell, str) else cell
+    return lambda cell: options.get(str(cell), cell) if cell is not None else None

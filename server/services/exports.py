@@ -28,8 +28,9 @@ from server.adapters.tabular import XlsxStream
 from server.domain.access import Scope
 from server.domain.clock import LABEL, beijing_iso, beijing_wall_time, today_in_china
 from server.domain.privacy import masked_data
-from server.domain.export_rows import ExportLayout, SubmissionMeta, export_layout, media_path, \
-    safe_file_name, sheet_titles, submission_rows
+from server.domain.export_rows import ExportLayout, LabelledTable, SubmissionMeta, export_layout, labelled_table, \
+    media_path, safe_file_name, sheet_titles, submission_rows
+from server.domain.labels import read_labels
 from server.errors import BadRequest, LastmeterError, NotFound
 from server.media.storage import MediaStorage, StorageError
 from server.queries import forms as form_queries
@@ -81,6 +82,13 @@ def export_csv(scope: Scope, filters: SubmissionFilters, _storage: MediaStorage)
     return Export(_filename(filters, "csv.zip"), "application/zip", _nonempty(_csv_zip(scope, filters, layout)))
 
 
+def export_csv_labels(scope: Scope, filters: SubmissionFilters, _storage: MediaStorage) -> Export:
+    """The CSV zip for people, as KoboToolbox's "labels" export: headers and choices in the form's words."""
+    layout = _layout(filters, "CSV")
+    return Export(_filename(filters, "labels.csv.zip"), "application/zip",
+                  _nonempty(_csv_zip(scope, filters, layout, _labelled(layout))))
+
+
 def export_xlsx(scope: Scope, filters: SubmissionFilters, _storage: MediaStorage) -> Export:
     layout = _layout(filters, "XLSX")
     count = queries.count_submissions(scope, filters)
@@ -99,7 +107,8 @@ def export_media(scope: Scope, filters: SubmissionFilters, storage: MediaStorage
 
 
 EXPORTERS: dict[str, Callable[[Scope, SubmissionFilters, MediaStorage], Export]] = {
-    "csv": export_csv, "xlsx": export_xlsx, "geojson": export_geojson, "media": export_media}
+    "csv": export_csv, "csv_labels": export_csv_labels, "xlsx": export_xlsx, "geojson": export_geojson,
+    "media": export_media}
 
 
 def _layout(filters: SubmissionFilters, format_name: str) -> ExportLayout:
@@ -143,20 +152,24 @@ def _meta(row: Row) -> SubmissionMeta:
         longitude=row.longitude, accuracy=row.accuracy)
 
 
-def _csv_zip(scope: Scope, filters: SubmissionFilters, layout: ExportLayout) -> Iterator[bytes]:
+def _csv_zip(scope: Scope, filters: SubmissionFilters, layout: ExportLayout,
+             labelled: list[LabelledTable] | None = None) -> Iterator[bytes]:
     """The root table goes straight into the archive as rows are read; the repeat tables wait in
     temporary files (a zip holds one entry at a time) and follow it. One pass over the database, so
-    every table shows the same submissions."""
+    every table shows the same submissions. With ``labelled``, headers and choices in people's words."""
     archive = ZipStream()
     spools = [spooled_csv() for _ in layout.tables[1:]]
+    words = labelled or [None] * len(layout.tables)
     try:
         root = _csv_entry(archive, f"{layout.xml_form_id}.csv")
-        root.write(layout.tables[0].header)
-        for spool, table in zip(spools, layout.tables[1:]):
-            spool.write(table.header)
+        for writer, table, labelled_table_ in zip([root, *spools], layout.tables, words):
+            writer.write(labelled_table_.header if labelled_table_ else table.header)
         for batch in _records(scope, filters):
             for meta, row in batch:
                 rows = submission_rows(layout, masked_data(row.data, scope.role), meta)
+                if labelled:
+                    rows = [[table_words.cells(cells) for cells in table_rows]
+                            for table_words, table_rows in zip(labelled, rows)]
                 root.write(rows[0][0])
                 for spool, repeat_rows in zip(spools, rows[1:]):
                     for repeat_row in repeat_rows:
@@ -177,20 +190,30 @@ def _csv_entry(archive: ZipStream, name: str) -> CsvWriter:
 
 
 def _xlsx(scope: Scope, filters: SubmissionFilters, layout: ExportLayout) -> Iterator[bytes]:
-    """The CSV's tables for people: SubmissionDate is a real date-time cell on Beijing's clock, and says so
-    in its header (the CSV keeps Central's UTC form for the tools that read it)."""
+    """The CSV's tables for people: a first header row of the form's questions in Chinese and a second of
+    the field names (for anyone matching columns by name), choices as their labels, SubmissionDate a real
+    date-time cell on Beijing's clock (the CSV keeps Central's codes and UTC form for the tools that read it)."""
+    labelled = _labelled(layout)
     book = XlsxStream(sheet_titles(layout))
     try:
-        for index, table in enumerate(layout.tables):
-            book.header(index, [f"{table.header[0]} ({LABEL})", *table.header[1:]] if index == 0 else table.header)
+        for index, (table, words) in enumerate(zip(layout.tables, labelled)):
+            codes = [f"{table.header[0]} ({LABEL})", *table.header[1:]] if index == 0 else table.header
+            book.header(index, [f"{words.header[0]}（{LABEL}）", *words.header[1:]] if index == 0 else words.header, codes)
         for batch in _records(scope, filters):
             for meta, row in batch:
                 for index, rows in enumerate(submission_rows(layout, masked_data(row.data, scope.role), meta)):
                     for cells in rows:
+                        cells = labelled[index].cells(cells)
                         book.append(index, [beijing_wall_time(meta.submitted_at), *cells[1:]] if index == 0 else cells)
         yield from book.chunks()
     finally:
         book.discard()
+
+
+def _labelled(layout: ExportLayout) -> list[LabelledTable]:
+    form = form_queries.get_form_by_xml_form_id(layout.xml_form_id)
+    labels = read_labels(form.current_version.xml, "中文")
+    return [labelled_table(table, labels.question, labels.choices) for table in layout.tables]
 
 
 def _geojson(scope: Scope, filters: SubmissionFilters) -> Iterator[bytes]:

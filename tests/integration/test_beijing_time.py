@@ -45,8 +45,9 @@ def test_spreadsheets_are_in_beijing_time_and_machine_formats_carry_their_offset
     xlsx = visit_at_1236.get("/submissions/export?format=xlsx&form=visit").get_data()
     book = load_workbook(io.BytesIO(xlsx))
     try:
-        header, row = list(book["visit"].iter_rows(max_row=2, values_only=True))
-        assert header[0] == "SubmissionDate (北京时间)" and row[0] == datetime(2026, 11, 20, 12, 36, 30)
+        words, header, row = list(book["visit"].iter_rows(max_row=3, values_only=True))
+        assert words[0] == "提交时间（北京时间）" and header[0] == "SubmissionDate (北京时间)"
+        assert row[0] == datetime(2026, 11, 20, 12, 36, 30)
     finally:
         book.close()
     geojson = json.loads(visit_at_1236.get("/submissions/export?format=geojson").get_data())

@@ -112,9 +112,9 @@ def test_free_text_formulas_are_neutralised_in_csv_and_xlsx(client, field):
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(data))
     try:
-        person = book["visit"].cell(row=3, column=ROOT_HEADER.index("person") + 1)
+        person = book["visit"].cell(row=4, column=ROOT_HEADER.index("person") + 1)  # two header rows
         assert person.value == "'" + FORMULA and person.data_type == "s"
-        assert book["member"]["A4"].value == "'@SUM(1,2)"
+        assert book["member"]["A5"].value == "'@SUM(1,2)"
     finally:
         book.close()
 
@@ -128,13 +128,16 @@ def test_xlsx_has_one_sheet_per_table_with_numbers_as_numbers(client, field):
     try:
         assert book.sheetnames == ["visit", "member"]
         rows = list(book["visit"].iter_rows(values_only=True))
-        assert list(rows[0]) == ["SubmissionDate (北京时间)", *ROOT_HEADER[1:]] and len(rows) == 3
-        a1 = dict(zip(ROOT_HEADER, rows[1]))
-        assert (a1["KEY"], a1["person"], a1["age"], a1["location-Latitude"], a1["needs"]) == (
-            "uuid:a1", "王芳", 67, 25.0406, "care school")
+        assert rows[0][:4] == ("提交时间（北京时间）", "服务对象", "姓名", "年龄")  # the form's words first
+        assert "位置（纬度）" in rows[0] and "审核状态" in rows[0]
+        assert list(rows[1]) == ["SubmissionDate (北京时间)", *ROOT_HEADER[1:]] and len(rows) == 4  # then the codes
+        a1 = dict(zip(ROOT_HEADER, rows[2]))
+        assert (a1["KEY"], a1["person"], a1["age"], a1["location-Latitude"], a1["needs"], a1["ReviewState"]) == (
+            "uuid:a1", "王芳", 67, 25.0406, "care、school", "待审核")
         members = list(book["member"].iter_rows(values_only=True))
-        assert members[0] == ("member_name", "member_age", "PARENT_KEY", "KEY")
-        assert members[1] == ("李强", 40, "uuid:a1", "uuid:a1/member[1]") and len(members) == 4
+        assert members[0] == ("成员姓名", "成员年龄", "所属记录", "记录编号")
+        assert members[1] == ("member_name", "member_age", "PARENT_KEY", "KEY")
+        assert members[2] == ("李强", 40, "uuid:a1", "uuid:a1/member[1]") and len(members) == 5
     finally:
         book.close()
 
@@ -180,7 +183,7 @@ def test_a_county_export_holds_nothing_from_another_county(client, field):
         assert archive.namelist() == ["files/uuida1/a.jpg"]
     xlsx = load_workbook(io.BytesIO(download(client, "/submissions/export?format=xlsx&form=visit")[1]))
     try:
-        assert [row[ROOT_HEADER.index("KEY")] for row in xlsx["visit"].iter_rows(min_row=2, values_only=True)] == [
+        assert [row[ROOT_HEADER.index("KEY")] for row in xlsx["visit"].iter_rows(min_row=3, values_only=True)] == [
             "uuid:a1", "uuid:a2"]
     finally:
         xlsx.close()

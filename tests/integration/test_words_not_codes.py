@@ -99,3 +99,29 @@ def test_a_photo_answer_shows_as_its_thumbnail_not_its_file_name(client, collect
     answers = page[page.index('id="answers"'):page.index("</table>", page.index('id="answers"'))]
     assert '<img class="answer-photo" src="/media/uuid:p1/door.jpg?size=240"' in answers
     assert ">door.jpg<" not in answers
+
+
+def test_exports_for_people_speak_the_forms_words_and_the_central_csv_keeps_its_codes(client, county_world):
+    import csv
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    xlsx = client.get("/submissions/export?format=xlsx&form=home_visit")
+    book = load_workbook(io.BytesIO(xlsx.data), read_only=True)
+    words, codes, row = list(book.worksheets[0].iter_rows(max_row=3, values_only=True))
+    book.close()
+    by_code = dict(zip(codes, row))
+    assert by_code["registration-reg_gender"] == "女" and words[codes.index("registration-reg_gender")] != \
+        "registration-reg_gender"
+    assert "特困" in by_code["registration-reg_category"]  # a select_multiple as its labels
+    labelled = client.get("/submissions/export?format=csv_labels&form=home_visit")
+    assert labelled.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(labelled.data)) as archive:
+        table = list(csv.reader(io.StringIO(archive.read("home_visit.csv").decode("utf-8-sig"))))
+    assert "女" in table[1] and "registration-reg_gender" not in table[0]
+    central = client.get("/submissions/export?format=csv&form=home_visit")
+    with zipfile.ZipFile(io.BytesIO(central.data)) as archive:
+        table = list(csv.DictReader(io.StringIO(archive.read("home_visit.csv").decode("utf-8-sig"))))
+    assert table[0]["registration-reg_gender"] == "female"  # ODK's codes, for the tools that read Central's CSV
