@@ -71,11 +71,8 @@ def submission_list():
     counts = queries.count_by_review_state(scope, SubmissionFilters(**{**filters.__dict__, "review_state": None}))
     return render_template(
         "submissions.html", submissions=page, next_cursor=next_cursor, args=args, counts=counts,
-        stations=place_queries.list_stations_in_scope(scope), forms=form_queries.list_forms(),
-        counties=place_queries.list_areas_in_scope(scope, AreaLevel.COUNTY),
-        workers=account_queries.list_station_users_in_scope(scope.area_path), states=list(ReviewState),
-        thumbnails={s.id: _thumbnail(s) for s in page}, paged=bool(cursor), flag_labels=FLAG_LABELS,
-        export_args={name: value for name, value in args.items() if value})
+        thumbnails={s.id: _thumbnail(s) for s in page}, paged=bool(cursor),
+        export_args={name: value for name, value in args.items() if value}, **filter_choices(scope))
 
 
 # A fixed path: Werkzeug matches it before the <instance_id> rule below, whatever the order.

@@ -66,6 +66,7 @@ def test_the_visit_map_clusters_and_colours_the_filtered_visits(page, live_serve
     assert page.locator("#map-count").inner_text() == "地图上共 2 次走访"  # 华山's two; 拓东's is not 五华区's
     page.wait_for_function("document.querySelectorAll('#visit-map img.leaflet-tile-loaded').length > 0")
     # Two visits at one spot: one cluster of 2 until zoomed in
+    page.wait_for_function("document.querySelectorAll('#visit-map .marker-cluster').length === 1")
     assert page.locator("#visit-map .marker-cluster").inner_text().strip() == "2"
     assert page.locator("#legend-state").is_visible() and not page.locator("#legend-risk").is_visible()
     page.select_option("#colour-by", "risk")

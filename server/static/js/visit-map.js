@@ -11,7 +11,7 @@
   };
   var map = L.map(element, { attributionControl: false }).setView([25.04, 102.71], 9);  // Kunming until points come
   window.lastmeterAddTiles(map, element);
-  var cluster = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 50 });
+  var cluster = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 50, animate: false });
   map.addLayer(cluster);
   var select = document.getElementById("colour-by");
   var points = [];
@@ -55,7 +55,7 @@
       points = body.points;
       draw();
       describe(body);
-      if (points.length) { map.fitBounds(cluster.getBounds(), { maxZoom: 16, padding: [20, 20] }); }
+      if (points.length) { map.fitBounds(cluster.getBounds(), { maxZoom: 16, padding: [20, 20], animate: false }); }
       element.classList.add("ready");
     });
   select.addEventListener("change", draw);
