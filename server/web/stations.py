@@ -26,6 +26,7 @@ from server.web import bp
 from server.web.auth import current_scope, current_user, login_required
 
 
+STATION_PAGE_CASES = 100  # the rest are one click away on the case list, never cut off unsaid
 RECORD_KEEPERS = (Role.ADMIN, Role.COUNTY)  # the station's record and §4.6 facts: never the station itself
 LINK_KEEPERS = (Role.ADMIN, Role.COUNTY, Role.STATION)  # a stolen plaque's link: whoever finds it first
 
@@ -53,8 +54,10 @@ def _station_page(station, errors: dict[str, str] | None = None, typed: dict[str
     today = today_in_china()
     return render_template(
         "station.html", station=station, today=today, errors=errors or {}, typed=typed,
-        overdue=case_queries.list_cases(scope, CaseFilters(station=code, overdue_on=today), 100),
-        open_cases=case_queries.list_cases(scope, CaseFilters(station=code, status="open"), 500),
+        overdue=case_queries.list_cases(scope, CaseFilters(station=code, overdue_on=today), STATION_PAGE_CASES),
+        overdue_total=case_queries.count_cases(scope, CaseFilters(station=code, overdue_on=today)),
+        open_cases=case_queries.list_cases(scope, CaseFilters(station=code, status="open"), STATION_PAGE_CASES),
+        open_total=case_queries.count_cases(scope, CaseFilters(station=code, status="open")),
         recent=submission_queries.list_submissions(scope, SubmissionFilters(station=code), 20),
         users=account_queries.list_station_users_in_scope(station.township.path),
         checks=station_compliance(station, today), can_edit=current_user().role in RECORD_KEEPERS,

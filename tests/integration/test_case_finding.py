@@ -74,6 +74,9 @@ def test_the_case_list_pages_through_every_case_and_says_how_many(client, networ
     assert dues == sorted(dues)  # most overdue first, across pages
     by_name = rows(client.get("/cases?sort=name").get_data(as_text=True))
     assert by_name == sorted(by_name) and by_name[0] == "c000"
+    station = client.get("/stations/530102001").get_data(as_text=True)  # never a silent cut there either
+    assert "(230)" in station
+    assert 'id="open-cases-more"' in station and "共 230 个" in station and "/cases?station=530102001" in station
 
 
 def test_search_filters_and_sort_and_a_masked_id_number_found_only_by_its_last_four(client, login, people,
