@@ -80,6 +80,8 @@ def _check_json_body() -> None:
     if (request.content_length or 0) > limit:
         raise BodyTooLarge(limit=f"{limit:,}")
     request.max_content_length = limit  # a body sent without a length is cut off at the limit too
+    if not request.get_data(cache=True):
+        return  # a JSON content type on a request without a body (a GET, a DELETE): nothing to read
     request.get_json()
 
 

@@ -28,7 +28,7 @@ from openpyxl.utils import get_column_letter
 
 from server.adapters.export_files import CHUNK, Cell
 from server.domain.cells import neutralise
-from server.errors import BadRequest, FileTooLarge
+from server.errors import BadRequest, FileTooLarge, LastmeterError
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,10 @@ def _read_xlsx(stream: BinaryIO, limits: ImportLimits) -> Table:
             raise BadRequest(reason="文件为空 / the file is empty")
         columns = _columns(tuple(str(h).strip().lower() if h is not None else "" for h in header), limits)
         return Table(columns, _collect(columns, ((_cell(v, limits) for v in record) for record in records), limits))
+    except LastmeterError:
+        raise
+    except Exception as exc:  # read-only sheets are parsed lazily: a damaged sheet (bad XML, bad CRC) fails here
+        raise BadRequest(reason=f"无法读取 XLSX 文件 / unreadable XLSX file: {exc}") from exc
     finally:
         workbook.close()
 

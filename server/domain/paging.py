@@ -14,7 +14,7 @@ from typing import Callable
 
 from server.errors import BadRequest
 
-MAX_CURSOR_CHARS = 512
+MAX_CURSOR_CHARS = 1024  # a cursor ending on a 200-character Chinese label is about 800
 ROW_ID_MAX = 2**31 - 1  # the id columns are INTEGER: PostgreSQL refuses more, SQLite overflows past 2^63
 KEY_MAX_CHARS = 64
 
@@ -61,7 +61,7 @@ BY_LABEL = (label, text_key)  # cases by name: (label, id)
 
 
 def encode_cursor(*values: object) -> str:
-    raw = json.dumps(list(values), separators=(",", ":"), default=str).encode("utf-8")
+    raw = json.dumps(list(values), separators=(",", ":"), default=str, ensure_ascii=False).encode("utf-8")
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 

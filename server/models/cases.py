@@ -22,11 +22,12 @@ class Case(db.Model):
     station_code: Mapped[str] = mapped_column(ForeignKey("station.code"), index=True)
     village_code: Mapped[Optional[str]] = mapped_column(ForeignKey("area.code"))
     status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus), default=CaseStatus.OPEN)
-    closing_reason: Mapped[Optional[ClosingReason]] = mapped_column(str_enum(ClosingReason, length=30))
+    closing_reason: Mapped[Optional[ClosingReason]] = mapped_column(str_enum(ClosingReason, length=30, check=False))
     closed_reason: Mapped[Optional[str]] = mapped_column(Text)  # the words that go with closing_reason
     # A worker's "service ended" from a visit form: waits for a station head to confirm it (or not), so a
     # worker alone never takes a case out of the coverage denominator.
-    close_proposal_reason: Mapped[Optional[ClosingReason]] = mapped_column(str_enum(ClosingReason, length=30))
+    close_proposal_reason: Mapped[Optional[ClosingReason]] = mapped_column(
+        str_enum(ClosingReason, length=30, check=False))
     close_proposal_note: Mapped[Optional[str]] = mapped_column(Text)
     assigned_worker_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     properties: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -60,7 +60,7 @@ class Station(db.Model):
     case_list_mode: Mapped[CaseListMode] = mapped_column(str_enum(CaseListMode), default=CaseListMode.STATION)
     setup_funding_yuan: Mapped[Optional[int]] = mapped_column(Integer)  # §4.5: at least 20 000
     flagship_projects: Mapped[Optional[int]] = mapped_column(Integer)   # A2 "2 + N": at least 2
-    plaque_issued_on: Mapped[Optional[date]] = mapped_column(Date)      # §4.6: the first print-size plaque
+    plaque_issued_on: Mapped[Optional[date]] = mapped_column(Date)      # §4.6: the day the plaque was put up
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     township: Mapped[Area] = relationship()

@@ -10,9 +10,11 @@ from sqlalchemy import DateTime, Enum, TypeDecorator
 E = TypeVar("E", bound=StrEnum)
 
 
-def str_enum(enum: type[E], length: int = 20) -> Enum:
-    """Store a StrEnum as its value in a VARCHAR with a CHECK constraint (same on SQLite and PostgreSQL)."""
-    return Enum(enum, native_enum=False, create_constraint=True, length=length,
+def str_enum(enum: type[E], length: int = 20, check: bool = True) -> Enum:
+    """Store a StrEnum as its value in a VARCHAR with a CHECK constraint (same on SQLite and PostgreSQL).
+    ``check=False`` for columns added to a large table after the fact: adding a CHECK on SQLite means copying
+    the table, which its foreign keys would cascade into; the values are still checked on the way in."""
+    return Enum(enum, native_enum=False, create_constraint=check, length=length,
                 values_callable=lambda e: [m.value for m in e], name=enum.__name__.lower(),
                 validate_strings=True)
 

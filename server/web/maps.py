@@ -48,7 +48,10 @@ def tile_settings() -> dict[str, object]:
 def visit_map():
     from server.web.submissions import filter_choices  # the list's filter menus (imported late: no cycle)
 
+    from server.web.submissions import list_filters
+
     args = {name: request.args.get(name, "").strip() for name in MAP_FILTERS}
+    list_filters(args, current_scope())  # a filter that cannot be read is refused here, not by the map's data
     given = {name: value for name, value in args.items() if value}
     return render_template("visit_map.html", args=args, tiles=tile_settings(), limit=MAP_POINT_LIMIT,
                            points_url=url_for("web.visit_map_points", **given),

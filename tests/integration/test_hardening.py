@@ -373,3 +373,28 @@ def test_the_resident_page_is_revalidated_not_stored_and_its_answers_are_never_k
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-cache"
     refused = client.post(f"/f/{_link()}", data={"satisfaction": "5", "contact": "13800000000"})
     assert refused.headers["Cache-Control"] == "no-store"  # the answers shown back are the resident's own
+
+
+def test_a_json_content_type_without_a_body_is_not_an_error(client, network):
+    for url in ("/healthz", "/api/v1/openapi.json"):
+        assert client.get(url, headers={"Content-Type": "application/json"}).status_code == 200, url
+
+
+def test_a_damaged_xlsx_sheet_is_a_400_not_a_500(client, login):
+    headers = login("wuhua", "county", "530102")
+    broken = _rewritten(_xlsx([["full_name", "category", "village_code"], ["张三", "低保对象", "530102001001"]]),
+                        lambda data: data[: len(data) // 2])  # the sheet's XML cut off half-way
+    response = client.post("/api/v1/cases/import", headers=headers, content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(broken), "register.xlsx")})
+    assert response.status_code == 400 and "XLSX" in response.json["message"]
+
+
+def test_a_list_sorted_by_name_pages_past_a_long_chinese_label(client, login):
+    from tests.integration.test_cases_api import add_case
+
+    headers = login("wuhua", "county", "530102")
+    for n in range(3):
+        add_case(f"long-{n}", "530102001", "530102001001", label="很长的名字" * 39 + str(n))  # 196 characters
+    first = client.get("/api/v1/cases?sort=name&limit=1", headers=headers).json
+    second = client.get(f"/api/v1/cases?sort=name&limit=1&cursor={first['next_cursor']}", headers=headers)
+    assert second.status_code == 200 and second.json["cases"][0]["id"] == "long-1"

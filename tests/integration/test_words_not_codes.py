@@ -17,7 +17,8 @@ from tests.support.web import post_form, sign_in
 
 CODES = re.compile(r"\b(female|male|planned|operating|received|approved|has_issues|rejected|destitute|left_behind_\w+|"
                    r"low_income\w*|social_worker|station_code|channel|purchased|elderly|social_assistance|"
-                   r"reg_\w+|case_mode)\b")
+                   r"reg_\w+|case_mode|moved_out|deceased|not_about_station|closing_reason|instance_id|"
+                   r"review_state|plaque_link\.\w+)\b")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 OTHER = re.compile(r"\{'|docs/|\bCI\b|uuid:")
 
@@ -61,6 +62,10 @@ def county_world(client, phone, make_user):  # noqa: F811
     sign_in(client, "city", "City-pass-2026")
     instance = next(link for link in _page(client, "/submissions").links if link.startswith("/submissions/uuid:"))
     assert post_form(client, instance, f"{instance}/review", {"review_state": "approved"}).status_code == 302
+    assert post_form(client, f"/cases/{case_id}", f"/cases/{case_id}/close",
+                     {"reason": "moved_out", "note": "迁往外省"}).status_code == 302
+    assert post_form(client, "/stations/530102001", "/stations/530102001/plaque-link",
+                     {"reason": "门牌被盗"}).status_code == 302
     return case_id
 
 

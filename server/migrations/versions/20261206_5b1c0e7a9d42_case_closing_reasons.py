@@ -38,7 +38,9 @@ def downgrade():
     with op.batch_alter_table('case_event', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_case_event_caseeventkind'), type_='check')
         batch_op.create_check_constraint('caseeventkind', _kinds(OLD_KINDS))
-    with op.batch_alter_table('case_record', schema=None) as batch_op:
+    # In place, never by copying the table: with foreign keys on, SQLite would cascade the copy's drop into every
+    # case's events, categories and visits.
+    with op.batch_alter_table('case_record', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('close_proposal_note')
         batch_op.drop_column('close_proposal_reason')
         batch_op.drop_column('closing_reason')
