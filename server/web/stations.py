@@ -9,7 +9,7 @@ from flask_babel import get_locale, gettext as _
 from server.domain.clock import today_in_china
 from server.domain.access import Role
 from server.domain.stations import InspectionResult, StationStatus
-from server.errors import Forbidden, InvalidFields, NotFound
+from server.errors import Forbidden, InvalidFields, InvalidValue, NotFound
 from server.queries import accounts as account_queries
 from server.queries import cases as case_queries
 from server.queries import places as place_queries
@@ -120,7 +120,11 @@ def station_plaque_link(code: str):
     station = _station_in_scope(code)
     if current_user().role not in LINK_KEEPERS:
         raise Forbidden()
-    reissue_station_link(station, request.form.get("reason", ""))
+    try:
+        reissue_station_link(station, request.form.get("reason", ""))
+    except InvalidValue as error:  # nothing was changed; the page keeps what was typed
+        return _station_page(station, {"plaque_reason": error.message(get_locale().language)}, request.form.to_dict(),
+                             400)
     flash(_("The old QR code no longer works. Download the new plaque below and print it."), "ok")
     return redirect(url_for("web.station_detail", code=code, _anchor="plaque"))
 
@@ -132,6 +136,10 @@ def station_plaque_installed(code: str):
     station = _station_in_scope(code)
     if current_user().role not in RECORD_KEEPERS:
         raise Forbidden()
-    record_plaque_installed(station, request.form.get("installed_on", ""))
+    try:
+        record_plaque_installed(station, request.form.get("installed_on", ""))
+    except InvalidValue as error:
+        return _station_page(station, {"installed_on": error.message(get_locale().language)}, request.form.to_dict(),
+                             400)
     flash(_("Plaque installation recorded."), "ok")
     return redirect(url_for("web.station_detail", code=code, _anchor="plaque"))

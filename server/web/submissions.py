@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 
 from server.adapters.images import THUMBNAIL_SIZES
 from server.boundary import send_media
@@ -17,7 +17,7 @@ from server.domain.paging import BY_TIME, decode_typed, page_of
 from server.domain.places import AreaLevel
 from server.domain.privacy import masked_data
 from server.domain.review import CHOOSABLE_REASONS, ExclusionReason, ReviewAction
-from server.errors import NotFound
+from server.errors import LastmeterError, NotFound
 from server.media import media_storage
 from server.models import ReviewState, Submission
 from server.queries import accounts as account_queries
@@ -91,6 +91,13 @@ def submission_export():
 @login_required
 def submission_detail(instance_id: str):
     submission = _in_scope(instance_id)
+    audit.record("submission.view", "submission", submission.instance_id)
+    return _detail_page(submission)
+
+
+def _detail_page(submission: Submission, refused: tuple[str, str] | None = None, status: int = 200):
+    """The submission's page; after a refused review action, ``refused`` = (the form's id, why), shown next to
+    that form with what was typed kept."""
     version = queries.current_version_of(submission)
     labels = read_labels(version.form_version.xml, "English" if _english() else "中文")
     role = current_user().role
@@ -99,7 +106,6 @@ def submission_detail(instance_id: str):
     versions = submission.versions
     diffs = [(later, diff_values(masked_data(earlier.data, role), masked_data(later.data, role)))
              for earlier, later in zip(versions, versions[1:])]
-    audit.record("submission.view", "submission", submission.instance_id)
     actions = review.actions_for(submission, current_user())
     return render_template(
         "submission.html", submission=submission, version=version, rows=rows, diffs=diffs, labels=labels,
@@ -108,7 +114,23 @@ def submission_detail(instance_id: str):
         actions=actions, buttons=[(a, *REVIEW_BUTTONS[a]) for a in REVIEW_BUTTONS if a in actions],
         return_explanation=RETURN_EXPLANATION, exclude_explanation=EXCLUDE_EXPLANATION,
         exclusion_labels=EXCLUSION_LABELS, reasons=CHOOSABLE_REASONS, feedback=review.is_feedback(submission),
-        history=[_history_line(event) for event in submission.events])
+        history=[_history_line(event) for event in submission.events],
+        refused=refused, typed=request.form if refused else {}), status
+
+
+def _acted(instance_id: str, form_id: str, act, done: str | None = None):
+    """Run a review action from the page; a refusal re-renders the page with the reason beside the form and
+    what was typed kept (nothing was written)."""
+    submission = _in_scope(instance_id)
+    try:
+        act(submission)
+    except LastmeterError as error:
+        if error.http_status not in (400, 409):
+            raise  # not allowed, not there: the usual error page
+        return _detail_page(submission, (form_id, error.message(str(get_locale()))), error.http_status)
+    if done:
+        flash(done, "ok")
+    return redirect(url_for("web.submission_detail", instance_id=instance_id))
 
 
 @bp.app_template_global()
@@ -128,34 +150,32 @@ def _history_line(event) -> dict:
 @bp.post("/submissions/<instance_id>/review")
 @login_required
 def submission_review(instance_id: str):
-    review.set_review_state(_in_scope(instance_id), request.form.get("review_state", ""), current_user(),
-                            request.form.get("note", ""))
-    flash(_("Review saved."), "ok")
-    return redirect(url_for("web.submission_detail", instance_id=instance_id))
+    return _acted(instance_id, "review-form", lambda submission: review.set_review_state(
+        submission, request.form.get("review_state", ""), current_user(), request.form.get("note", "")),
+        _("Review saved."))
 
 
 @bp.post("/submissions/<instance_id>/exclusion")
 @login_required
 def submission_exclusion(instance_id: str):
-    review.exclude_feedback(_in_scope(instance_id), current_user(), request.form.get("reason", ""),
-                            request.form.get("note", ""))
-    flash(_("Excluded from the indicators; the reason is shown beside the satisfaction rate."), "ok")
-    return redirect(url_for("web.submission_detail", instance_id=instance_id))
+    return _acted(instance_id, "exclusion-form", lambda submission: review.exclude_feedback(
+        submission, current_user(), request.form.get("reason", ""), request.form.get("note", "")),
+        _("Excluded from the indicators; the reason is shown beside the satisfaction rate."))
 
 
 @bp.post("/submissions/<instance_id>/comment")
 @login_required
 def submission_comment(instance_id: str):
-    review.add_comment(_in_scope(instance_id), current_user(), request.form.get("body", ""))
-    return redirect(url_for("web.submission_detail", instance_id=instance_id))
+    return _acted(instance_id, "comment-form",
+                  lambda submission: review.add_comment(submission, current_user(), request.form.get("body", "")))
 
 
 @bp.post("/submissions/<instance_id>/return")
 @login_required
 def submission_return(instance_id: str):
-    review.return_to_worker(_in_scope(instance_id), current_user(), request.form.get("reason", ""))
-    flash(_("Returned to the worker: the case shows 'to redo' on their phone at the next form update."), "ok")
-    return redirect(url_for("web.submission_detail", instance_id=instance_id))
+    return _acted(instance_id, "return-form", lambda submission: review.return_to_worker(
+        submission, current_user(), request.form.get("reason", "")),
+        _("Returned to the worker: the case shows 'to redo' on their phone at the next form update."))
 
 
 @bp.get("/media/<instance_id>/<name>")

@@ -398,3 +398,26 @@ def test_a_list_sorted_by_name_pages_past_a_long_chinese_label(client, login):
     first = client.get("/api/v1/cases?sort=name&limit=1", headers=headers).json
     second = client.get(f"/api/v1/cases?sort=name&limit=1&cursor={first['next_cursor']}", headers=headers)
     assert second.status_code == 200 and second.json["cases"][0]["id"] == "long-1"
+
+
+def test_a_refused_plaque_or_review_action_keeps_what_was_typed_beside_its_form(client, make_user, collect):
+    from tests.support.visit_form import visit_xml
+
+    make_user("wuhua", "county", "530102", PASSWORD)
+    sign_in(client, "wuhua", PASSWORD)
+    token = csrf_token(client.get("/stations/530102001").get_data(as_text=True))
+    too_long = "被盗" * 101
+    refused = client.post("/stations/530102001/plaque-link", data={"reason": too_long, "csrf_token": token})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and f'value="{too_long}"' in page and 'id="error-plaque_reason"' in page
+    assert 'id="record-form"' in page and "<nav>" in page  # the station page itself, not an error page
+    from tests.integration.test_cases_api import add_case
+
+    add_case("k-r1", "530102001", "530102001001", label="张桂英 · 团结社区")
+    assert collect.submit(visit_xml("uuid:r1", case="k-r1"), []).status_code == 201
+    token = csrf_token(client.get("/submissions/uuid:r1").get_data(as_text=True))
+    refused = client.post("/submissions/uuid:r1/return", data={"reason": "   ", "csrf_token": token})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and 'id="return-form-error"' in page and 'id="answers"' in page
+    refused = client.post("/submissions/uuid:r1/comment", data={"body": " " * 3, "csrf_token": token})
+    assert refused.status_code == 400 and 'id="comment-form-error"' in refused.get_data(as_text=True)
