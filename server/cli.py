@@ -21,7 +21,7 @@ from server.extensions import db
 def init_app(app: Flask) -> None:
     for command in (init_db, import_areas, create_user, load_demo, publish_forms, collect_settings, reissue_token,
                     revoke_token, import_cases, erase_case, set_visit_interval, plaque, report, import_stations,
-                    import_staff, jobs_worker, jobs_ping, backup, restore, sweep_media):
+                    import_staff, jobs_worker, jobs_ping, outbox_pump, backup, restore, sweep_media):
         app.cli.add_command(command)
 
 
@@ -338,13 +338,37 @@ def import_staff(file: str, keep_unlisted: bool) -> None:
 @click.command("jobs-worker")
 @click.option("--threads", default=2, show_default=True, help="Jobs run at once in this process.")
 def jobs_worker(threads: int) -> None:
-    """Run background jobs (thumbnails…) from LASTMETER_JOBS_URL until stopped; run one per machine or more."""
+    """Run background jobs (thumbnails…) from LASTMETER_JOBS_URL and the events pump (webhooks, chat alerts)
+    until stopped; run one per machine or more."""
     from flask import current_app
 
     from server import jobs
 
     click.echo(f"jobs-worker: {threads} thread(s) on {_redacted(str(current_app.config['JOBS_URL']))}", err=True)
     jobs.work(current_app._get_current_object(), threads)
+
+
+@click.command("outbox-pump")
+@click.option("--once", is_flag=True, help="Run one round (number, alert, fan out, deliver what is due) and exit.")
+def outbox_pump(once: bool) -> None:
+    """Number new events, raise alerts and deliver webhooks and chat messages; `jobs-worker` runs this too, in a
+    thread (docs/events.md). Without --once it runs until stopped."""
+    import threading
+
+    from flask import current_app
+
+    from server.pump import Pump, run_forever
+
+    app = current_app._get_current_object()
+    if once:
+        done = Pump(app).run_once()
+        click.echo(" ".join(f"{name}={count}" for name, count in done.items()))
+        return
+    stop = threading.Event()
+    try:
+        run_forever(app, stop)
+    except KeyboardInterrupt:
+        stop.set()
 
 
 @click.command("jobs-ping")

@@ -28,6 +28,15 @@ def _str(value: str) -> str:
     return value.strip()
 
 
+def _bool(value: str) -> bool:
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
 @dataclass(frozen=True)
 class Setting:
     """One configuration key: its environment variable, default and meaning."""
@@ -123,6 +132,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("JOBS_URL", None, _str,
             "Job queue: sqlite:///PATH (one machine; default `jobs.sqlite3` in the instance folder), "
             "postgresql://user:pass@host/db (several machines) or memory:// (run jobs at once, in the caller)."),
+    Setting("OUTBOX_POLL_SECONDS", 2, _int,
+            "How often each job worker looks for new events to number, alert on and deliver (1–60 s)."),
+    Setting("WEBHOOK_TIMEOUT_SECONDS", 10, _int,
+            "How long one delivery to a webhook or chat robot may take, connection and answer (1–60 s)."),
+    Setting("WEBHOOK_MAX_ATTEMPTS", 12, _int,
+            "Attempts of a delivery before it is marked failed (then resent only by hand); 12 spans about 2 days."),
+    Setting("WEBHOOK_RETRY_BASE_SECONDS", 60, _int,
+            "Wait after the first failed attempt; it doubles after each (with jitter), up to a day."),
+    Setting("WEBHOOK_ALLOW_PRIVATE_TARGETS", False, _bool,
+            "Allow subscriptions to loopback and private-network addresses (an intranet receiver); off by default."),
     Setting("FORMS_DIR", None, _str,
             "Folder of XLSForms that `publish-forms` publishes by default. Default: `forms/` of the checkout."),
 )
@@ -195,6 +214,10 @@ def _check(values: dict[str, object]) -> None:
             raise ConfigError(setting=f"LASTMETER_{key}", reason="must be at least 1")
     _check_rate_limits(values)
     _check_media(values)
+    for key, low, high in (("OUTBOX_POLL_SECONDS", 1, 60), ("WEBHOOK_TIMEOUT_SECONDS", 1, 60),
+                           ("WEBHOOK_MAX_ATTEMPTS", 1, 50), ("WEBHOOK_RETRY_BASE_SECONDS", 0, 86_400)):
+        if not low <= int(values[key]) <= high:  # type: ignore[arg-type]
+            raise ConfigError(setting=f"LASTMETER_{key}", reason=f"must be between {low} and {high}")
     if int(values["SATISFACTION_MIN_RESPONSES"]) < 1:  # type: ignore[arg-type]
         raise ConfigError(setting="LASTMETER_SATISFACTION_MIN_RESPONSES", reason="must be at least 1")
 

@@ -98,7 +98,14 @@ def _drop_pending(session: Session, _previous_transaction) -> None:
 
 
 def work(app: Flask, threads: int) -> None:
-    run_workers(app.extensions["jobs"], threads)
+    """Run the job consumer, and the events pump in a thread beside it (``server/pump.py``)."""
+    from server.pump import start_thread
+
+    stop = start_thread(app)
+    try:
+        run_workers(app.extensions["jobs"], threads)
+    finally:
+        stop.set()
 
 
 # ---- the jobs -------------------------------------------------------------------------------

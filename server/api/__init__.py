@@ -25,7 +25,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def init_app(app: Flask) -> None:
-    from server.api import audit, cases, forms, health, indicators, openapi, review, sessions, stations, submissions, users  # noqa: F401
+    from server.api import (alerts, audit, cases, changes, forms, health, indicators, openapi, review,  # noqa: F401
+                            sessions, stations, submissions, users, webhooks)
 
     app.register_blueprint(bp)
     app.register_blueprint(health.bp)

@@ -32,7 +32,7 @@ from server.domain.paging import BY_TIME, decode_typed, page_of
 from server.domain.privacy import masked_data
 from server.errors import NotFound
 from server.media import media_storage
-from server.models import Submission
+from server.models import Submission, User
 from server.queries import submissions as queries
 from server.queries.submissions import SubmissionFilters
 from server.services import accounts, audit, cases, exports, media, review
@@ -95,7 +95,10 @@ def get_attachment(instance_id: str, name: str):
     return send_media(file)
 
 
-def submission_view(submission: Submission) -> dict:
+def submission_view(submission: Submission, viewer: User | None = None) -> dict:
+    """A submission as the API shows it to ``viewer`` (the caller by default), sensitive answers masked for
+    their role (``server/domain/privacy.py``)."""
+    viewer = viewer or current_user()
     version = queries.current_version_of(submission)
     base = f"{current_app.config['PUBLIC_URL']}/api/v1/submissions/{quote(submission.instance_id, safe='')}"
     attachments = []
@@ -111,11 +114,11 @@ def submission_view(submission: Submission) -> dict:
         "case_id": submission.case_id, "submitter_id": submission.submitter_id,
         "review_state": submission.review_state, "created_at": submission.created_at,
         "updated_at": submission.updated_at, "instance_name": version.instance_name, "flags": submission.flags,
-        "form_version": version.form_version.version, "data": masked_data(version.data, current_user().role), "geopoint": geopoint,
+        "form_version": version.form_version.version, "data": masked_data(version.data, viewer.role), "geopoint": geopoint,
         "device_id": version.device_id, "attachments": attachments,
         "versions": [{"instance_id": v.instance_id, "current": v.current, "created_at": v.created_at.isoformat(),
                       "deprecated_id": v.deprecated_id} for v in submission.versions],
         "exclusion": ({"reason": submission.exclusion_reason, "note": submission.exclusion_note}
                       if submission.exclusion_reason else None),
-        "events": submission.events, "actions": sorted(review.actions_for(submission, current_user())),
+        "events": submission.events, "actions": sorted(review.actions_for(submission, viewer)),
     }

@@ -2,12 +2,13 @@
 from server.models.audit import AuditEvent
 from server.models.accounts import ApiSession, CollectToken, User
 from server.models.cases import Case, CaseCategoryLink, CaseEvent, CaseListCache, VisitInterval
+from server.models.events import Alert, Delivery, OutboxCursor, OutboxEvent, Subscription
 from server.models.forms import Form, FormState, FormVersion
 from server.models.places import Area, StaffMember, Station, StationLink
 from server.models.submissions import (Blob, ReviewState, Submission, SubmissionAttachment, SubmissionEvent,
                                        SubmissionEventKind, SubmissionVersion)
 
-__all__ = ["ApiSession", "Area", "AuditEvent", "Blob", "Case", "CaseCategoryLink", "CaseEvent", "CaseListCache", "CollectToken", "Form", "FormState",
+__all__ = ["Alert", "Delivery", "OutboxCursor", "OutboxEvent", "Subscription", "ApiSession", "Area", "AuditEvent", "Blob", "Case", "CaseCategoryLink", "CaseEvent", "CaseListCache", "CollectToken", "Form", "FormState",
            "FormVersion", "ReviewState", "StaffMember", "Station", "StationLink", "Submission", "SubmissionAttachment",
            "SubmissionEvent", "SubmissionEventKind", "SubmissionVersion", "User",
            "VisitInterval"]

@@ -14,6 +14,7 @@ from typing import Callable
 
 from server.adapters.tabular import Table
 from server.domain.access import Scope
+from server.domain.events import EventType
 from server.domain.cases import CaseEventKind, id_number_valid, interval_days, next_due_date, parse_categories
 from server.domain.clock import today_in_china
 from server.domain.places import AreaLevel
@@ -23,7 +24,7 @@ from server.models import Case, CaseCategoryLink, CaseEvent, User
 from server.queries import accounts as account_queries
 from server.queries import cases as queries
 from server.queries import places as place_queries
-from server.services import audit
+from server.services import audit, outbox
 from server.services.accounts import COLLECT_ROLES
 from server.services.cases import touch, visit_intervals
 
@@ -203,6 +204,7 @@ def _create(rows: list[_Row], user: User | None, progress: Callable[[int], None]
         db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.IMPORTED, user_id=user.id if user else None,
                                  version=1))
         created.append((row, case))
+        outbox.case_event(EventType.CASE_CREATED, case, new_object=True)
         if row.properties.get("id_number"):
             by_id_number[row.properties["id_number"]] = case
         if progress is not None:

@@ -28,6 +28,7 @@ from server.domain.cases import (
     parse_categories,
 )
 from server.domain.clock import CHINA, today_in_china
+from server.domain.events import EventType
 from server.domain.submission import SubmissionEnvelope, has_value_at, recorded_day, value_at
 from server.domain.xform import XFormSchema
 from server.errors import Conflict, InvalidValue, NotFound
@@ -38,7 +39,7 @@ from server.domain.access import Scope
 from server.queries import accounts as account_queries
 from server.queries import cases as queries
 from server.queries import places as place_queries
-from server.services import audit
+from server.services import audit, outbox
 
 CASE_LIST = "cases"
 # Entity properties kept in the case's own columns; every other saved property goes to ``properties``.
@@ -118,7 +119,9 @@ def _process_visit(context: VisitContext) -> Case | None:
     if context.submission.form.xml_form_id in VISIT_FORMS:
         _propose_closing(case, context)
     touch(case)
+    created = case in db.session.new
     db.session.flush()
+    outbox.case_event(EventType.CASE_CREATED if created else EventType.CASE_UPDATED, case)
     return case
 
 
@@ -268,7 +271,7 @@ def close_case(case: Case, reason: str, note: str, user: User) -> None:
                              note=f"{CLOSING_REASON_NAMES_ZH[closing]}：{text}"))
     audit.record("case.close", "case", case.id, {"closing_reason": closing.value}, user)
     touch(case)
-    db.session.flush()
+    outbox.case_event(EventType.CASE_CLOSED, case)
 
 
 def reopen_case(case: Case, note: str, user: User) -> None:
@@ -280,7 +283,7 @@ def reopen_case(case: Case, note: str, user: User) -> None:
     db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.REOPENED, user_id=user.id, note=text))
     audit.record("case.reopen", "case", case.id, user=user)
     touch(case)
-    db.session.flush()
+    outbox.case_event(EventType.CASE_REOPENED, case)
 
 
 def dismiss_close_proposal(case: Case, note: str, user: User) -> None:
@@ -294,7 +297,7 @@ def dismiss_close_proposal(case: Case, note: str, user: User) -> None:
                              changes={"closing_reason": proposed.value}, note=text))
     audit.record("case.close_proposal_dismissed", "case", case.id, {"closing_reason": proposed.value}, user)
     touch(case)
-    db.session.flush()
+    outbox.case_event(EventType.CASE_UPDATED, case)
 
 
 def parse_closing(reason: str, note: str) -> tuple[ClosingReason, str]:

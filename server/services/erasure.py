@@ -19,13 +19,14 @@ from sqlalchemy import event
 
 from server.adapters.images import THUMBNAIL_SIZES
 from server.domain.access import Scope
+from server.domain.events import EventType
 from server.errors import BadRequest, NotFound
 from server.extensions import db
 from server.media.storage import MediaStorage
 from server.models import Case, Submission
 from server.queries import cases as case_queries
 from server.queries import erasure as queries
-from server.services import audit
+from server.services import audit, outbox
 
 ERASED_LABEL = "（已删除）"
 ERASED_XML = b""
@@ -49,6 +50,7 @@ def erase_case(case_id: str, reason: str, storage: MediaStorage, scope: Scope | 
     erased = [case, *case_queries.list_members(case.id)]
     for person in erased:
         _blank_case(person, now)
+        outbox.case_event(EventType.CASE_ERASED, person)
     ids = [person.id for person in erased]
     for entry in queries.list_case_events_of_cases(ids):
         entry.changes, entry.note = {}, None

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from server.domain.access import Role
 from server.domain.cases import CaseEventKind
+from server.domain.events import EventType
 from server.domain.review import OVERSIGHT_ROLES, ReviewAction, allowed_actions, exclusion_reason
 from server.errors import InvalidValue, NothingToReturn, ReviewNotAllowed
 from server.extensions import db
 from server.models import CaseEvent, ReviewState, Submission, SubmissionEvent, SubmissionEventKind, User
 from server.models.types import utcnow
 from server.queries import cases as case_queries
-from server.services import audit
+from server.services import audit, outbox
 from server.services.cases import touch
 
 FEEDBACK_FORM = "resident_feedback"
@@ -48,7 +49,7 @@ def set_review_state(submission: Submission, state: str, user: User, note: str =
                                    review_state=state, body=_text(note) or None))
     audit.record("submission.review", "submission", submission.instance_id,
                  {"review_state": state.value, **({"included_again": True} if included_again else {})}, user)
-    db.session.flush()
+    outbox.submission_event(EventType.SUBMISSION_REVIEWED, submission, None)
 
 
 def exclude_feedback(submission: Submission, user: User, reason: str, note: str) -> None:
@@ -68,7 +69,7 @@ def exclude_feedback(submission: Submission, user: User, reason: str, note: str)
     db.session.add(SubmissionEvent(submission_id=submission.id, user_id=user.id, kind=SubmissionEventKind.REVIEW,
                                    review_state=ReviewState.REJECTED, reason=chosen.value, body=text))
     audit.record("submission.exclude", "submission", submission.instance_id, {"reason": chosen.value}, user)
-    db.session.flush()
+    outbox.submission_event(EventType.SUBMISSION_REVIEWED, submission, None)
 
 
 def add_comment(submission: Submission, user: User, body: str) -> SubmissionEvent:
@@ -101,7 +102,8 @@ def return_to_worker(submission: Submission, user: User, reason: str) -> None:
                              user_id=user.id, note=text))
     touch(case)
     audit.record("submission.return", "submission", submission.instance_id, user=user)
-    db.session.flush()
+    outbox.submission_event(EventType.SUBMISSION_RETURNED, submission, None)
+    outbox.case_event(EventType.CASE_UPDATED, case)
 
 
 def _change_state(submission: Submission, state: ReviewState) -> None:

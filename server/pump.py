@@ -1,0 +1,182 @@
+"""The events pump, run by every job worker (``flask jobs-worker``) in a thread of its own, or once by
+``flask outbox-pump --once`` (docs/events.md).
+
+One round, each step its own transaction:
+1. number the committed events (the sequencer);
+2. the ``alerts`` consumer raises alerts from them; newly overdue cases and the 08:00 digests are raised too;
+3. number again (the alerts' own events), then the ``deliveries`` consumer turns events into deliveries;
+4. claim due deliveries (leased for one attempt), POST them a few at a time, record each outcome.
+Nothing here is lost when a worker is killed: the consumers' positions move only with the work they committed,
+and a delivery leased by a killed worker is taken up again when its lease ends.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from flask import Flask
+
+from server.adapters.http import post_json
+from server.domain.chat import ChatMessage, robot_error, robot_request
+from server.domain.events import ROBOT_KINDS, TEST_EVENT, AttemptOutcome, TargetKind, judge_response, webhook_signature
+from server.extensions import db
+from server.models.events import Alert, Delivery
+from server.services import alerts, outbox, webhooks
+from server.services.webhooks import DeliverySettings
+
+log = logging.getLogger(__name__)
+CLAIM_BATCH = 50
+SENDERS = 4
+OVERDUE_EVERY_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Prepared:
+    delivery_id: int
+    kind: TargetKind
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    refused: str | None = None  # why it cannot be sent at all (the owner's account was disabled…)
+
+
+class Pump:
+    def __init__(self, app: Flask):
+        self.app = app
+        self.settings = DeliverySettings.from_config(app.config)
+        self.public_url = str(app.config["PUBLIC_URL"])
+        self._last_overdue = 0.0
+
+    def run_once(self) -> dict[str, int]:
+        """One round; returns what each step did (for the command line and the tests)."""
+        done: dict[str, int] = {}
+        with self.app.app_context():
+            done["sequenced"] = self._step(outbox.sequence)
+            done["alerts"] = self._step(lambda: _drain(alerts.CONSUMER, alerts.raise_from_events))
+            if time.monotonic() - self._last_overdue >= OVERDUE_EVERY_SECONDS:
+                done["overdue"] = self._step(alerts.raise_overdue)
+                self._last_overdue = time.monotonic()
+            done["digests"] = self._step(alerts.raise_digests)
+            done["sequenced"] += self._step(outbox.sequence)
+            done["fanned_out"] = self._step(lambda: _drain(webhooks.CONSUMER, webhooks.fan_out))
+            done["attempted"] = self.deliver_due()
+        return done
+
+    def _step(self, work) -> int:
+        try:
+            result = work()
+            db.session.commit()
+            return int(result or 0)
+        except Exception:
+            db.session.rollback()
+            log.exception("events pump: a step failed; it is retried next round")
+            return 0
+        finally:
+            db.session.remove()
+
+    def deliver_due(self) -> int:
+        """Claim due deliveries, send them (a few at once; per object only the earliest is ever claimed), and
+        record each outcome in its own transaction."""
+        lease = self.settings.policy.lease(self.settings.timeout_seconds)
+        attempted = 0
+        while True:
+            try:
+                claimed = webhooks.claim_due(CLAIM_BATCH, lease)
+                prepared = [self._prepare(delivery) for delivery in claimed]
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.exception("events pump: could not claim deliveries")
+                return attempted
+            finally:
+                db.session.remove()
+            if not prepared:
+                return attempted
+            with ThreadPoolExecutor(max_workers=SENDERS) as senders:
+                outcomes = list(senders.map(self._send, prepared))
+            for item, outcome in zip(prepared, outcomes):
+                self._step(lambda: webhooks.record_outcome(item.delivery_id, outcome, self.settings.policy) and 1)
+            attempted += len(prepared)
+            if len(prepared) < CLAIM_BATCH:
+                return attempted
+
+    def _send(self, item: Prepared) -> AttemptOutcome:
+        if item.refused:
+            return AttemptOutcome(False, False, None, item.refused)
+        answer = post_json(item.url, item.body, item.headers, self.settings.timeout_seconds,
+                           self.settings.allow_private)
+        robot_said = (robot_error(item.kind, answer.body)
+                      if item.kind in ROBOT_KINDS and answer.status is not None and 200 <= answer.status < 300
+                      else None)
+        return judge_response(answer.status, answer.error, robot_said)
+
+    def _prepare(self, delivery: Delivery) -> Prepared:
+        subscription = delivery.subscription
+        if subscription.kind == TargetKind.WEBHOOK:
+            return self._prepare_webhook(delivery)
+        message = self._chat_message(delivery)
+        if message is None:
+            return Prepared(delivery.id, subscription.kind, "", b"", {}, refused="预警已不存在 / the alert is gone")
+        url, body = robot_request(subscription.kind, subscription.url, subscription.secret, message, time.time())
+        return Prepared(delivery.id, subscription.kind, url, body, {})
+
+    def _prepare_webhook(self, delivery: Delivery) -> Prepared:
+        from server.api.changes import event_body, test_body
+
+        subscription = delivery.subscription
+        owner = subscription.owner
+        if owner is None or not owner.active:
+            return Prepared(delivery.id, subscription.kind, "", b"", {},
+                            refused="订阅者账号已停用，无法按其权限推送 / the subscriber's account is disabled")
+        if delivery.event_type == TEST_EVENT:
+            payload = test_body(delivery.event_id, subscription.name)
+        else:
+            event = outbox.get_event(delivery.event_id)
+            if event is None:
+                return Prepared(delivery.id, subscription.kind, "", b"", {}, refused="事件不存在 / the event is gone")
+            payload = event_body(event, owner)
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+        timestamp = int(time.time())
+        headers = {"Lastmeter-Event-Id": delivery.event_id, "Lastmeter-Event-Type": delivery.event_type,
+                   "Lastmeter-Timestamp": str(timestamp), "Lastmeter-Delivery": str(delivery.id),
+                   "Lastmeter-Attempt": str(delivery.attempts),
+                   "Lastmeter-Signature": webhook_signature(subscription.secret or "", timestamp, body)}
+        return Prepared(delivery.id, subscription.kind, subscription.url, body, headers)
+
+    def _chat_message(self, delivery: Delivery) -> ChatMessage | None:
+        if delivery.event_type == TEST_EVENT:
+            return ChatMessage(title="【测试】Lastmeter 推送测试",
+                               lines=(f"- 机器人“{delivery.subscription.name}”已连通，之后的预警会发到本群。",),
+                               link_text="查看推送设置（需登录）",
+                               link_url=f"{self.public_url}/integrations/{delivery.subscription_id}")
+        event = outbox.get_event(delivery.event_id)
+        alert = db.session.get(Alert, int(event.object_id)) if event is not None else None
+        return alerts.chat_message(alert, self.public_url) if alert is not None else None
+
+
+def _drain(name: str, work) -> int:
+    """One batch of a consumer (the next round takes the next batch)."""
+    return outbox.consume(name, work)
+
+
+def run_forever(app: Flask, stop: threading.Event) -> None:
+    pump = Pump(app)
+    poll = int(app.config["OUTBOX_POLL_SECONDS"])
+    while not stop.is_set():
+        try:
+            done = pump.run_once()
+        except Exception:  # noqa: BLE001 — a round that fails is logged; the next one starts over
+            log.exception("events pump: round failed")
+            done = {}
+        busy = done.get("attempted", 0) or done.get("fanned_out", 0) or done.get("sequenced", 0)
+        stop.wait(0.05 if busy else poll)
+
+
+def start_thread(app: Flask) -> threading.Event:
+    stop = threading.Event()
+    threading.Thread(target=run_forever, args=(app, stop), name="events-pump", daemon=True).start()
+    return stop
