@@ -46,3 +46,24 @@ def _view(alert: Alert) -> dict:
 def alert_view(alert_id: int) -> dict | None:
     alert = db.session.get(Alert, alert_id)
     return _view(alert) if alert else None
+
+
+class _AlertObjectSchema(Schema):
+    type = fields.String(required=True)
+    id = fields.String(required=True)
+
+
+class AlertSchema(Schema):
+    id = fields.Integer(required=True)
+    rule = fields.String(required=True, validate=validate.OneOf([r.value for r in AlertRule]))
+    rule_name = fields.String(required=True)
+    station_code = fields.String(required=True)
+    object = fields.Nested(_AlertObjectSchema, required=True, allow_none=True)
+    day = fields.String(required=True, allow_none=True)
+    facts = fields.Dict(required=True)
+    raised_at = fields.String(required=True)
+
+
+class AlertPageSchema(Schema):
+    alerts = fields.List(fields.Nested(AlertSchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)

@@ -81,3 +81,31 @@ def test_body(event_id: str, subscription_name: str) -> dict:
             "station": None, "object": None,
             "data": {"message": f"Lastmeter 推送测试：{subscription_name} / a test event from Lastmeter",
                      "public_url": current_app.config["PUBLIC_URL"]}}
+
+
+class _StationSchema(Schema):
+    code = fields.String(required=True, allow_none=True)
+    name = fields.String(required=True, allow_none=True)
+
+
+class _ObjectSchema(Schema):
+    type = fields.String(required=True)
+    id = fields.String(required=True)
+    version = fields.Integer(required=True, metadata={"description": "1, 2, 3… per object, in commit order"})
+
+
+class EventSchema(Schema):
+    id = fields.String(required=True, metadata={"description": "the event's UUID (Lastmeter-Event-Id)"})
+    type = fields.String(required=True)
+    sequence = fields.Integer(required=True, allow_none=True)
+    occurred_at = fields.String(required=True)
+    station = fields.Nested(_StationSchema, required=True, allow_none=True)
+    object = fields.Nested(_ObjectSchema, required=True, allow_none=True)
+    data = fields.Dict(required=True, allow_none=True,
+                       metadata={"description": "the object now, as GET of it answers the caller; null once gone"})
+
+
+class ChangesPageSchema(Schema):
+    events = fields.List(fields.Nested(EventSchema), required=True)
+    next_cursor = fields.String(required=True, metadata={"description": "pass as `after` to read on"})
+    more = fields.Boolean(required=True, metadata={"description": "a full page: read on at once"})

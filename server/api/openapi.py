@@ -16,7 +16,11 @@ from flask import jsonify
 from marshmallow import Schema, fields, validate
 
 from server.api import bp, schemas
+from server.api.alerts import AlertArgsSchema, AlertPageSchema
+from server.api.changes import ChangesArgsSchema, ChangesPageSchema
 from server.api.indicators import IndicatorArgsSchema
+from server.api.webhooks import (DeliveryArgsSchema, DeliveryPageSchema, DeliverySchema, PauseRequestSchema,
+                                 SubscriptionListSchema, SubscriptionRequestSchema, SubscriptionSchema)
 from server.domain.cases import CaseCategory
 from server.domain.review import ExclusionReason
 
@@ -219,6 +223,7 @@ def _upload(description: str) -> dict:
 
 TABLE_FILE = _upload("a CSV (UTF-8 or GB18030) or XLSX file")
 INSTANCE_ID = _path("instance_id", "the instanceID (uuid:…)")
+SUBSCRIPTION_ID = _path("subscription_id", "the subscription", type="integer", minimum=1)
 
 
 def _body(schema: Any) -> dict:
@@ -379,6 +384,49 @@ OPERATIONS: dict[str, dict[str, dict]] = {
         "summary": "The audit log, newest first; keyset pages (admin; others get 404)", "tags": ["audit"],
         "parameters": [{"in": "query", "schema": schemas.AuditArgsSchema}],
         "responses": {"200": _json(AuditPageSchema, "a page of events"), **_errors(*SCOPED)}}},
+    "/changes": {"get": {
+        "summary": "The change feed: events after a cursor, in order, scoped and masked as the caller's own GETs "
+                   "(admin, county, station); following next_cursor yields every event exactly once",
+        "tags": ["events"], "parameters": [{"in": "query", "schema": ChangesArgsSchema}],
+        "responses": {"200": _json(ChangesPageSchema, "a page of events"), **_errors(400, 401, 403)}}},
+    "/alerts": {"get": {
+        "summary": "Alerts raised for chat groups, newest first (admin, county, station)", "tags": ["events"],
+        "parameters": [{"in": "query", "schema": AlertArgsSchema}],
+        "responses": {"200": _json(AlertPageSchema, "a page of alerts"), **_errors(400, 401, 403)}}},
+    "/subscriptions": {
+        "get": {"summary": "Webhooks and chat robots in the caller's scope (admin, county)", "tags": ["events"],
+                "responses": {"200": _json(SubscriptionListSchema, "subscriptions"), **_errors(401, 403)}},
+        "post": {"summary": "Subscribe a webhook (event types) or a WeCom / DingTalk / Feishu robot (alert rules) "
+                            "within the caller's scope", "tags": ["events"],
+                 "requestBody": _body(SubscriptionRequestSchema),
+                 "responses": {"201": _json(SubscriptionSchema, "subscribed"), **_errors(400, 401, 403)}}},
+    "/subscriptions/{subscription_id}": {
+        "get": {"summary": "A subscription, with a webhook's signing secret", "tags": ["events"],
+                "parameters": [SUBSCRIPTION_ID],
+                "responses": {"200": _json(SubscriptionSchema, "the subscription"), **_errors(401, 403, 404)}},
+        "delete": {"summary": "Delete a subscription and its delivery log", "tags": ["events"],
+                   "parameters": [SUBSCRIPTION_ID],
+                   "responses": {"204": {"description": "deleted"}, **_errors(401, 403, 404)}}},
+    "/subscriptions/{subscription_id}/pause": {"post": {
+        "summary": "Stop delivering (events are still queued for it)", "tags": ["events"],
+        "parameters": [SUBSCRIPTION_ID],
+        "requestBody": {"required": False, "content": {"application/json": {"schema": PauseRequestSchema}}},
+        "responses": {"200": _json(SubscriptionSchema, "paused"), **_errors(400, 401, 403, 404)}}},
+    "/subscriptions/{subscription_id}/resume": {"post": {
+        "summary": "Deliver again, starting with what waited", "tags": ["events"], "parameters": [SUBSCRIPTION_ID],
+        "responses": {"200": _json(SubscriptionSchema, "resumed"), **_errors(401, 403, 404)}}},
+    "/subscriptions/{subscription_id}/test": {"post": {
+        "summary": "Queue a test event for this subscription only", "tags": ["events"],
+        "parameters": [SUBSCRIPTION_ID],
+        "responses": {"202": _json(DeliverySchema, "queued"), **_errors(401, 403, 404)}}},
+    "/subscriptions/{subscription_id}/deliveries": {"get": {
+        "summary": "The delivery log, newest first (times in Beijing time)", "tags": ["events"],
+        "parameters": [SUBSCRIPTION_ID, {"in": "query", "schema": DeliveryArgsSchema}],
+        "responses": {"200": _json(DeliveryPageSchema, "a page of deliveries"), **_errors(400, 401, 403, 404)}}},
+    "/subscriptions/{subscription_id}/deliveries/{delivery_id}/resend": {"post": {
+        "summary": "Send a delivery again now, with a fresh set of attempts", "tags": ["events"],
+        "parameters": [SUBSCRIPTION_ID, _path("delivery_id", "the delivery", type="integer", minimum=1)],
+        "responses": {"202": _json(DeliverySchema, "queued again"), **_errors(401, 403, 404)}}},
     "/submissions/{instance_id}/attachments/{name}": {"get": {
         "summary": "An attachment, or a JPEG thumbnail of a photo", "tags": ["submissions"],
         "parameters": [_path("instance_id", "the instanceID"), _path("name", "the file name"),

@@ -145,3 +145,53 @@ def list_deliveries(subscription_id: int):
 def resend_delivery(subscription_id: int, delivery_id: int):
     delivery = webhooks.resend(_mine(subscription_id), delivery_id, current_user())
     return delivery_view(delivery), 202
+
+
+# ---- what the answers look like (the OpenAPI document) ----------------------------------------------------
+
+class _AreaSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class SubscriptionSchema(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["webhook", "wecom", "dingtalk", "feishu"]))
+    name = fields.String(required=True)
+    area = fields.Nested(_AreaSchema, required=True)
+    url = fields.String(required=True)
+    secret = fields.String(required=True, allow_none=True,
+                           metadata={"description": "a webhook's HMAC-SHA256 key (robots: null)"})
+    secret_set = fields.Boolean(required=True)
+    topics = fields.List(fields.String(), required=True,
+                         metadata={"description": "event types (webhook) or alert rules (robots)"})
+    active = fields.Boolean(required=True)
+    paused_reason = fields.String(required=True, allow_none=True)
+    paused_at = fields.String(required=True, allow_none=True)
+    consecutive_failures = fields.Integer(required=True)
+    owner = fields.String(required=True, allow_none=True)
+    created_at = fields.String(required=True)
+
+
+class SubscriptionListSchema(Schema):
+    subscriptions = fields.List(fields.Nested(SubscriptionSchema), required=True)
+
+
+class DeliverySchema(Schema):
+    id = fields.Integer(required=True)
+    event_id = fields.String(required=True, metadata={"description": "the Lastmeter-Event-Id header"})
+    event_type = fields.String(required=True)
+    sequence = fields.Integer(required=True, allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(["pending", "delivered", "failed"]))
+    attempts = fields.Integer(required=True)
+    response_code = fields.Integer(required=True, allow_none=True)
+    error = fields.String(required=True, allow_none=True)
+    created_at = fields.String(required=True, metadata={"description": "Beijing time (+08:00)"})
+    last_attempt_at = fields.String(required=True, allow_none=True)
+    next_attempt_at = fields.String(required=True, allow_none=True)
+    delivered_at = fields.String(required=True, allow_none=True)
+
+
+class DeliveryPageSchema(Schema):
+    deliveries = fields.List(fields.Nested(DeliverySchema), required=True)
+    next_before = fields.Integer(required=True, allow_none=True)

@@ -117,8 +117,11 @@ def subscriptions_in_scope(scope: Scope) -> list[Subscription]:
         Subscription.area_path.startswith(scope.area_path, autoescape=True)).order_by(Subscription.id)))
 
 
+ID_MAX = 2**31 - 1  # the id columns are INTEGER
+
+
 def subscription_in_scope(scope: Scope, subscription_id: int) -> Subscription:
-    subscription = db.session.get(Subscription, subscription_id)
+    subscription = db.session.get(Subscription, subscription_id) if 0 < subscription_id <= ID_MAX else None
     if subscription is None or not scope.contains_path(subscription.area_path):
         raise NotFound(what="推送订阅", key=str(subscription_id))
     return subscription
@@ -170,7 +173,7 @@ def send_test(subscription: Subscription, user: User) -> Delivery:
 
 def resend(subscription: Subscription, delivery_id: int, user: User) -> Delivery:
     """Try a failed (or delivered) delivery again, now, with a fresh set of attempts."""
-    delivery = db.session.get(Delivery, delivery_id)
+    delivery = db.session.get(Delivery, delivery_id) if 0 < delivery_id <= ID_MAX else None
     if delivery is None or delivery.subscription_id != subscription.id:
         raise NotFound(what="推送记录", key=str(delivery_id))
     delivery.status, delivery.attempts, delivery.next_attempt_at = DeliveryStatus.PENDING, 0, utcnow()

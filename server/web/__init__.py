@@ -17,6 +17,9 @@ Route table (views by module):
   feedback.py     GET|POST /f/<token>[?lang=en]   (public: the resident feedback page behind a plaque's QR code)
   maps.py         GET /visits/map, GET /visits/map.json (the list's filters: the visits on one map)
   audit.py        GET /audit[?user=&object_type=&object_id=&from=&to=&cursor=] (admin: the audit log)
+  integrations.py GET|POST /integrations, GET /integrations/<id>, POST /integrations/<id>/test | /pause | /resume |
+                  /delete | /deliveries/<d>/resend (admin, county: webhooks and chat robots, their delivery logs);
+                  GET /alerts[?rule=&cursor=] (the alerts raised for chat groups, every office role)
 Every page is scoped: a county user sees only their county, a station user only their station,
 and anything else answers 404. Every POST carries a CSRF token; sign-in is rate limited.
 """
@@ -31,7 +34,8 @@ LANGUAGES = ("zh", "en")
 
 
 def init_app(app: Flask) -> None:
-    from server.web import audit, auth, cases, dashboard, feedback, maps, stations, submissions  # noqa: F401  (routes register on bp)
+    from server.web import (audit, auth, cases, dashboard, feedback, integrations, maps,  # noqa: F401  (routes register on bp)
+                            stations, submissions)
 
     from server.domain.clock import beijing_time
 

@@ -19,7 +19,7 @@ from server.queries.cases import CaseFilters
 from server.services import audit, cases
 from server.web import bp
 from server.web.auth import current_scope, current_user, login_required
-from server.web.labels import N_
+from server.web.labels import N_, refusal
 
 PAGE_SIZE = 50
 FILTER_NAMES = ("q", "station", "category", "risk", "status", "overdue", "returned", "proposed", "sort")
@@ -124,10 +124,6 @@ def _case_page(case: Case, error: InvalidValue | Conflict | None = None) -> str:
                            visits=submission_queries.list_case_submissions(case.id),
                            members=queries.list_members(case.id), categories=CATEGORY_NAMES_ZH,
                            closing_reasons=CLOSING_REASON_LABELS, today=today_in_china(),
-                           error=_refusal(error) if error else None, typed=request.form)
+                           error=refusal(error) if error else None, typed=request.form)
 
 
-def _refusal(error: InvalidValue | Conflict) -> str:
-    """Why a decision was refused, in the page's language only: people read no field names or codes."""
-    zh, _slash, en = str(error.details.get("reason", "")).partition(" / ")
-    return en if en and str(get_locale()).startswith("en") else zh

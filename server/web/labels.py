@@ -7,7 +7,32 @@ def N_(message: str) -> str:
     return message
 
 
+def refusal(error) -> str:
+    """Why a change was refused (a ``LastmeterError`` whose reason reads "中文 / English"), in the page's language
+    only: people read no field names or codes."""
+    from flask_babel import get_locale
+
+    zh, _slash, en = str(error.details.get("reason", "")).partition(" / ")
+    return en if en and str(get_locale()).startswith("en") else zh
+
+
+def in_page_language(zh: dict, en: dict) -> dict:
+    """One of two dictionaries of names (Chinese, English) by the page's language."""
+    from flask_babel import get_locale
+
+    return en if str(get_locale()).startswith("en") else zh
+
+
 DYNAMIC_LABELS = (
+    N_('alert'),
+    N_('alert.raised'),
+    N_('subscription'),
+    N_('subscription.create'),
+    N_('subscription.delete'),
+    N_('subscription.pause'),
+    N_('subscription.resend'),
+    N_('subscription.resume'),
+    N_('subscription.test'),
     N_('approved'),
     N_('bachelor'),
     N_('basic_pass'),

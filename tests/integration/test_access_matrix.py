@@ -98,6 +98,8 @@ class World:
     collect_tokens: dict[str, str]  # role → Collect token
     api_tokens: dict[str, str]  # role → bearer token
     web_clients: dict[str, object] = field(default_factory=dict)  # role → (client, csrf token)
+    subscriptions: dict[str, int] = field(default_factory=dict)  # site key → a webhook of its county (or city)
+    deliveries: dict[str, int] = field(default_factory=dict)  # site key → a test delivery of that webhook
 
     def client(self):
         return self.app.test_client()
@@ -149,7 +151,33 @@ def _seed(app, tmp_path) -> World:
                       for role in ("worker", "station")}
     api_tokens = {role: _api_token(USERS[role][0]) for role in SIGNED_IN}
     feedback_id = _resident_feedback(app.test_client(), links[HUASHAN.key])
-    return World(app=app, links=links, feedback_id=feedback_id, collect_tokens=collect_tokens, api_tokens=api_tokens)
+    subscriptions, deliveries = _subscriptions()
+    return World(app=app, links=links, feedback_id=feedback_id, collect_tokens=collect_tokens, api_tokens=api_tokens,
+                 subscriptions=subscriptions, deliveries=deliveries)
+
+
+def _subscriptions() -> tuple[dict[str, int], dict[str, int]]:
+    """A webhook per site's county with a test delivery waiting; the events numbered and the alerts raised (the
+    resident's 1 at 华山), so the change feed and the alerts have something to leak, and must not."""
+    from server.models import Area
+    from server.models.events import Subscription
+    from server.services import alerts, outbox, webhooks
+
+    made, tests = {}, {}
+    for site in SITES:
+        county = db.session.get(Area, site.county)
+        subscription = Subscription(kind="webhook", name=f"{site.township_name}对接", area_code=county.code,
+                                    area_path=county.path, url="https://1.1.1.1/hook", secret="s" * 43,
+                                    topics=["submission.created"], active=True, consecutive_failures=0)
+        db.session.add(subscription)
+        db.session.flush()
+        made[site.key] = subscription.id
+        tests[site.key] = webhooks.send_test(subscription, None).id
+    outbox.sequence()
+    outbox.consume(alerts.CONSUMER, alerts.raise_from_events)
+    outbox.sequence()
+    db.session.commit()
+    return made, tests
 
 
 def _resident_feedback(client, token: str) -> str:
@@ -313,6 +341,22 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("web.dashboard_print", "GET"): Call(lambda s, w: f"/dashboard/print?area={s.township}", PAGE),
     ("web.dashboard_report", "GET"): Call(lambda s, w: f"/dashboard/report.xlsx?area={s.township}", PAGE),
     ("web.audit_log", "GET"): Call("/audit", "302 302 302 404 404 200"),  # admins only; others: no such page
+    ("web.alert_list", "GET"): Call("/alerts", LIST_PAGE),
+    # Subscriptions: admins and county supervisors, within their scope; station heads: no such page.
+    ("web.integrations", "GET"): Call("/integrations", "302 302 302 404 200 200"),
+    ("web.integration_create", "POST"): Call("/integrations", "302 302 302 404 400 400", data={"kind": "x"}),
+    ("web.integration_detail", "GET"): Call(lambda s, w: f"/integrations/{w.subscriptions[s.key]}",
+                                            "302 302 302 404 200/404 200/404"),
+    ("web.integration_test", "POST"): Call(lambda s, w: f"/integrations/{w.subscriptions[s.key]}/test",
+                                           "302 302 302 404 302/404 302/404", data={}),
+    ("web.integration_pause", "POST"): Call(lambda s, w: f"/integrations/{w.subscriptions[s.key]}/pause",
+                                            "302 302 302 404 302/404 302/404", data={}),
+    ("web.integration_resume", "POST"): Call(lambda s, w: f"/integrations/{w.subscriptions[s.key]}/resume",
+                                             "302 302 302 404 302/404 302/404", data={}),
+    # A subscription (and a delivery) that is not there: the role and scope checks come first, nothing is deleted.
+    ("web.integration_delete", "POST"): Call("/integrations/999999/delete", "302 302 302 404 404 404", data={}),
+    ("web.integration_resend", "POST"): Call(lambda s, w: f"/integrations/{w.subscriptions[s.key]}/deliveries/999999"
+                                             "/resend", "302 302 302 404 404 404", data={}),
     # --- REST API (bearer token) ---
     ("health.healthz", "GET"): Call("/healthz", EVERYONE),
     ("api.create_session", "POST"): Call("/api/v1/sessions", "400 400 400 400 400 400", json={}),
@@ -361,6 +405,24 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("api.get_station_compliance", "GET"): Call(lambda s, w: f"/api/v1/stations/{s.station}/compliance",
                                                 REST_OBJECT),
     ("api.list_audit_events", "GET"): Call("/api/v1/audit", "401 401 404 404 404 200"),
+    ("api.list_changes", "GET"): Call("/api/v1/changes", "401 401 403 200 200 200"),
+    ("api.list_alerts", "GET"): Call("/api/v1/alerts", "401 401 403 200 200 200"),
+    ("api.list_subscriptions", "GET"): Call("/api/v1/subscriptions", "401 401 403 403 200 200"),
+    ("api.create_subscription", "POST"): Call("/api/v1/subscriptions", "401 401 403 403 400 400", json={}),
+    ("api.get_subscription", "GET"): Call(lambda s, w: f"/api/v1/subscriptions/{w.subscriptions[s.key]}",
+                                          "401 401 403 403 200/404 200/404"),
+    ("api.delete_subscription", "DELETE"): Call("/api/v1/subscriptions/999999", "401 401 403 403 404 404"),
+    ("api.pause_subscription", "POST"): Call(lambda s, w: f"/api/v1/subscriptions/{w.subscriptions[s.key]}/pause",
+                                            "401 401 403 403 400/404 400/404", json={"reason": "x" * 501}),
+    ("api.resume_subscription", "POST"): Call(lambda s, w: f"/api/v1/subscriptions/{w.subscriptions[s.key]}/resume",
+                                             "401 401 403 403 200/404 200/404", json={}),
+    ("api.test_subscription", "POST"): Call(lambda s, w: f"/api/v1/subscriptions/{w.subscriptions[s.key]}/test",
+                                           "401 401 403 403 202/404 202/404", json={}),
+    ("api.list_deliveries", "GET"): Call(lambda s, w: f"/api/v1/subscriptions/{w.subscriptions[s.key]}/deliveries",
+                                         "401 401 403 403 200/404 200/404"),
+    ("api.resend_delivery", "POST"): Call(
+        lambda s, w: f"/api/v1/subscriptions/{w.subscriptions[s.key]}/deliveries/{w.deliveries[s.key]}/resend",
+        "401 401 403 403 202/404 202/404", json={}),
     ("api.openapi_document", "GET"): Call("/api/v1/openapi.json", EVERYONE),
     ("api.import_stations", "POST"): Call("/api/v1/stations/import", "401 401 403 403 400 400", data={}),
     ("api.import_staff", "POST"): Call("/api/v1/stations/staff/import", "401 401 403 403 400 400", data={}),
@@ -522,6 +584,19 @@ CSRF: dict[tuple[str, str], Change] = {
                                               {"reason": "照片看不清门牌"}, 302),
     ("web.submission_exclusion", "POST"): Change(lambda w: f"/submissions/{w.feedback_id}/exclusion",
                                                  {"reason": "test", "note": "培训时的演示"}, 302),
+    ("web.integration_create", "POST"): Change("/integrations", {"kind": "webhook", "name": "省平台", "area": "530100",
+                                                                 "url": "https://1.1.1.1/hook",
+                                                                 "topics": "case.created"}, 302),
+    ("web.integration_test", "POST"): Change(lambda w: f"/integrations/{w.subscriptions[HUASHAN.key]}/test", {}, 302),
+    ("web.integration_pause", "POST"): Change(lambda w: f"/integrations/{w.subscriptions[HUASHAN.key]}/pause", {},
+                                              302),
+    ("web.integration_resume", "POST"): Change(lambda w: f"/integrations/{w.subscriptions[HUASHAN.key]}/resume", {},
+                                               302),
+    ("web.integration_resend", "POST"): Change(
+        lambda w: f"/integrations/{w.subscriptions[HUASHAN.key]}/deliveries/{w.deliveries[HUASHAN.key]}/resend", {},
+        302),
+    ("web.integration_delete", "POST"): Change(lambda w: f"/integrations/{w.subscriptions[TUODONG.key]}/delete", {},
+                                               302),
 }
 
 
