@@ -32,9 +32,13 @@ class ChatMessage:
     link_text: str
     link_url: str
 
-    def markdown(self, heading: str = "### ") -> str:
-        body = "\n".join(self.lines)
-        return f"{heading}{self.title}\n{body}\n\n[{self.link_text}]({self.link_url})"
+    def markdown(self, heading: str = "### ", limit: int | None = None) -> str:
+        """The message in markdown; within ``limit`` UTF-8 bytes, the lines are cut and the link kept."""
+        link = f"\n\n[{self.link_text}]({self.link_url})"
+        text = f"{heading}{self.title}\n" + "\n".join(self.lines)
+        if limit is not None:
+            text = _fit_bytes(text, limit - len(link.encode("utf-8")))
+        return text + link
 
 
 def _fit_bytes(text: str, limit: int) -> str:
@@ -57,7 +61,7 @@ def robot_request(kind: TargetKind, url: str, secret: str | None, message: ChatM
                   now_seconds: float) -> tuple[str, bytes]:
     """The URL to POST and the JSON body, as the platform documents them."""
     if kind == TargetKind.WECOM:
-        body: dict = {"msgtype": "markdown", "markdown": {"content": _fit_bytes(message.markdown(), WECOM_MAX_BYTES)}}
+        body: dict = {"msgtype": "markdown", "markdown": {"content": message.markdown(limit=WECOM_MAX_BYTES)}}
     elif kind == TargetKind.DINGTALK:
         body = {"msgtype": "markdown", "markdown": {"title": message.title, "text": message.markdown()}}
         if secret:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Callable
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import gettext as _
 
 from server.domain.cases import CATEGORY_NAMES_ZH, CaseCategory, CaseOrder, CaseStatus, ClosingReason, RiskLevel
 from server.domain.clock import today_in_china

@@ -19,7 +19,6 @@ from server.domain.events import (
     AlertRule,
     DeliveryStatus,
     EventType,
-    TargetKind,
 )
 from server.domain.paging import BY_TIME, decode_typed, page_of
 from server.errors import InvalidValue, NotFound

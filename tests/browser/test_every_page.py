@@ -36,7 +36,18 @@ PAGES = [
     ("dashboard", lambda area: f"/dashboard?area={area}", ("admin", "county", "station")),
     ("report", lambda area: f"/dashboard/print?area={area}", ("admin", "county", "station")),
     ("audit", lambda area: "/audit", ("admin",)),
+    ("alerts", lambda area: "/alerts", ("admin", "county", "station")),
+    ("integrations", lambda area: "/integrations", ("admin", "county")),
+    ("integration", lambda area: f"/integrations/{_subscription_id()}", ("admin", "county")),
 ]
+
+
+def _subscription_id() -> int:
+    from sqlalchemy import select
+
+    from server.models.events import Subscription
+
+    return db.session.scalar(select(Subscription.id))
 
 
 @pytest.fixture
@@ -49,7 +60,35 @@ def world(collect, network, make_user, visit_form):
                           [("g1.jpg", photo((200, 170, 120)))]).status_code == 201
     for role, (username, scope) in USERS.items():
         make_user(username, role, scope, PASSWORD)
+    _events_out()
     return current_station_link(db.session.get(Station, "530102001")).token
+
+
+def _events_out() -> None:
+    """A DingTalk robot of 五华区 with a delivered, a failed and a pending delivery, and two alerts."""
+    from datetime import timedelta
+
+    from server.models.events import Alert
+    from server.models.types import utcnow
+    from server.queries.accounts import get_user_by_username
+    from server.services import accounts, webhooks
+
+    county = get_user_by_username("wuhua")
+    robot = webhooks.create_subscription(county, accounts.scope_of(county), "dingtalk", "华山街道社工站工作群",
+                                         "https://oapi.dingtalk.com/robot/send?access_token=abc", "SEC0123",
+                                         ["mandatory_report", "dissatisfied", "digest"], "530102001", True)
+    for status, code, error in (("delivered", 200, None), ("failed", 200, "310000: 签名不匹配"), ("pending", None, None)):
+        delivery = webhooks.send_test(robot, county)
+        delivery.status, delivery.response_code, delivery.error = status, code, error
+        delivery.attempts = 1 if status != "failed" else 12
+        delivery.last_attempt_at = utcnow() - timedelta(minutes=5)
+    db.session.add(Alert(rule="dissatisfied", station_code="530102001", area_path="/530100/530102/530102001/",
+                         object_type="submission", object_id="uuid:g1", facts={"satisfaction": 1},
+                         dedupe_key="gallery:1"))
+    db.session.add(Alert(rule="digest", station_code="530102001", area_path="/530100/530102/530102001/",
+                         object_type="station", object_id="530102001", day=utcnow().date(),
+                         facts={"overdue": 2, "waiting_review": 5, "returned": 1}, dedupe_key="gallery:2"))
+    db.session.commit()
 
 
 def check_and_keep(page, url: str, name: str, status: int = 200) -> list[str]:

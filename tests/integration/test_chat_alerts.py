@@ -79,7 +79,7 @@ def pump(app, robots, count: int) -> dict[str, list[str]]:
     return {kind: [text_of(kind, r) for r in receiver.accepted()] for kind, receiver in robots.items()}
 
 
-def child_followup(phone, safety: str) -> str:
+def child_followup(device, safety: str) -> str:
     case_id = str(uuid.uuid4())
     values = {"case_mode": "new", "visit_date": TODAY.isoformat(), "location": "25.04 102.71 1890 5",
               "registration/reg_name": CHILD, "registration/reg_gender": "male",
@@ -88,9 +88,9 @@ def child_followup(phone, safety: str) -> str:
               "safety/safety_signs": safety, "mandatory_report_required": "yes" if safety != "none" else "no",
               "risk_level": "high" if safety != "none" else "low"}
     instance_id = f"uuid:{uuid.uuid4()}"
-    xml = fill_instance(phone.xform["child_followup"], values, instance_id, drop=("case",),
+    xml = fill_instance(device.xform["child_followup"], values, instance_id, drop=("case",),
                         entity={"id": case_id, "create": "1", "update": "0", "label": f"{CHILD} · 团结社区"})
-    response = phone.submit(xml, [])
+    response = device.submit(xml, [])
     assert response.status_code == 201, response.data
     return instance_id
 

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models.events import Delivery, Subscription
 from server.pump import Pump
-from server.services import alerts
 from tests.support.receivers import Receiver
 from tests.support.web import csrf_token, sign_in
 
