@@ -98,30 +98,41 @@ def integration_detail(subscription_id: int):
                            is_robot=subscription.kind in ROBOT_KINDS, **_names())
 
 
+def _act(subscription_id: int, act, done: str):
+    """Test, pause, resume or resend: do it, say so, back to the subscription's page."""
+    act(_mine(subscription_id))
+    flash(done, "ok")
+    return redirect(url_for("web.integration_detail", subscription_id=subscription_id))
+
+
 @bp.post("/integrations/<int:subscription_id>/test")
 @login_required
 def integration_test(subscription_id: int):
-    webhooks.send_test(_mine(subscription_id), current_user())
-    flash(_("A test event is queued; it appears in the log below within a few seconds."), "ok")
-    return redirect(url_for("web.integration_detail", subscription_id=subscription_id))
+    return _act(subscription_id, lambda s: webhooks.send_test(s, current_user()),
+                _("A test event is queued; it appears in the log below within a few seconds."))
 
 
 @bp.post("/integrations/<int:subscription_id>/pause")
 @login_required
 def integration_pause(subscription_id: int):
-    subscription = _mine(subscription_id)
-    webhooks.pause(subscription, _("Paused by %(name)s.", name=current_user().display_name or current_user().username),
-                   current_user())
-    flash(_("Paused. Events keep being recorded and are sent when you resume."), "ok")
-    return redirect(url_for("web.integration_detail", subscription_id=subscription_id))
+    user = current_user()
+    return _act(subscription_id,
+                lambda s: webhooks.pause(s, _("Paused by %(name)s.", name=user.display_name or user.username), user),
+                _("Paused. Events keep being recorded and are sent when you resume."))
 
 
 @bp.post("/integrations/<int:subscription_id>/resume")
 @login_required
 def integration_resume(subscription_id: int):
-    webhooks.resume(_mine(subscription_id), current_user())
-    flash(_("Resumed: what waited is being sent now."), "ok")
-    return redirect(url_for("web.integration_detail", subscription_id=subscription_id))
+    return _act(subscription_id, lambda s: webhooks.resume(s, current_user()),
+                _("Resumed: what waited is being sent now."))
+
+
+@bp.post("/integrations/<int:subscription_id>/deliveries/<int:delivery_id>/resend")
+@login_required
+def integration_resend(subscription_id: int, delivery_id: int):
+    return _act(subscription_id, lambda s: webhooks.resend(s, delivery_id, current_user()),
+                _("Sent again: the delivery is pending with a fresh set of attempts."))
 
 
 @bp.post("/integrations/<int:subscription_id>/delete")
@@ -130,14 +141,6 @@ def integration_delete(subscription_id: int):
     webhooks.delete(_mine(subscription_id), current_user())
     flash(_("Subscription deleted."), "ok")
     return redirect(url_for("web.integrations"))
-
-
-@bp.post("/integrations/<int:subscription_id>/deliveries/<int:delivery_id>/resend")
-@login_required
-def integration_resend(subscription_id: int, delivery_id: int):
-    webhooks.resend(_mine(subscription_id), delivery_id, current_user())
-    flash(_("Sent again: the delivery is pending with a fresh set of attempts."), "ok")
-    return redirect(url_for("web.integration_detail", subscription_id=subscription_id))
 
 
 @bp.get("/alerts")

@@ -20,8 +20,8 @@ from tests.integration.test_cases_from_visits import FORMS, field_forms, phone, 
 from tests.integration.test_feedback import send
 from tests.support.instances import fill_instance
 from tests.support.receivers import Receiver
+from tests.support.events import PASSWORD, bearer, outbound_config
 
-PASSWORD = "Secret-pass-1"
 TODAY = today_in_china()
 CHILD = "李小明"
 ID_NUMBER = "530102201505021234"
@@ -29,8 +29,7 @@ ID_NUMBER = "530102201505021234"
 
 @pytest.fixture
 def media_config():
-    return {"WEBHOOK_ALLOW_PRIVATE_TARGETS": True, "WEBHOOK_TIMEOUT_SECONDS": 2, "WEBHOOK_RETRY_BASE_SECONDS": 0,
-            "WEBHOOK_MAX_ATTEMPTS": 2}
+    return outbound_config(timeout=2, attempts=2)
 
 
 @pytest.fixture
@@ -54,10 +53,6 @@ def robots(client, county):
             assert response.json["secret"] is None  # a robot's signing secret is not handed back
         yield {"wecom": wecom, "dingtalk": ding, "feishu": feishu}
 
-
-def bearer(client, username: str) -> dict[str, str]:
-    token = client.post("/api/v1/sessions", json={"username": username, "password": PASSWORD}).json["token"]
-    return {"Authorization": f"Bearer {token}"}
 
 
 def text_of(kind: str, received) -> str:

@@ -12,13 +12,9 @@ from server.extensions import db
 from server.models.events import OutboxEvent
 from server.services import outbox
 from tests.support.visit_form import visit_xml
+from tests.support.events import PASSWORD, bearer
 
-PASSWORD = "Secret-pass-1"
 
-
-def bearer(client, username: str) -> dict[str, str]:
-    token = client.post("/api/v1/sessions", json={"username": username, "password": PASSWORD}).json["token"]
-    return {"Authorization": f"Bearer {token}"}
 
 
 def follow(client, headers, cursor: str | None, limit: int = 100) -> tuple[list[dict], str]:
@@ -174,3 +170,22 @@ def test_a_bad_cursor_is_a_400_and_workers_have_no_feed(client, county, make_use
     assert client.get("/api/v1/changes?limit=501", headers=headers).status_code == 400
     make_user("worker9", "worker", "530102001", PASSWORD)
     assert client.get("/api/v1/changes", headers=bearer(client, "worker9")).status_code == 403
+
+
+def test_the_feed_masks_each_object_for_the_caller_as_the_api_does(client, county, make_user):
+    from tests.integration.test_cases_api import add_case
+
+    make_user("huashan", "station", "530102001", PASSWORD)
+    add_case("kase-1", "530102001", "530102001001", label="张桂英 · 团结社区",
+             properties={"id_number": "530102194805021234", "phone": "13812345678"})
+    closed = client.post("/api/v1/cases/kase-1/close", headers=bearer(client, "wuhua"),
+                         json={"reason": "moved_out", "note": "迁往外省"})
+    assert closed.status_code == 200
+    outbox.sequence()
+    db.session.commit()
+    for username, shown in (("wuhua", "530102194805021234"), ("huashan", "5301**********1234")):
+        feed, _ = follow(client, bearer(client, username), None)
+        assert [(e["type"], e["object"]["version"]) for e in feed] == [("case.closed", 1)]
+        assert feed[0]["data"]["properties"]["id_number"] == shown, username
+        api = client.get("/api/v1/cases/kase-1", headers=bearer(client, username)).json  # + members and timeline
+        assert feed[0]["data"] == {key: api[key] for key in feed[0]["data"]}

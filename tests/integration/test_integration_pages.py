@@ -11,14 +11,13 @@ from server.models.events import Delivery, Subscription
 from server.pump import Pump
 from tests.support.receivers import Receiver
 from tests.support.web import csrf_token, sign_in
+from tests.support.events import PASSWORD, outbound_config
 
-PASSWORD = "Secret-pass-1"
 
 
 @pytest.fixture
 def media_config():
-    return {"WEBHOOK_ALLOW_PRIVATE_TARGETS": True, "WEBHOOK_TIMEOUT_SECONDS": 2, "WEBHOOK_RETRY_BASE_SECONDS": 0,
-            "WEBHOOK_MAX_ATTEMPTS": 2}
+    return outbound_config(timeout=2, attempts=2)
 
 
 @pytest.fixture

@@ -18,16 +18,14 @@ from server.pump import Pump
 from tests.support.gunicorn import app_env
 from tests.support.receivers import Receiver
 from tests.support.visit_form import visit_xml
+from tests.support.events import PASSWORD, bearer, outbound_config
 
-PASSWORD = "Secret-pass-1"
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def media_config():
-    """Loopback receivers, short timeouts and retries at once, three attempts."""
-    return {"WEBHOOK_ALLOW_PRIVATE_TARGETS": True, "WEBHOOK_TIMEOUT_SECONDS": 1, "WEBHOOK_RETRY_BASE_SECONDS": 0,
-            "WEBHOOK_MAX_ATTEMPTS": 3}
+    return outbound_config()
 
 
 @pytest.fixture
@@ -36,10 +34,6 @@ def people(make_user, network):
                                   ("city", "admin", "530100"), ("huashan", "station", "530102001")):
         make_user(username, role, scope, PASSWORD)
 
-
-def bearer(client, username: str) -> dict[str, str]:
-    token = client.post("/api/v1/sessions", json={"username": username, "password": PASSWORD}).json["token"]
-    return {"Authorization": f"Bearer {token}"}
 
 
 def subscribe(client, username: str, url: str, topics=("submission.created",), **extra) -> dict:
