@@ -29,19 +29,22 @@ from server.services import alerts, outbox, webhooks
 from server.services.webhooks import DeliverySettings
 
 log = logging.getLogger(__name__)
-CLAIM_BATCH = 50
 SENDERS = 4
 OVERDUE_EVERY_SECONDS = 300
+DIGEST_EVERY_SECONDS = 60
 
 
 @dataclass(frozen=True)
 class Prepared:
     delivery_id: int
+    attempt: int
     kind: TargetKind
-    url: str
-    body: bytes
-    headers: dict[str, str]
-    refused: str | None = None  # why it cannot be sent at all (the owner's account was disabled…)
+    url: str = ""
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
+    secret: str | None = None      # a webhook's: the request is signed when it is sent
+    refused: str | None = None     # why it cannot be sent at all (the owner's account was disabled…)
+    pause: bool = False            # …and whether that pauses the subscription
 
 
 class Pump:
@@ -49,7 +52,7 @@ class Pump:
         self.app = app
         self.settings = DeliverySettings.from_config(app.config)
         self.public_url = str(app.config["PUBLIC_URL"])
-        self._last_overdue = 0.0
+        self._last_overdue = self._last_digest = -1e9
 
     def run_once(self) -> dict[str, int]:
         """One round; returns what each step did (for the command line and the tests)."""
@@ -60,7 +63,9 @@ class Pump:
             if time.monotonic() - self._last_overdue >= OVERDUE_EVERY_SECONDS:
                 done["overdue"] = self._step(alerts.raise_overdue)
                 self._last_overdue = time.monotonic()
-            done["digests"] = self._step(alerts.raise_digests)
+            if time.monotonic() - self._last_digest >= DIGEST_EVERY_SECONDS:
+                done["digests"] = self._step(alerts.raise_digests)
+                self._last_digest = time.monotonic()
             done["sequenced"] += self._step(outbox.sequence)
             done["fanned_out"] = self._step(lambda: _drain(webhooks.CONSUMER, webhooks.fan_out))
             done["attempted"] = self.deliver_due()
@@ -79,40 +84,55 @@ class Pump:
             db.session.remove()
 
     def deliver_due(self) -> int:
-        """Claim due deliveries, send them (a few at once; per object only the earliest is ever claimed), and
-        record each outcome in its own transaction."""
+        """Claim as many due deliveries as there are senders (each leased for its one attempt), send them at once,
+        record each outcome as it comes; again until nothing is due."""
         lease = self.settings.policy.lease(self.settings.timeout_seconds)
         attempted = 0
-        while True:
-            try:
-                claimed = webhooks.claim_due(CLAIM_BATCH, lease)
-                prepared = [self._prepare(delivery) for delivery in claimed]
-                db.session.commit()
-            except Exception:
-                db.session.rollback()
-                log.exception("events pump: could not claim deliveries")
-                return attempted
-            finally:
-                db.session.remove()
-            if not prepared:
-                return attempted
-            with ThreadPoolExecutor(max_workers=SENDERS) as senders:
-                outcomes = list(senders.map(self._send, prepared))
-            for item, outcome in zip(prepared, outcomes):
-                self._step(lambda: webhooks.record_outcome(item.delivery_id, outcome, self.settings.policy) and 1)
-            attempted += len(prepared)
-            if len(prepared) < CLAIM_BATCH:
-                return attempted
+        with ThreadPoolExecutor(max_workers=SENDERS) as senders:
+            while True:
+                try:
+                    claimed = webhooks.claim_due(SENDERS, lease, self.settings.policy)
+                    prepared = [self._prepare_safely(delivery) for delivery in claimed]
+                    db.session.commit()
+                except Exception:
+                    db.session.rollback()
+                    log.exception("events pump: could not claim deliveries")
+                    return attempted
+                finally:
+                    db.session.remove()
+                if not prepared:
+                    return attempted
+                for item, outcome in zip(prepared, senders.map(self._send, prepared)):
+                    self._step(lambda: webhooks.record_outcome(item.delivery_id, item.attempt, outcome,
+                                                               self.settings.policy) and 1)
+                attempted += len(prepared)
 
     def _send(self, item: Prepared) -> AttemptOutcome:
         if item.refused:
-            return AttemptOutcome(False, False, None, item.refused)
-        answer = post_json(item.url, item.body, item.headers, self.settings.timeout_seconds,
-                           self.settings.allow_private)
-        robot_said = (robot_error(item.kind, answer.body)
-                      if item.kind in ROBOT_KINDS and answer.status is not None and 200 <= answer.status < 300
-                      else None)
-        return judge_response(answer.status, answer.error, robot_said)
+            return AttemptOutcome(False, item.pause, None, item.refused)
+        try:
+            headers = dict(item.headers)
+            if item.secret is not None:  # signed now, so the timestamp is fresh however long the queue was
+                timestamp = int(time.time())
+                headers.update({"Lastmeter-Timestamp": str(timestamp),
+                                "Lastmeter-Signature": webhook_signature(item.secret, timestamp, item.body)})
+            answer = post_json(item.url, item.body, headers, self.settings.timeout_seconds,
+                               self.settings.allow_private)
+            robot_said = (robot_error(item.kind, answer.body)
+                          if item.kind in ROBOT_KINDS and answer.status is not None and 200 <= answer.status < 300
+                          else None)
+            return judge_response(answer.status, answer.error, robot_said)
+        except Exception as failure:  # noqa: BLE001 — one delivery's surprise must not lose the others' outcomes
+            log.exception("events pump: sending delivery %s failed", item.delivery_id)
+            return AttemptOutcome(False, False, None, f"{type(failure).__name__}: {failure}"[:300])
+
+    def _prepare_safely(self, delivery: Delivery) -> Prepared:
+        try:
+            return self._prepare(delivery)
+        except Exception as failure:  # noqa: BLE001 — recorded on that delivery; the others go on
+            log.exception("events pump: preparing delivery %s failed", delivery.id)
+            return Prepared(delivery.id, delivery.attempts, delivery.subscription.kind,
+                            refused=f"{type(failure).__name__}: {failure}"[:300])
 
     def _prepare(self, delivery: Delivery) -> Prepared:
         subscription = delivery.subscription
@@ -120,32 +140,29 @@ class Pump:
             return self._prepare_webhook(delivery)
         message = self._chat_message(delivery)
         if message is None:
-            return Prepared(delivery.id, subscription.kind, "", b"", {}, refused="预警已不存在 / the alert is gone")
+            return Prepared(delivery.id, delivery.attempts, subscription.kind, refused="预警已不存在 / the alert is gone")
         url, body = robot_request(subscription.kind, subscription.url, subscription.secret, message, time.time())
-        return Prepared(delivery.id, subscription.kind, url, body, {})
+        return Prepared(delivery.id, delivery.attempts, subscription.kind, url, body)
 
     def _prepare_webhook(self, delivery: Delivery) -> Prepared:
         from server.api.changes import event_body, test_body
 
         subscription = delivery.subscription
-        owner = subscription.owner
-        if owner is None or not owner.active:
-            return Prepared(delivery.id, subscription.kind, "", b"", {},
-                            refused="订阅者账号已停用，无法按其权限推送 / the subscriber's account is disabled")
+        why_not = webhooks.owner_may_receive(subscription)
+        if why_not:
+            return Prepared(delivery.id, delivery.attempts, subscription.kind, refused=why_not, pause=True)
         if delivery.event_type == TEST_EVENT:
             payload = test_body(delivery.event_id, subscription.name)
         else:
             event = outbox.get_event(delivery.event_id)
             if event is None:
-                return Prepared(delivery.id, subscription.kind, "", b"", {}, refused="事件不存在 / the event is gone")
-            payload = event_body(event, owner)
+                return Prepared(delivery.id, delivery.attempts, subscription.kind, refused="事件不存在 / the event is gone")
+            payload = event_body(event, subscription.owner)
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
-        timestamp = int(time.time())
-        headers = {"Lastmeter-Event-Id": delivery.event_id, "Lastmeter-Event-Type": delivery.event_type,
-                   "Lastmeter-Timestamp": str(timestamp), "Lastmeter-Delivery": str(delivery.id),
-                   "Lastmeter-Attempt": str(delivery.attempts),
-                   "Lastmeter-Signature": webhook_signature(subscription.secret or "", timestamp, body)}
-        return Prepared(delivery.id, subscription.kind, subscription.url, body, headers)
+        headers = (("Lastmeter-Event-Id", delivery.event_id), ("Lastmeter-Event-Type", delivery.event_type),
+                   ("Lastmeter-Delivery", str(delivery.id)), ("Lastmeter-Attempt", str(delivery.attempts)))
+        return Prepared(delivery.id, delivery.attempts, subscription.kind, subscription.url, body, headers,
+                        secret=subscription.secret or "")
 
     def _chat_message(self, delivery: Delivery) -> ChatMessage | None:
         if delivery.event_type == TEST_EVENT:

@@ -18,7 +18,7 @@ from server.domain.paging import decode_typed, encode_cursor, row_id
 from server.models import User
 from server.models.events import OutboxEvent
 from server.queries import submissions as submission_queries
-from server.services import accounts, outbox
+from server.services import accounts, audit, outbox
 from server.queries import cases as case_queries
 from server.queries import places as place_queries
 
@@ -37,6 +37,9 @@ def list_changes():
     after = decode_typed(args["after"], *SEQ_CURSOR)[0] if args["after"] else 0
     scope = accounts.scope_of(user)
     found, position = outbox.events_after(after, args["limit"], scope.area_path)
+    if found:  # what was read, like an export: the objects inside are personal data
+        audit.record("changes.read", "export", "changes",
+                     {"events": len(found), "from": found[0].seq, "to": found[-1].seq})
     return {"events": [event_body(event, user) for event in found], "next_cursor": encode_cursor(position),
             "more": len(found) == args["limit"]}
 

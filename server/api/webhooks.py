@@ -19,6 +19,7 @@ from server.api.schemas import load, load_args
 from server.domain.access import Role
 from server.domain.clock import beijing_iso
 from server.models.events import Delivery, Subscription
+from server.domain.events import masked_url
 from server.services import accounts, webhooks
 
 SUBSCRIBERS = (Role.ADMIN, Role.COUNTY)
@@ -45,11 +46,13 @@ class DeliveryArgsSchema(Schema):
 
 def subscription_view(subscription: Subscription) -> dict:
     webhook = subscription.kind == "webhook"
+    mine = webhooks.manageable(subscription, current_user())
     return {
         "id": subscription.id, "kind": subscription.kind.value, "name": subscription.name,
-        "area": {"code": subscription.area_code, "name": subscription.area.name}, "url": subscription.url,
-        # a webhook's HMAC key is the receiver's to keep; a robot's signing secret stays here
-        "secret": subscription.secret if webhook else None,
+        "area": {"code": subscription.area_code, "name": subscription.area.name},
+        "url": subscription.url if webhook else masked_url(subscription.url),
+        # a webhook's HMAC key is its manager's to hand to the receiver; a robot's signing secret stays here
+        "secret": subscription.secret if webhook and mine else None, "manageable": mine,
         "secret_set": bool(subscription.secret), "topics": list(subscription.topics or []),
         "active": subscription.active, "paused_reason": subscription.paused_reason,
         "paused_at": subscription.paused_at.isoformat() if subscription.paused_at else None,
@@ -72,6 +75,11 @@ def delivery_view(delivery: Delivery) -> dict:
 
 
 def _mine(subscription_id: int) -> Subscription:
+    """A subscription in the caller's scope (404 otherwise) that they may change (403 otherwise)."""
+    return webhooks.subscription_to_manage(accounts.scope_of(current_user()), current_user(), subscription_id)
+
+
+def _in_scope(subscription_id: int) -> Subscription:
     return webhooks.subscription_in_scope(accounts.scope_of(current_user()), subscription_id)
 
 
@@ -96,7 +104,7 @@ def create_subscription():
 @bp.get("/subscriptions/<int:subscription_id>")
 @authenticated(*SUBSCRIBERS)
 def get_subscription(subscription_id: int):
-    return subscription_view(_mine(subscription_id))
+    return subscription_view(_in_scope(subscription_id))
 
 
 @bp.delete("/subscriptions/<int:subscription_id>")
@@ -135,7 +143,7 @@ def test_subscription(subscription_id: int):
 @authenticated(*SUBSCRIBERS)
 def list_deliveries(subscription_id: int):
     args = load_args(DeliveryArgsSchema(), request.args)
-    found = webhooks.delivery_log(_mine(subscription_id), args["limit"], args["before"])
+    found = webhooks.delivery_log(_in_scope(subscription_id), args["limit"], args["before"])
     return {"deliveries": [delivery_view(d) for d in found],
             "next_before": found[-1].id if len(found) == args["limit"] else None}
 
@@ -163,6 +171,7 @@ class SubscriptionSchema(Schema):
     secret = fields.String(required=True, allow_none=True,
                            metadata={"description": "a webhook's HMAC-SHA256 key (robots: null)"})
     secret_set = fields.Boolean(required=True)
+    manageable = fields.Boolean(required=True, metadata={"description": "the caller may change it and see its secret"})
     topics = fields.List(fields.String(), required=True,
                          metadata={"description": "event types (webhook) or alert rules (robots)"})
     active = fields.Boolean(required=True)

@@ -21,6 +21,7 @@ class EventType(StrEnum):
     CASE_CLOSED = "case.closed"
     CASE_REOPENED = "case.reopened"
     CASE_ERASED = "case.erased"
+    SUBMISSION_ERASED = "submission.erased"
     ALERT_RAISED = "alert.raised"
 
 
@@ -37,6 +38,7 @@ EVENT_NAMES_ZH: dict[str, str] = {
     EventType.CASE_CLOSED: "服务对象结案",
     EventType.CASE_REOPENED: "服务对象重新开案",
     EventType.CASE_ERASED: "服务对象个人信息已删除",
+    EventType.SUBMISSION_ERASED: "提交中的个人信息已删除",
     EventType.ALERT_RAISED: "预警",
     TEST_EVENT: "测试事件",
 }
@@ -46,6 +48,7 @@ EVENT_NAMES_EN: dict[str, str] = {
     EventType.FEEDBACK_RECEIVED: "Resident feedback received", EventType.CASE_CREATED: "New case",
     EventType.CASE_UPDATED: "Case updated", EventType.CASE_CLOSED: "Case closed",
     EventType.CASE_REOPENED: "Case reopened", EventType.CASE_ERASED: "Case erased",
+    EventType.SUBMISSION_ERASED: "Submission erased",
     EventType.ALERT_RAISED: "Alert", TEST_EVENT: "Test event",
 }
 
@@ -168,6 +171,19 @@ def verify_webhook_signature(secret: str, timestamp: int, body: bytes, signature
     """What a receiver does (docs/events.md): the same HMAC, compared in constant time, and a fresh timestamp."""
     return abs(now - timestamp) <= tolerance and hmac.compare_digest(
         webhook_signature(secret, timestamp, body), signature)
+
+
+def masked_url(url: str) -> str:
+    """A robot's address as pages show it: its query (WeCom's ``key``, DingTalk's ``access_token``) and the last
+    part of its path (Feishu's hook id) are what let anyone post into the group, so they are starred out."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "***"
+    path = parts.path.rsplit("/", 1)[0] + "/***" if parts.path.count("/") > 1 else parts.path
+    return f"{parts.scheme}://{parts.netloc}{path}" + ("?***" if parts.query else "")
 
 
 # ---- masked labels for chat messages (PIPL) --------------------------------------------------------------

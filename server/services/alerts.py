@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
+
 from server.domain.access import Role, Scope
 from server.domain.chat import ChatMessage
 from server.domain.clock import LABEL, beijing_time, in_china, today_in_china
@@ -79,8 +81,11 @@ def _raise(rule: AlertRule, station_code: str, object_type: str | None, object_i
     alert = Alert(rule=rule.value, station_code=station_code, area_path=station_area.path if station_area else "/",
                   object_type=object_type, object_id=object_id, day=day, facts=facts,
                   source_event_id=source_event_id, dedupe_key=dedupe_key[:300], raised_at=utcnow())
-    db.session.add(alert)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # another worker may raise the same one at the same moment
+            db.session.add(alert)
+    except IntegrityError:
+        return 0
     outbox.record(EventType.ALERT_RAISED, "alert", str(alert.id), station_code, {"rule": rule.value},
                   new_object=True)
     audit.record("alert.raised", "alert", str(alert.id), {"rule": rule.value, "station": station_code,

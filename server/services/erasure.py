@@ -58,6 +58,7 @@ def erase_case(case_id: str, reason: str, storage: MediaStorage, scope: Scope | 
     candidates: set[str] = set()
     for submission in submissions:
         candidates |= _blank_submission(submission)
+        outbox.submission_event(EventType.SUBMISSION_ERASED, submission, None)  # receivers delete their copies
     for entry in queries.list_submission_events([s.id for s in submissions]):
         entry.body = None
     db.session.flush()

@@ -31,7 +31,7 @@ from server.domain.events import (
     TargetKind,
     next_attempt,
 )
-from server.errors import Forbidden, InvalidValue, NotFound
+from server.errors import Conflict, Forbidden, InvalidValue, NotFound
 from server.extensions import db
 from server.models import User
 from server.models.events import Delivery, OutboxEvent, Subscription
@@ -127,6 +127,34 @@ def subscription_in_scope(scope: Scope, subscription_id: int) -> Subscription:
     return subscription
 
 
+def manageable(subscription: Subscription, user: User) -> bool:
+    """Who may see a webhook's secret and change a subscription: its owner, and anyone whose scope holds the
+    owner's (an admin over a county's; two supervisors of one county) — not a county supervisor looking at the
+    city's subscription for their county, which they may only read."""
+    owner = subscription.owner
+    if owner is None or owner.id == user.id:
+        return True
+    return user.role in SUBSCRIBER_ROLES and owner.scope_area.path.startswith(user.scope_area.path)
+
+
+def subscription_to_manage(scope: Scope, user: User, subscription_id: int) -> Subscription:
+    subscription = subscription_in_scope(scope, subscription_id)
+    if not manageable(subscription, user):
+        raise Forbidden()
+    return subscription
+
+
+def owner_may_receive(subscription: Subscription) -> str | None:
+    """Why the owner can no longer have events masked for them and sent (None: they can): an account disabled,
+    or a role or scope that no longer covers the subscription's area."""
+    owner = subscription.owner
+    if owner is None or not owner.active:
+        return "订阅者账号已停用，推送已暂停 / the subscriber's account is disabled; paused"
+    if owner.role not in SUBSCRIBER_ROLES or not subscription.area_path.startswith(owner.scope_area.path):
+        return "订阅者的角色或管辖范围已不含该地区，推送已暂停 / the subscriber no longer covers this area; paused"
+    return None
+
+
 def pause(subscription: Subscription, reason: str, user: User | None) -> None:
     subscription.active = False
     subscription.paused_reason = reason[:500]
@@ -139,9 +167,11 @@ def resume(subscription: Subscription, user: User) -> int:
     subscription.active = True
     subscription.paused_reason = subscription.paused_at = None
     subscription.consecutive_failures = 0
+    now = utcnow()
     moved = db.session.execute(update(Delivery).where(
-        Delivery.subscription_id == subscription.id, Delivery.status == DeliveryStatus.PENDING)
-        .values(next_attempt_at=utcnow(), leased_until=None)).rowcount
+        Delivery.subscription_id == subscription.id, Delivery.status == DeliveryStatus.PENDING,
+        or_(Delivery.leased_until.is_(None), Delivery.leased_until < now))  # not one being sent right now
+        .values(next_attempt_at=now, leased_until=None)).rowcount
     audit.record("subscription.resume", "subscription", str(subscription.id), user=user)
     return moved
 
@@ -176,6 +206,8 @@ def resend(subscription: Subscription, delivery_id: int, user: User) -> Delivery
     delivery = db.session.get(Delivery, delivery_id) if 0 < delivery_id <= ID_MAX else None
     if delivery is None or delivery.subscription_id != subscription.id:
         raise NotFound(what="推送记录", key=str(delivery_id))
+    if delivery.status == DeliveryStatus.PENDING:
+        raise Conflict(reason="这条推送仍在发送队列中，无需重发 / this delivery is still pending")
     delivery.status, delivery.attempts, delivery.next_attempt_at = DeliveryStatus.PENDING, 0, utcnow()
     delivery.leased_until = delivery.error = None
     audit.record("subscription.resend", "subscription", str(subscription.id), {"delivery": delivery.id}, user)
@@ -219,38 +251,54 @@ def wants(subscription: Subscription, event: OutboxEvent) -> bool:
 
 # ---- claiming and recording attempts ---------------------------------------------------------------------
 
-def claim_due(limit: int, lease: timedelta, now: datetime | None = None) -> list[Delivery]:
-    """Lease up to ``limit`` due deliveries of active subscriptions (counting the attempt now, so a delivery
-    that kills its worker every time still runs out of attempts). Not one whose object has an earlier delivery
-    to the same subscription still pending: per object, in order."""
+def claim_due(limit: int, lease: timedelta, policy: RetryPolicy, now: datetime | None = None) -> list[Delivery]:
+    """Lease up to ``limit`` due deliveries of active subscriptions, for one attempt each. Not one whose object
+    has an earlier delivery to the same subscription still pending (per object, in order).
+
+    Each claim is a conditional update (still pending, lease free), so two workers never hold one delivery, on
+    SQLite as on PostgreSQL. The attempt is counted and the next one scheduled at the claim: a delivery whose
+    worker is killed mid-way is taken up again after its lease and the backoff, and one that kills its worker
+    every time still runs out of attempts."""
     now = now or utcnow()
     earlier = aliased(Delivery)
     blocked = exists().where(and_(earlier.subscription_id == Delivery.subscription_id,
                                   earlier.object_key == Delivery.object_key,
                                   earlier.event_seq < Delivery.event_seq,
                                   earlier.status == DeliveryStatus.PENDING))
-    query = (select(Delivery).join(Subscription, Subscription.id == Delivery.subscription_id)
-             .where(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now,
-                    or_(Delivery.leased_until.is_(None), Delivery.leased_until < now),
+    free = or_(Delivery.leased_until.is_(None), Delivery.leased_until < now)
+    query = (select(Delivery.id, Delivery.attempts).join(Subscription, Subscription.id == Delivery.subscription_id)
+             .where(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now, free,
                     Subscription.active.is_(True), ~blocked)
              .order_by(Delivery.event_seq, Delivery.id).limit(limit))
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Delivery)
-    claimed = list(db.session.scalars(query))
-    for delivery in claimed:
-        delivery.leased_until = now + lease
-        delivery.attempts += 1
-        delivery.last_attempt_at = now
-    db.session.flush()
-    return claimed
+    claimed: list[int] = []
+    for delivery_id, attempts in db.session.execute(query).all():
+        if attempts >= policy.max_attempts:  # its attempts were spent by workers that never came back
+            db.session.execute(update(Delivery).where(Delivery.id == delivery_id, free).values(
+                status=DeliveryStatus.FAILED, leased_until=None,
+                error="发送中工作进程多次中断，已放弃 / every attempt was cut off by a stopped worker"))
+            continue
+        retry_at = next_attempt(now, attempts + 1, policy) or now
+        taken = db.session.execute(update(Delivery).where(
+            Delivery.id == delivery_id, Delivery.status == DeliveryStatus.PENDING, free).values(
+            leased_until=now + lease, attempts=attempts + 1, last_attempt_at=now, next_attempt_at=retry_at)).rowcount
+        if taken == 1:
+            claimed.append(delivery_id)
+    if not claimed:
+        return []
+    db.session.expire_all()
+    return list(db.session.scalars(select(Delivery).where(Delivery.id.in_(claimed)).order_by(Delivery.event_seq,
+                                                                                              Delivery.id)))
 
 
-def record_outcome(delivery_id: int, outcome: AttemptOutcome, policy: RetryPolicy,
+def record_outcome(delivery_id: int, attempt: int, outcome: AttemptOutcome, policy: RetryPolicy,
                    now: datetime | None = None) -> Delivery | None:
-    """What one attempt came to. Returns the delivery (None if it was deleted meanwhile with its subscription)."""
+    """What attempt number ``attempt`` came to. Nothing is recorded when the delivery has moved on meanwhile (a
+    later attempt claimed it after this one's lease ran out, a resend, a deletion)."""
     now = now or utcnow()
     delivery = db.session.get(Delivery, delivery_id)
-    if delivery is None or delivery.status != DeliveryStatus.PENDING:
+    if delivery is None or delivery.status != DeliveryStatus.PENDING or delivery.attempts != attempt:
         return delivery
     subscription = delivery.subscription
     delivery.leased_until = None
@@ -261,8 +309,10 @@ def record_outcome(delivery_id: int, outcome: AttemptOutcome, policy: RetryPolic
         return delivery
     if outcome.gone:
         delivery.next_attempt_at = now  # sent again when the subscription is resumed
-        pause(subscription, "接收方答复 410 Gone（不再接收），推送已暂停；确认接收方恢复后点“恢复推送”。"
-                            " The receiver answered 410 Gone; resume once it accepts events again.", None)
+        if subscription.active:
+            pause(subscription, "接收方答复 410 Gone（不再接收），推送已暂停；确认接收方恢复后点“恢复推送”。"
+                                " The receiver answered 410 Gone; resume once it accepts events again."
+                  if outcome.response_code == 410 else (outcome.error or ""), None)
         return delivery
     retry_at = next_attempt(now, delivery.attempts, policy)
     if retry_at is not None:
@@ -275,9 +325,3 @@ def record_outcome(delivery_id: int, outcome: AttemptOutcome, policy: RetryPolic
                             f"推送已暂停。 {subscription.consecutive_failures} deliveries in a row failed after every "
                             f"retry (last: {outcome.error}); paused.", None)
     return delivery
-
-
-def release(delivery_id: int) -> None:
-    """Give a leased delivery back untried (the worker is stopping)."""
-    db.session.execute(update(Delivery).where(Delivery.id == delivery_id)
-                       .values(leased_until=None, attempts=Delivery.attempts - 1))

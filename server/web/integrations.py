@@ -19,6 +19,7 @@ from server.domain.events import (
     AlertRule,
     DeliveryStatus,
     EventType,
+    masked_url,
 )
 from server.domain.paging import BY_TIME, decode_typed, page_of
 from server.errors import InvalidValue, NotFound
@@ -81,21 +82,31 @@ def integration_create():
     return redirect(url_for("web.integration_detail", subscription_id=subscription.id))
 
 
-def _mine(subscription_id: int) -> Subscription:
+def _in_scope(subscription_id: int) -> Subscription:
     _subscriber()
     return webhooks.subscription_in_scope(current_scope(), subscription_id)
+
+
+def _mine(subscription_id: int) -> Subscription:
+    """In scope (404 otherwise) and the user's to change (403 otherwise: the city's subscription of a county)."""
+    _subscriber()
+    return webhooks.subscription_to_manage(current_scope(), current_user(), subscription_id)
 
 
 @bp.get("/integrations/<int:subscription_id>")
 @login_required
 def integration_detail(subscription_id: int):
-    subscription = _mine(subscription_id)
+    subscription = _in_scope(subscription_id)
     before = request.args.get("before", type=int)
+    before = before if before and 0 < before <= webhooks.ID_MAX else None
     log = webhooks.delivery_log(subscription, PAGE_SIZE + 1, before)
     page = log[:PAGE_SIZE]
     return render_template("integration.html", subscription=subscription, deliveries=page,
                            next_before=page[-1].id if len(log) > PAGE_SIZE else None,
-                           is_robot=subscription.kind in ROBOT_KINDS, **_names())
+                           is_robot=subscription.kind in ROBOT_KINDS,
+                           manageable=webhooks.manageable(subscription, current_user()),
+                           shown_url=subscription.url if subscription.kind not in ROBOT_KINDS
+                           else masked_url(subscription.url), **_names())
 
 
 def _act(subscription_id: int, act, done: str):

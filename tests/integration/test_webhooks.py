@@ -37,6 +37,7 @@ def people(make_user, network):
 
 
 def subscribe(client, username: str, url: str, topics=("submission.created",), **extra) -> dict:
+    """Subscribe through the API (``extra``: the area…)."""
     response = client.post("/api/v1/subscriptions", headers=bearer(client, username),
                            json={"kind": "webhook", "name": "省平台对接", "url": url, "topics": list(topics), **extra})
     assert response.status_code == 201, response.json
@@ -248,3 +249,72 @@ def test_a_worker_killed_mid_delivery_delivers_after_restart(app, client, collec
         assert len(receiver.received) == 2 and receiver.unique_event_ids() == {delivery.event_id}
         [delivery] = deliveries()
         assert delivery.status == "delivered" and delivery.attempts == 2
+
+
+def test_two_workers_at_once_deliver_each_event_once(app, client, collect, people):
+    """Two pumps claim from one queue at the same time (slow answers, short leases): each delivery is leased by
+    one of them for its one attempt, and nothing is sent twice."""
+    import threading
+
+    from server.media import media_storage
+    from server.models import User
+    from server.services.submissions import Origin, ingest_submission
+
+    with Receiver(kind="lastmeter", script=[("hang", 0.3)]) as receiver:
+        receiver.secret = subscribe(client, "wuhua", receiver.url)["secret"]
+        worker = db.session.scalar(select(User).where(User.username == "worker1"))
+        origin = Origin(submitter=worker, device_id="collect:two", user_agent="test")
+        for n in range(24):
+            ingest_submission(visit_xml(f"uuid:two-{n:02d}", photo=None), [], origin, media_storage())
+        db.session.commit()
+        Pump(app).run_once()  # number and fan out; deliveries are sent below by both at once
+        db.session.remove()
+        def deliver():
+            with app.app_context():
+                Pump(app).deliver_due()
+
+        pumps = [threading.Thread(target=deliver) for _ in range(2)]
+        for pump in pumps:
+            pump.start()
+        for pump in pumps:
+            pump.join(60)
+        pump_until(app, lambda: len(receiver.accepted()) >= 24 and all(d.status == "delivered" for d in deliveries()))
+        assert len(receiver.received) == 24 and len(receiver.unique_event_ids()) == 24
+        assert all(d.attempts == 1 for d in deliveries())
+
+
+def test_the_city_keeps_its_secret_from_a_county_and_a_moved_owner_pauses(app, client, collect, people):
+    with Receiver(kind="lastmeter") as receiver:
+        mine = subscribe(client, "city", receiver.url, area="530102")
+        receiver.secret = mine["secret"]
+        seen = client.get(f"/api/v1/subscriptions/{mine['id']}", headers=bearer(client, "wuhua")).json
+        assert seen["secret"] is None and seen["manageable"] is False
+        for action in ("pause", "resume", "test"):
+            url = f"/api/v1/subscriptions/{mine['id']}/{action}"
+            assert client.post(url, headers=bearer(client, "wuhua"), json={}).status_code == 403, action
+        assert client.delete(f"/api/v1/subscriptions/{mine['id']}", headers=bearer(client, "wuhua")).status_code == 403
+        # the owner is made a county supervisor of 盘龙区: the subscription no longer sends 五华区's events
+        from server.models import User
+
+        owner = db.session.scalar(select(User).where(User.username == "city"))
+        owner.role, owner.scope_code = "county", "530103"
+        db.session.commit()
+        assert collect.submit(visit_xml("uuid:moved")).status_code == 201
+        pump_until(app, lambda: not db.session.get(Subscription, mine["id"]).active
+                   if not db.session.expire_all() else False)
+        assert receiver.received == []
+        assert "管辖范围" in db.session.get(Subscription, mine["id"]).paused_reason
+
+
+def test_malformed_urls_and_a_pending_resend_are_refused(app, client, collect, people):
+    headers = bearer(client, "city")
+    for url in ("http://example.com:abc/", "http://example.com:99999/", "http://[::1", "http://[::1]:x/"):
+        response = client.post("/api/v1/subscriptions", headers=headers,
+                               json={"kind": "webhook", "name": "x", "url": url, "topics": ["case.created"]})
+        assert response.status_code == 400, url
+    with Receiver(kind="lastmeter") as receiver:
+        subscription = subscribe(client, "wuhua", receiver.url)
+        queued = client.post(f"/api/v1/subscriptions/{subscription['id']}/test", headers=bearer(client, "wuhua"))
+        resend = client.post(f"/api/v1/subscriptions/{subscription['id']}/deliveries/{queued.json['id']}/resend",
+                             headers=bearer(client, "wuhua"))
+        assert resend.status_code == 409 and resend.json["code"] == "409.1"
