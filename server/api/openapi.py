@@ -19,6 +19,7 @@ from server.api import bp, schemas
 from server.api.alerts import AlertArgsSchema, AlertPageSchema
 from server.api.changes import ChangesArgsSchema, ChangesPageSchema
 from server.api.indicators import IndicatorArgsSchema
+from server.api.volunteers import VolunteerArgsSchema, VolunteerLedgerSchema
 from server.api.webhooks import (DeliveryArgsSchema, DeliveryPageSchema, DeliverySchema, PauseRequestSchema,
                                  SubscriptionListSchema, SubscriptionRequestSchema, SubscriptionSchema)
 from server.domain.cases import CaseCategory
@@ -384,6 +385,11 @@ OPERATIONS: dict[str, dict[str, dict]] = {
         "summary": "The audit log, newest first; keyset pages (admin; others get 404)", "tags": ["audit"],
         "parameters": [{"in": "query", "schema": schemas.AuditArgsSchema}],
         "responses": {"200": _json(AuditPageSchema, "a page of events"), **_errors(*SCOPED)}}},
+    "/volunteers": {"get": {
+        "summary": "The volunteer ledger: hours and activities per volunteer and per station, from service records "
+                   "not rejected (default: this year)", "tags": ["volunteers"],
+        "parameters": [{"in": "query", "schema": VolunteerArgsSchema}],
+        "responses": {"200": _json(VolunteerLedgerSchema, "the ledger"), **_errors(*SCOPED)}}},
     "/changes": {"get": {
         "summary": "The change feed: events after a cursor, in order, scoped and masked as the caller's own GETs "
                    "(admin, county, station); following next_cursor yields every event exactly once",

@@ -285,7 +285,7 @@ def recorded_day(data: dict[str, Any], received: datetime | None) -> date:
     """The day the visit (or feedback) happened: the form's visit date, else its start; never later than
     the day it reached the server (a phone with a wrong clock cannot move it into the future)."""
     received_day = today_in_china(received)
-    for key in ("visit_date", "today", "start"):
+    for key in ("visit_date", "service_date", "today", "start"):
         value = data.get(key)
         if isinstance(value, str) and len(value) >= 10:
             try:

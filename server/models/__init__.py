@@ -5,10 +5,11 @@ from server.models.cases import Case, CaseCategoryLink, CaseEvent, CaseListCache
 from server.models.events import Alert, Delivery, OutboxCursor, OutboxEvent, Subscription
 from server.models.forms import Form, FormState, FormVersion
 from server.models.places import Area, StaffMember, Station, StationLink
+from server.models.volunteers import VolunteerCertificate, VolunteerHours
 from server.models.submissions import (Blob, ReviewState, Submission, SubmissionAttachment, SubmissionEvent,
                                        SubmissionEventKind, SubmissionVersion)
 
 __all__ = ["Alert", "Delivery", "OutboxCursor", "OutboxEvent", "Subscription", "ApiSession", "Area", "AuditEvent", "Blob", "Case", "CaseCategoryLink", "CaseEvent", "CaseListCache", "CollectToken", "Form", "FormState",
            "FormVersion", "ReviewState", "StaffMember", "Station", "StationLink", "Submission", "SubmissionAttachment",
            "SubmissionEvent", "SubmissionEventKind", "SubmissionVersion", "User",
-           "VisitInterval"]
+           "VisitInterval", "VolunteerCertificate", "VolunteerHours"]

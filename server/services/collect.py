@@ -27,7 +27,9 @@ from server.models import Case, Form, FormState, FormVersion, Station, User
 from server.queries import cases as case_queries
 from server.queries import forms as form_queries
 from server.queries import places as place_queries
+from server.domain.volunteers import VOLUNTEERS_FILE
 from server.services.accounts import COLLECT_ROLES
+from server.services.volunteers import volunteers_csv
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ def _generate(name: str, station: Station, user: User) -> GeneratedFile | None:
     if name == VILLAGES_FILE:
         villages = [(a.code, a.name) for a in place_queries.list_child_areas(station.code)]
         return GeneratedFile(name, render_villages_csv(villages), "text/csv; charset=utf-8", entity_list=False)
+    if name == VOLUNTEERS_FILE:
+        return GeneratedFile(name, volunteers_csv(station.code), "text/csv; charset=utf-8", entity_list=False)
     if name == STATION_FILE:
         return GeneratedFile(name, render_station_csv(station_values(station)), "text/csv; charset=utf-8",
                              entity_list=False)

@@ -15,7 +15,7 @@ from server.extensions import db
 from server.models import CaseEvent, ReviewState, Submission, SubmissionEvent, SubmissionEventKind, User
 from server.models.types import utcnow
 from server.queries import cases as case_queries
-from server.services import audit, outbox
+from server.services import audit, outbox, volunteers
 from server.services.cases import touch
 
 FEEDBACK_FORM = "resident_feedback"
@@ -47,6 +47,8 @@ def set_review_state(submission: Submission, state: str, user: User, note: str =
     _change_state(submission, state)
     db.session.add(SubmissionEvent(submission_id=submission.id, user_id=user.id, kind=SubmissionEventKind.REVIEW,
                                    review_state=state, body=_text(note) or None))
+    if state == ReviewState.APPROVED and volunteers.is_service_record(submission):
+        volunteers.register_new_volunteers(submission, user)  # new volunteers join the list only now
     audit.record("submission.review", "submission", submission.instance_id,
                  {"review_state": state.value, **({"included_again": True} if included_again else {})}, user)
     outbox.submission_event(EventType.SUBMISSION_REVIEWED, submission, None)

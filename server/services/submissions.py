@@ -21,6 +21,7 @@ from typing import Any
 from server import jobs
 from server.adapters.images import ImageCheck, check_image
 from server.domain.events import EventType
+from server.domain.volunteers import VOLUNTEER_FORM
 from server.domain.filetypes import sniff_content_type, type_matches_name
 from server.domain.flags import SubmissionFlag, merged_flags, value_flags
 from server.domain.submission import SubmissionEnvelope, read_envelope, read_values, recorded_day, referenced_files
@@ -46,7 +47,7 @@ from server.queries import cases as case_queries
 from server.queries import forms as form_queries
 from server.queries import submissions as queries
 from server.services.cases import VisitContext, process_visit
-from server.services import outbox
+from server.services import outbox, volunteers
 from server.services.collect import station_of
 
 FEEDBACK_FORM = "resident_feedback"
@@ -139,6 +140,8 @@ def ingest_submission(xml: bytes, files: list[IncomingFile], origin: Origin, sto
     db.session.flush()
     missing = _store_files(version, files, storage)
     process_visit(VisitContext(submission, version, envelope, schema, station, origin.submitter, edited=False))
+    if form.xml_form_id == VOLUNTEER_FORM:
+        volunteers.record_service(submission, version)
     outbox.submission_event(EventType.FEEDBACK_RECEIVED if form.xml_form_id == FEEDBACK_FORM
                             else EventType.SUBMISSION_CREATED, submission, version.data)
     return IngestResult(submission, version, IngestOutcome.CREATED, missing)
@@ -199,6 +202,8 @@ def _edit(envelope: SubmissionEnvelope, form: Form, form_version: FormVersion, s
     _carry_over_files(previous, version)
     missing = _store_files(version, files, storage)
     process_visit(VisitContext(submission, version, envelope, schema, station, origin.submitter, edited=True))
+    if form.xml_form_id == VOLUNTEER_FORM:
+        volunteers.record_service(submission, version)
     outbox.submission_event(EventType.SUBMISSION_EDITED, submission, version.data)
     return IngestResult(submission, version, IngestOutcome.EDITED, missing)
 

@@ -13,13 +13,14 @@ from server.domain.xform import read_xform_info, read_xform_schema
 
 FORMS = Path(__file__).parents[2] / "forms"
 FIELD_FORMS = ("home_visit", "household_survey", "elder_patrol", "child_followup")
-ALL_FORMS = (*FIELD_FORMS, "resident_feedback")
+ALL_FORMS = (*FIELD_FORMS, "resident_feedback", "volunteer_service")
 NS = {"h": "http://www.w3.org/1999/xhtml", "x": "http://www.w3.org/2002/xforms",
       "orx": "http://openrosa.org/xforms", "jr": "http://openrosa.org/javarosa"}
 COMPUTED = {
     "household_survey": ("total_income", "per_capita_monthly_income", "allowance_line", "below_line", "member_count"),
     "elder_patrol": ("adl_score", "adl_level", "risk_level"),
     "child_followup": ("mandatory_report_required", "risk_level"),
+    "volunteer_service": ("volunteer/volunteer_name", "volunteer/hours", "new_volunteer/new_hours"),
 }
 
 
@@ -37,7 +38,7 @@ def binds(form_id: str) -> dict[str, ET.Element]:
             if b.get("nodeset", "").startswith(prefix)}
 
 
-def test_forms_folder_holds_exactly_the_five_forms():
+def test_forms_folder_holds_exactly_the_six_forms():
     assert sorted(p.stem for p in FORMS.glob("*.xlsx")) == sorted(ALL_FORMS)
 
 
@@ -161,3 +162,21 @@ def test_resident_feedback_needs_no_case_no_gps_and_only_satisfaction():
 ])
 def test_numeric_calculations_are_typed_so_the_server_stores_numbers(form_id, name, data_type):
     assert read_xform_schema(converted(form_id)).fields[name].data_type == data_type
+
+
+def test_volunteer_service_chooses_volunteers_from_the_stations_list_with_hours_each():
+    schema_binds = binds("volunteer_service")
+    xml = converted("volunteer_service").decode()
+    assert 'src="jr://file-csv/volunteers.csv"' in xml and 'src="jr://file-csv/cases.csv"' in xml
+    assert schema_binds["volunteer/volunteer_id"].get("required") == "true()"
+    assert schema_binds["volunteer/hours"].get("type") == "decimal"
+    assert "default_hours" in schema_binds["volunteer/hours"].get("calculate")
+    assert schema_binds["default_hours"].get("constraint") == ". > 0 and . <= 24"
+    for name, kind in (("service_date", "date"), ("location", "geopoint"), ("people_served", "int"),
+                       ("photo_activity", "binary"), ("new_volunteer/new_phone", "string")):
+        assert schema_binds[name].get("type") == kind, name
+    assert "<entities" not in xml  # a service record creates no case
+    listed = xml.split('<instance id="service_area">')[1].split("</instance>")[0]
+    assert set(re.findall(r"<name>([a-z_]+)</name>", listed)) == {
+        "social_assistance", "elderly", "children", "community_governance", "social_affairs", "volunteering",
+        "emergency"}  # the codes of docs/forms.md
