@@ -21,7 +21,8 @@ from server.extensions import db
 def init_app(app: Flask) -> None:
     for command in (init_db, import_areas, create_user, load_demo, publish_forms, collect_settings, reissue_token,
                     revoke_token, import_cases, erase_case, set_visit_interval, plaque, report, import_stations,
-                    import_staff, jobs_worker, jobs_ping, outbox_pump, backup, restore, sweep_media):
+                    import_staff, jobs_worker, jobs_ping, outbox_pump, backup, restore, sweep_media,
+                    volunteer_certificate):
         app.cli.add_command(command)
 
 
@@ -209,6 +210,49 @@ def erase_case(case_id: str, reason: str) -> None:
     click.echo(f"已删除 {len(done.case_ids)} 名服务对象的个人信息、{done.submissions} 份记录的内容、"
                f"{len(done.files)} 个文件 / erased {len(done.case_ids)} case(s), {done.submissions} "
                f"submission(s), {len(done.files)} file(s)")
+
+
+@click.command("volunteer-certificate")
+@click.argument("station_code")
+@click.option("--volunteer", required=True, help="The volunteer's name (or staff record id) at that station.")
+@click.option("--from", "date_from", default="", help="First day, YYYY-MM-DD (default: 1 January this year).")
+@click.option("--to", "date_to", default="", help="Last day, YYYY-MM-DD (default: today).")
+@click.option("--out", required=True, type=click.Path(), help="FILE.pdf")
+@click.option("--revoke", "revoke_number", default="", help="Instead: revoke this certificate number (with --reason).")
+@click.option("--reason", default="", help="With --revoke: why; the verification page shows it.")
+@in_transaction
+def volunteer_certificate(station_code: str, volunteer: str, date_from: str, date_to: str, out: str,
+                          revoke_number: str, reason: str) -> None:
+    """Issue a 志愿服务证明 PDF of a volunteer's counted hours over a period (numbered, with a QR code that opens
+    its public verification page), or revoke one (docs/volunteers.md)."""
+    from datetime import date
+
+    from server.domain.clock import parse_day, today_in_china
+    from server.errors import NotFound
+    from server.queries import places as place_queries
+    from server.queries import volunteers as volunteer_queries
+    from server.services import certificates
+
+    station = place_queries.get_station_by_code(station_code)
+    if station is None:
+        raise NotFound(what="社工站", key=station_code)
+    if revoke_number:
+        certificate = volunteer_queries.get_certificate(revoke_number)
+        if certificate is None or certificate.station_code != station.code:
+            raise NotFound(what="志愿服务证明", key=revoke_number)
+        certificates.revoke(certificate, reason, None)
+        click.echo(f"已撤销 {certificate.number} / revoked")
+        return
+    member = (volunteer_queries.get_volunteer(station.code, int(volunteer)) if volunteer.isdigit()
+              else volunteer_queries.find_volunteer_by_name(station.code, volunteer.strip()))
+    if member is None:
+        raise NotFound(what="志愿者", key=volunteer)
+    today = today_in_china()
+    start = parse_day(date_from, "--from") or date(today.year, 1, 1)
+    end = parse_day(date_to, "--to") or today
+    certificate = certificates.issue(station, member, start, end, None)
+    Path(out).write_bytes(certificates.render(certificate).content)
+    click.echo(f"{certificate.number}：{certificates.verify_url(certificate)}")
 
 
 @click.command("plaque")

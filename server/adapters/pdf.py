@@ -11,7 +11,12 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
 from server.adapters.glyphs import outline_path
-from server.domain.plaque import PlaqueLayout, TextLine
+from server.domain.certificate import CertificateLayout
+from server.domain.plaque import Box, PlaqueLayout, TextLine
+
+# The text layer under the drawn glyphs of a certificate (copying, searching, screen readers): one of the CJK fonts
+# every PDF reader has (Adobe's STSong), never embedded, and drawn invisibly (text render mode 3).
+TEXT_LAYER_FONT = "STSong-Light"
 
 SILVER = Color(0.87, 0.88, 0.89)
 INK = Color(0.72, 0.09, 0.09)  # the red of official plaques
@@ -32,7 +37,7 @@ def render_plaque_pdf(layout: PlaqueLayout, qr_modules: list[list[bool]], font: 
         _text(drawing, line, height, font, INK)
     _text(drawing, layout.caption, height, font, DARK)
     _text(drawing, layout.url, height, font, DARK)
-    _qr(drawing, layout, qr_modules, height)
+    _qr(drawing, layout.qr, qr_modules, height)
     out = BytesIO()
     page = canvas.Canvas(out, pagesize=(layout.width * mm, height), pageCompression=1)
     page.setTitle(layout.official_name)
@@ -57,8 +62,7 @@ def _text(drawing: Drawing, line: TextLine, height: float, font: tuple[str, int]
         x += advance * scale
 
 
-def _qr(drawing: Drawing, layout: PlaqueLayout, modules: list[list[bool]], height: float) -> None:
-    box = layout.qr
+def _qr(drawing: Drawing, box: Box, modules: list[list[bool]], height: float) -> None:
     drawing.add(Rect(box.x * mm, height - (box.y + box.size) * mm, box.size * mm, box.size * mm,
                      fillColor=Color(1, 1, 1), strokeColor=None))
     cell = box.size * mm / len(modules)
@@ -75,3 +79,50 @@ def _logo_placeholder(drawing: Drawing, layout: PlaqueLayout, height: float, fon
     cx, cy = (box.x * mm + radius), height - (box.y * mm + radius)
     drawing.add(Circle(cx, cy, radius, fillColor=None, strokeColor=GREEN, strokeWidth=4 * mm))
     _text(drawing, TextLine("社工", box.x + box.size / 2, box.y + box.size / 2 + 12, 34), height, font, GREEN)
+
+
+def render_certificate_pdf(layout: CertificateLayout, qr_modules: list[list[bool]], font: tuple[str, int]) -> bytes:
+    """A4, glyphs drawn as outlines in the plaques' typeface (prints the same everywhere), with an invisible text
+    layer of the same words so the certificate can be read out, searched and its text extracted."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    if TEXT_LAYER_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(TEXT_LAYER_FONT))
+    height = layout.height * mm
+    drawing = Drawing(layout.width * mm, height)
+    drawing.add(Rect(10 * mm, 10 * mm, (layout.width - 20) * mm, (layout.height - 20) * mm, fillColor=None,
+                     strokeColor=INK, strokeWidth=1.2 * mm))
+    for line in layout.lines:
+        _text_at(drawing, line.text, line.x, line.baseline_y, line.size, line.centered, height, font,
+                 INK if line.size >= 10 else DARK)
+    _qr(drawing, layout.qr, qr_modules, height)
+    out = BytesIO()
+    page = canvas.Canvas(out, pagesize=(layout.width * mm, height), pageCompression=1)
+    page.setTitle(layout.title)
+    renderPDF.draw(drawing, page, 0, 0)
+    for line in layout.lines:
+        text = page.beginText()
+        text.setTextRenderMode(3)
+        text.setFont(TEXT_LAYER_FONT, line.size * mm)
+        width = pdfmetrics.stringWidth(line.text, TEXT_LAYER_FONT, line.size * mm)
+        text.setTextOrigin(line.x * mm - (width / 2 if line.centered else 0), height - line.baseline_y * mm)
+        text.textOut(line.text)
+        page.drawText(text)
+    page.showPage()
+    page.save()
+    return out.getvalue()
+
+
+def _text_at(drawing: Drawing, text: str, x: float, baseline_y: float, size: float, centered: bool, height: float,
+             font: tuple[str, int], colour: Color) -> None:
+    if centered:
+        _text(drawing, TextLine(text, x, baseline_y, size), height, font, colour)
+        return
+    glyphs = [outline_path(font[0], font[1], ch, Path) for ch in text]
+    scale = size * mm / glyphs[0][2]
+    left = x * mm
+    for path, advance, _ in glyphs:
+        path.fillColor, path.strokeColor = colour, None
+        drawing.add(Group(path, transform=(scale, 0, 0, scale, left, height - baseline_y * mm)))
+        left += advance * scale

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.extensions import db
@@ -52,6 +52,7 @@ class VolunteerCertificate(db.Model):
     period_to: Mapped[date] = mapped_column(Date)
     minutes: Mapped[int] = mapped_column(Integer)
     activities: Mapped[int] = mapped_column(Integer)
+    activity_lines: Mapped[list] = mapped_column(JSON, default=list)  # [day, title, minutes] as certified
     issued_on: Mapped[date] = mapped_column(Date)
     issued_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -123,3 +123,13 @@ def get_certificate(number: str) -> VolunteerCertificate | None:
 def list_certificates(station_code: str) -> list[VolunteerCertificate]:
     return list(db.session.scalars(select(VolunteerCertificate).where(VolunteerCertificate.station_code == station_code)
                                    .order_by(VolunteerCertificate.id.desc())))
+
+
+def volunteer_ledger_of(staff_member_id: int, start: date, end: date) -> tuple[int, int] | None:
+    """(minutes, activities) of one volunteer's counted service in the period, or None when there is none."""
+    minutes, activities = db.session.execute(
+        select(func.sum(VolunteerHours.minutes), func.count(distinct(VolunteerHours.submission_id)))
+        .join(Submission, Submission.id == VolunteerHours.submission_id)
+        .where(COUNTED, VolunteerHours.staff_member_id == staff_member_id, VolunteerHours.service_date >= start,
+               VolunteerHours.service_date <= end)).one()
+    return (int(minutes), int(activities)) if minutes else None

@@ -38,7 +38,7 @@ def feedback_url(station: Station) -> str:
 def render_plaque(station: Station, fmt: str, dpi: int = PRINT_DPI) -> Plaque:
     if fmt not in FORMATS:
         raise InvalidValue(field="format", reason="应为 png 或 pdf / must be png or pdf")
-    font = _font()
+    font = plaque_font()
     township = station.township
     county = township.parent
     city = county.parent if county is not None else None
@@ -71,7 +71,7 @@ def record_plaque_installed(station: Station, installed_on: str) -> date:
     return day
 
 
-def _font() -> tuple[str, int]:
+def plaque_font() -> tuple[str, int]:
     path = str(current_app.config["PLAQUE_FONT"])
     if not Path(path).is_file():
         raise ConfigError(setting="LASTMETER_PLAQUE_FONT",

@@ -16,6 +16,9 @@ Route table (views by module):
                   GET /dashboard/report.xlsx (report pack)
   feedback.py     GET|POST /f/<token>[?lang=en]   (public: the resident feedback page behind a plaque's QR code)
   maps.py         GET /visits/map, GET /visits/map.json (the list's filters: the visits on one map)
+  volunteers.py   POST /stations/<code>/volunteers/<id>/certificates (issue, admin/county/station),
+                  GET /certificates/<number>.pdf, POST /certificates/<number>/revoke,
+                  GET /v/<token> (public: a certificate's QR code verification page)
   audit.py        GET /audit[?user=&object_type=&object_id=&from=&to=&cursor=] (admin: the audit log)
   integrations.py GET|POST /integrations, GET /integrations/<id>, POST /integrations/<id>/test | /pause | /resume |
                   /delete | /deliveries/<d>/resend (admin, county: webhooks and chat robots, their delivery logs);
@@ -35,7 +38,7 @@ LANGUAGES = ("zh", "en")
 
 def init_app(app: Flask) -> None:
     from server.web import (audit, auth, cases, dashboard, feedback, integrations, maps,  # noqa: F401  (routes register on bp)
-                            stations, submissions)
+                            stations, submissions, volunteers)
 
     from server.domain.clock import beijing_time
 

@@ -24,6 +24,7 @@ from server.services.feedback import reissue_station_link
 from server.services.plaques import PREVIEW_DPI, PRINT_DPI, record_plaque_installed, render_plaque
 from server.web import bp
 from server.web.auth import current_scope, current_user, login_required
+from server.web.volunteers import volunteer_section
 
 
 STATION_PAGE_CASES = 100  # the rest are one click away on the case list, never cut off unsaid
@@ -52,8 +53,9 @@ def _station_page(station, errors: dict[str, str] | None = None, typed: dict[str
     scope = current_scope()
     code = station.code
     today = today_in_china()
+    volunteering = volunteer_section(scope, station, today, (errors or {}).get("certificate"), typed)
     return render_template(
-        "station.html", station=station, today=today, errors=errors or {}, typed=typed,
+        "station.html", station=station, today=today, errors=errors or {}, typed=typed, **volunteering,
         overdue=case_queries.list_cases(scope, CaseFilters(station=code, overdue_on=today), STATION_PAGE_CASES),
         overdue_total=case_queries.count_cases(scope, CaseFilters(station=code, overdue_on=today)),
         open_cases=case_queries.list_cases(scope, CaseFilters(station=code, status="open"), STATION_PAGE_CASES),

@@ -114,3 +114,75 @@ def test_a_new_volunteer_joins_the_list_only_when_the_record_is_approved(client,
     assert ledger == {"李梅": 2.0, "陈新": 2.0}
     csv_text = volunteer_phone.get("/forms/volunteer_service/attachments/volunteers.csv").get_data(as_text=True)
     assert re.search(rf"^{member.id},陈新$", csv_text, re.M)
+
+
+def pdf_text_and_qr(content: bytes) -> tuple[str, str]:
+    """The certificate's extracted text, and its QR code read from the rendered page as a phone would."""
+    import io
+
+    import pypdfium2
+
+    from tests.support.qr import decode_qr
+
+    document = pypdfium2.PdfDocument(content)
+    page = document[0]
+    text = page.get_textpage().get_text_range()
+    image = page.render(scale=3).to_pil()
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    width, height = page.get_size()
+    document.close()
+    assert abs(width - 595.3) < 1 and abs(height - 841.9) < 1  # A4 in points
+    return text, decode_qr(out.getvalue())
+
+
+def test_a_certificate_is_issued_printed_verified_and_revoked(client, volunteer_phone, station_team):
+    from tests.support.web import csrf_token, sign_in
+
+    li = station_team["李梅"]
+    service(volunteer_phone, TODAY - timedelta(days=20), [(li, "")], title="重阳节敬老探访")
+    service(volunteer_phone, TODAY - timedelta(days=4), [(li, "2.5")], title="社区环境整治")
+    assert sign_in(client, "huashan", PASSWORD).status_code == 302
+    page = client.get(f"/stations/530102001?vfrom={TODAY.year - 1}-01-01").get_data(as_text=True)
+    assert "志愿服务" in page and "李梅" in page
+    issued = client.post(f"/stations/530102001/volunteers/{li}/certificates",
+                         data={"csrf_token": csrf_token(page), "vfrom": (TODAY - timedelta(days=30)).isoformat(),
+                               "vto": TODAY.isoformat()})
+    assert issued.status_code == 302
+    number = re.search(r'href="/certificates/([^"]+)\.pdf"', client.get("/stations/530102001").get_data(as_text=True))
+    number = number.group(1)
+    assert re.fullmatch(rf"530102001-{TODAY.year}-0001", number)
+    pdf = client.get(f"/certificates/{number}.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text, url = pdf_text_and_qr(pdf.data)
+    for words in ("志愿服务证明", "李梅", "昆明市五华区华山街道社会工作服务站", "4.5 小时", "2 次", number, "重阳节敬老探访"):
+        assert words in text.replace("\r", "").replace("\n", ""), words
+    assert url.startswith("https://lastmeter.example.cn/v/")
+    verify = client.get(url.removeprefix("https://lastmeter.example.cn"))
+    html = verify.get_data(as_text=True)
+    assert verify.status_code == 200 and "李*" in html and "李梅" not in html and "4.5" in html and number in html
+    assert "有效" in re.search(r'id="verdict"[^>]*>([^<]*)', html).group(1)
+    # revoked: the same link says so
+    page = client.get("/stations/530102001").get_data(as_text=True)
+    refused = client.post(f"/certificates/{number}/revoke", data={"csrf_token": csrf_token(page), "reason": " "})
+    assert refused.status_code == 400
+    assert client.post(f"/certificates/{number}/revoke",
+                       data={"csrf_token": csrf_token(page), "reason": "服务记录有误，重新出具"}).status_code == 302
+    html = client.get(url.removeprefix("https://lastmeter.example.cn")).get_data(as_text=True)
+    assert "撤销，不再有效" in html and "服务记录有误" in html
+    assert client.get("/v/not-a-real-token").status_code == 404
+
+
+def test_the_command_line_issues_and_revokes(app, runner, volunteer_phone, station_team, tmp_path):
+    service(volunteer_phone, TODAY - timedelta(days=2), [(station_team["王强"], "3")])
+    out = tmp_path / "cert.pdf"
+    result = runner.invoke(args=["volunteer-certificate", "530102001", "--volunteer", "王强", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    number = result.output.split("：")[0].strip()
+    text, _url = pdf_text_and_qr(out.read_bytes())
+    assert "王强" in text and "3 小时" in text
+    result = runner.invoke(args=["volunteer-certificate", "530102001", "--volunteer", "赵敏", "--out", str(out)])
+    assert result.exit_code == 1 and "没有已计入的服务记录" in result.output
+    result = runner.invoke(args=["volunteer-certificate", "530102001", "--volunteer", "x", "--out", str(out),
+                                 "--revoke", number, "--reason", "测试"])
+    assert result.exit_code == 0 and "已撤销" in result.output

@@ -49,6 +49,7 @@ def upgrade():
         sa.Column('period_to', sa.Date(), nullable=False),
         sa.Column('minutes', sa.Integer(), nullable=False),
         sa.Column('activities', sa.Integer(), nullable=False),
+        sa.Column('activity_lines', sa.JSON(), nullable=False),
         sa.Column('issued_on', sa.Date(), nullable=False),
         sa.Column('issued_by_id', sa.Integer(), nullable=True),
         sa.Column('issued_at', sa.DateTime(timezone=True), nullable=False),
