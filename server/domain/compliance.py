@@ -31,6 +31,7 @@ class StationFact:
     plaque_issued: bool
     flagship_projects: int | None
     staff: tuple[StaffFact, ...]
+    active_volunteers: int = 0  # volunteers with a counted service record in the last 12 months
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,11 @@ def check_station(station: StationFact, today: date) -> list[Check]:
               f"副站长 {count[StaffRole.DEPUTY_HEAD]} 名（应 1 名）"),
         Check("staff", "§4.4", count[StaffRole.STAFF] >= 2, f"工作人员 {count[StaffRole.STAFF]} 名（至少 2 名）"),
         Check("volunteers", "§4.4", count[StaffRole.VOLUNTEER] >= 30,
-              f"志愿者 {count[StaffRole.VOLUNTEER]} 名（至少 30 名）"),
+              f"志愿者 {count[StaffRole.VOLUNTEER]} 名（至少 30 名）；近 12 个月有服务记录 {station.active_volunteers} 名"),
     ]
+    if station.active_volunteers:  # once the station records volunteer service, the 30 is measured from it too
+        checks.append(Check("active_volunteers", "§4.4", station.active_volunteers >= 30,
+                            f"近 12 个月有服务记录的志愿者 {station.active_volunteers} 名（至少 30 名）"))
     if station.mode == StationMode.GOVERNMENT:
         checks.append(Check("government_team", "§4.4", len(team) >= 4, f"自办团队 {len(team)} 人（至少 4 人）"))
     else:

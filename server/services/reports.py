@@ -14,11 +14,13 @@ from server.domain.compliance import Check
 from server.domain.indicators import TARGET
 from server.domain.periods import Period, trend_months
 from server.domain.review import describe_exclusions
+from server.domain.volunteers import TARGET_VOLUNTEERS
 from server.models import Area, Case, Station
 from server.queries import cases as case_queries
 from server.queries import places as place_queries
 from server.queries.cases import CaseFilters
 from server.queries.indicators import list_feedback_comments
+from server.services import volunteers
 from server.services.compliance import station_compliance
 from server.services.indicators import indicators_of, indicators_of_townships
 
@@ -65,6 +67,8 @@ class ReportPack:
     stations: list[StationReport]
     overdue_cases: list[Case]
     comments: list[FeedbackComment] = field(default_factory=list)
+    volunteering: dict[str, Any] = field(default_factory=dict)   # station code → StationVolunteering
+    volunteer_ledger: list[Any] = field(default_factory=list)    # LedgerRow per volunteer who served
 
     @property
     def non_compliant(self) -> list[StationReport]:
@@ -101,7 +105,10 @@ def build_report(scope: Scope, area: Area, period: Period, today: date, comment_
     comments = [FeedbackComment(*row) for row in list_feedback_comments(area, period.start, as_of, comment_limit)]
     return ReportPack(area=area, period=period, as_of=as_of, generated_at=datetime.now(timezone.utc),
                       summary=indicators_of(area, period.start, as_of), trend=trend, stations=stations,
-                      overdue_cases=overdue, comments=comments)
+                      overdue_cases=overdue, comments=comments,
+                      volunteering=volunteers.station_volunteering(area_scope, [s.code for s in in_scope],
+                                                                   period.start, as_of),
+                      volunteer_ledger=volunteers.ledger(area_scope, period.start, as_of))
 
 
 STATUS_ZH = {"met": "达标", "not_met": "未达标", "insufficient": "样本不足", "no_cases": "无应访个案"}
@@ -109,7 +116,7 @@ STATUS_ZH = {"met": "达标", "not_met": "未达标", "insufficient": "样本不
 
 def write_report_xlsx(pack: ReportPack, out: BinaryIO, today: date) -> None:
     """The report pack as a workbook: summary, stations, compliance, overdue cases, comments, trend."""
-    write_workbook([_summary_sheet(pack), _stations_sheet(pack), _compliance_sheet(pack),
+    write_workbook([_summary_sheet(pack), _stations_sheet(pack), _compliance_sheet(pack), _volunteer_sheet(pack),
                     _overdue_sheet(pack, today), _comments_sheet(pack), _trend_sheet(pack)], out)
 
 
@@ -151,6 +158,24 @@ def _summary_sheet(pack: ReportPack) -> Sheet:
                      _rate(c["rate"]), f["satisfied"], f["responses"], _rate(f["rate"]),
                      STATUS_ZH.get(f["status"], f["status"]), f["excluded"]["responses"]])
     return Sheet("概况 Summary", rows, percent_columns=(3, 6), widths=(34, 16, 16, 14, 12, 14, 14, 14, 12))
+
+
+def _volunteer_sheet(pack: ReportPack) -> Sheet:
+    """志愿服务台账: each station's hours, activities and volunteers against the 30 of §4.4, then each volunteer."""
+    rows: list[list[Any]] = [["站点编码 Code", "社工站 Station", "服务时长（小时）Hours", "活动次数 Activities",
+                              "参与志愿者 Volunteers who served", "近12个月活跃志愿者 Active (12 months)",
+                              "目标 Target", "达标 Met"]]
+    names = pack.station_names
+    for code, figures in pack.volunteering.items():
+        rows.append([code, names.get(code, code), round(figures.minutes / 60, 2), figures.activities,
+                     figures.volunteers_served, figures.active_volunteers, TARGET_VOLUNTEERS,
+                     "达标" if figures.active_volunteers >= TARGET_VOLUNTEERS else "未达标"])
+    rows += [[], ["社工站 Station", "志愿者 Volunteer", "服务时长（小时）Hours", "活动次数 Activities",
+                  "最近一次服务 Last service"]]
+    for row in pack.volunteer_ledger:
+        rows.append([names.get(row.station_code, row.station_code), row.name, round(row.minutes / 60, 2),
+                     row.activities, row.last_day])
+    return Sheet("志愿服务台账 Volunteers", rows, widths=(40, 40, 16, 14, 18, 20, 10, 10))
 
 
 def _stations_sheet(pack: ReportPack) -> Sheet:

@@ -186,3 +186,20 @@ def test_the_command_line_issues_and_revokes(app, runner, volunteer_phone, stati
     result = runner.invoke(args=["volunteer-certificate", "530102001", "--volunteer", "x", "--out", str(out),
                                  "--revoke", number, "--reason", "测试"])
     assert result.exit_code == 0 and "已撤销" in result.output
+
+
+def test_the_report_pack_has_the_volunteer_ledger(client, volunteer_phone, station_team, runner, tmp_path):
+    from openpyxl import load_workbook
+
+    service(volunteer_phone, TODAY - timedelta(days=3), [(station_team["李梅"], ""), (station_team["王强"], "1")],
+            default_hours="2.5")
+    out = tmp_path / "pack.xlsx"
+    period = f"{TODAY.year}-{TODAY.month:02d}" if (TODAY - timedelta(days=3)).month == TODAY.month else \
+        f"{(TODAY - timedelta(days=3)).year}-{(TODAY - timedelta(days=3)).month:02d}"
+    result = runner.invoke(args=["report", "--area", "530102", "--period", period, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    sheet = load_workbook(out)["志愿服务台账 Volunteers"]
+    rows = [[cell for cell in row] for row in sheet.iter_rows(values_only=True)]
+    huashan = next(r for r in rows if r[0] == "530102001")
+    assert huashan[2:8] == [3.5, 1, 2, 2, 30, "未达标"]
+    assert ("昆明市五华区华山街道社会工作服务站", "李梅", 2.5, 1) == tuple(next(r for r in rows if r[1] == "李梅")[:4])

@@ -82,3 +82,12 @@ def test_funding_plaque_and_projects():
 
 def test_age_on_a_birthday():
     assert age_on(date(1981, 11, 28), TODAY) == 45 and age_on(date(1981, 11, 29), TODAY) == 44
+
+
+def test_active_volunteers_are_measured_once_the_station_records_service():
+    from dataclasses import replace
+
+    listed = good_purchased()
+    assert "active_volunteers" not in results(listed)  # no service recorded yet: only the list is counted
+    assert results(replace(listed, active_volunteers=29))["active_volunteers"] is False
+    assert results(replace(listed, active_volunteers=30))["active_volunteers"] is True
