@@ -100,6 +100,8 @@ class World:
     web_clients: dict[str, object] = field(default_factory=dict)  # role → (client, csrf token)
     subscriptions: dict[str, int] = field(default_factory=dict)  # site key → a webhook of its county (or city)
     deliveries: dict[str, int] = field(default_factory=dict)  # site key → a test delivery of that webhook
+    volunteers: dict[str, int] = field(default_factory=dict)  # site key → a volunteer of its station
+    certificates: dict[str, tuple[str, str]] = field(default_factory=dict)  # site key → (number, token)
 
     def client(self):
         return self.app.test_client()
@@ -152,8 +154,36 @@ def _seed(app, tmp_path) -> World:
     api_tokens = {role: _api_token(USERS[role][0]) for role in SIGNED_IN}
     feedback_id = _resident_feedback(app.test_client(), links[HUASHAN.key])
     subscriptions, deliveries = _subscriptions()
+    volunteers, certificates = _volunteers()
     return World(app=app, links=links, feedback_id=feedback_id, collect_tokens=collect_tokens, api_tokens=api_tokens,
-                 subscriptions=subscriptions, deliveries=deliveries)
+                 subscriptions=subscriptions, deliveries=deliveries, volunteers=volunteers,
+                 certificates=certificates)
+
+
+def _volunteers() -> tuple[dict[str, int], dict[str, tuple[str, str]]]:
+    """A volunteer and a certificate of theirs at each site (its facts as issued; no record needed to read it)."""
+    from datetime import date
+
+    from server.models import StaffMember, Submission
+    from server.models.volunteers import VolunteerCertificate, VolunteerHours
+
+    members, certificates = {}, {}
+    for n, site in enumerate(SITES):
+        member = StaffMember(station_code=site.station, name=f"{site.township_name}志愿者", role="volunteer",
+                             origin="volunteer")
+        db.session.add(member)
+        db.session.flush()
+        number, token = f"{site.station}-2026-0001", f"certificate-token-{site.key}"
+        db.session.add(VolunteerCertificate(
+            number=number, token=token, staff_member_id=member.id, volunteer_name=member.name,
+            station_code=site.station, station_name=f"{site.township_name}社会工作服务站", period_from=date(2026, 1, 1),
+            period_to=date(2026, 11, 30), minutes=600, activities=3, activity_lines=[], issued_on=date(2026, 12, 1)))
+        visit = db.session.scalar(select(Submission.id).where(Submission.instance_id == site.instance_id))
+        db.session.add(VolunteerHours(submission_id=visit, station_code=site.station, service_date=date(2026, 6, 1),
+                                      staff_member_id=member.id, minutes=120))  # served: a certificate can be issued
+        members[site.key], certificates[site.key] = member.id, (number, token)
+    db.session.commit()
+    return members, certificates
 
 
 def _subscriptions() -> tuple[dict[str, int], dict[str, int]]:
@@ -173,6 +203,7 @@ def _subscriptions() -> tuple[dict[str, int], dict[str, int]]:
         db.session.flush()
         made[site.key] = subscription.id
         tests[site.key] = webhooks.send_test(subscription, None).id
+        webhooks.send_test(subscription, None).status = "failed"  # one to resend by hand (the CSRF case)
     outbox.sequence()
     outbox.consume(alerts.CONSUMER, alerts.raise_from_events)
     outbox.sequence()
@@ -342,6 +373,15 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("web.dashboard_report", "GET"): Call(lambda s, w: f"/dashboard/report.xlsx?area={s.township}", PAGE),
     ("web.audit_log", "GET"): Call("/audit", "302 302 302 404 404 200"),  # admins only; others: no such page
     ("web.alert_list", "GET"): Call("/alerts", LIST_PAGE),
+    # Volunteer certificates: issued, printed and revoked by station heads, county supervisors and admins in scope.
+    ("web.certificate_issue", "POST"): Call(lambda s, w: f"/stations/{s.station}/volunteers/{w.volunteers[s.key]}"
+                                            "/certificates", "302 302 302 400/404 400/404 400/404",
+                                            data={"vfrom": "2026-11-30", "vto": "2026-01-01"}),  # backwards: refused
+    ("web.certificate_pdf", "GET"): Call(lambda s, w: f"/certificates/{w.certificates[s.key][0]}.pdf", PAGE),
+    ("web.certificate_revoke", "POST"): Call(lambda s, w: f"/certificates/{w.certificates[s.key][0]}/revoke",
+                                             "302 302 302 400/404 400/404 400/404", data={"reason": " "}),
+    # Public: what a certificate's QR code opens (the name masked); anyone with the link may check it.
+    ("web.certificate_verify", "GET"): Call(lambda s, w: f"/v/{w.certificates[s.key][1]}", EVERYONE, public=True),
     # Subscriptions: admins and county supervisors, within their scope; station heads: no such page.
     ("web.integrations", "GET"): Call("/integrations", "302 302 302 404 200 200"),
     ("web.integration_create", "POST"): Call("/integrations", "302 302 302 404 400 400", data={"kind": "x"}),
@@ -406,6 +446,8 @@ ROUTES: dict[tuple[str, str], Call] = {
                                                 REST_OBJECT),
     ("api.list_audit_events", "GET"): Call("/api/v1/audit", "401 401 404 404 404 200"),
     ("api.list_changes", "GET"): Call("/api/v1/changes", "401 401 403 200 200 200"),
+    ("api.list_volunteers", "GET"): Call(lambda s, w: f"/api/v1/volunteers?station={s.station}",
+                                         "401 401 200/404 200/404 200/404 200/404"),
     ("api.list_alerts", "GET"): Call("/api/v1/alerts", "401 401 403 200 200 200"),
     ("api.list_subscriptions", "GET"): Call("/api/v1/subscriptions", "401 401 403 403 200 200"),
     ("api.create_subscription", "POST"): Call("/api/v1/subscriptions", "401 401 403 403 400 400", json={}),
@@ -422,7 +464,7 @@ ROUTES: dict[tuple[str, str], Call] = {
                                          "401 401 403 403 200/404 200/404"),
     ("api.resend_delivery", "POST"): Call(
         lambda s, w: f"/api/v1/subscriptions/{w.subscriptions[s.key]}/deliveries/{w.deliveries[s.key]}/resend",
-        "401 401 403 403 202/404 202/404", json={}),
+        "401 401 403 403 409/404 409/404", json={}),  # still pending: nothing to resend
     ("api.openapi_document", "GET"): Call("/api/v1/openapi.json", EVERYONE),
     ("api.import_stations", "POST"): Call("/api/v1/stations/import", "401 401 403 403 400 400", data={}),
     ("api.import_staff", "POST"): Call("/api/v1/stations/staff/import", "401 401 403 403 400 400", data={}),
@@ -584,6 +626,11 @@ CSRF: dict[tuple[str, str], Change] = {
                                               {"reason": "照片看不清门牌"}, 302),
     ("web.submission_exclusion", "POST"): Change(lambda w: f"/submissions/{w.feedback_id}/exclusion",
                                                  {"reason": "test", "note": "培训时的演示"}, 302),
+    ("web.certificate_revoke", "POST"): Change(f"/certificates/{HUASHAN.station}-2026-0001/revoke",
+                                               {"reason": "出具有误"}, 302),
+    ("web.certificate_issue", "POST"): Change(lambda w: f"/stations/{HUASHAN.station}/volunteers/"
+                                              f"{w.volunteers[HUASHAN.key]}/certificates",
+                                              {"vfrom": "2026-01-01", "vto": "2026-11-30"}, 302),
     ("web.integration_create", "POST"): Change("/integrations", {"kind": "webhook", "name": "省平台", "area": "530100",
                                                                  "url": "https://1.1.1.1/hook",
                                                                  "topics": "case.created"}, 302),
@@ -593,8 +640,8 @@ CSRF: dict[tuple[str, str], Change] = {
     ("web.integration_resume", "POST"): Change(lambda w: f"/integrations/{w.subscriptions[HUASHAN.key]}/resume", {},
                                                302),
     ("web.integration_resend", "POST"): Change(
-        lambda w: f"/integrations/{w.subscriptions[HUASHAN.key]}/deliveries/{w.deliveries[HUASHAN.key]}/resend", {},
-        302),
+        lambda w: f"/integrations/{w.subscriptions[HUASHAN.key]}/deliveries/{w.deliveries[HUASHAN.key] + 1}/resend",
+        {}, 302),  # the failed one beside the pending test delivery
     ("web.integration_delete", "POST"): Change(lambda w: f"/integrations/{w.subscriptions[TUODONG.key]}/delete", {},
                                                302),
 }
