@@ -28,7 +28,7 @@ from server.models import Station
 from server.queries import accounts as account_queries
 from server.queries import places as place_queries
 from server.services import accounts, places
-from server.services.demo_visits import WORKER_PASSWORD, load_demo_feedback, load_demo_visits
+from server.services.demo_visits import WORKER_PASSWORD, load_demo_feedback, load_demo_visits, load_demo_volunteering
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 CITY_CODE = "530100"
@@ -55,6 +55,7 @@ class DemoReport:
     cases_created: int = 0
     visits_created: int = 0
     feedback_created: int = 0
+    volunteer_records: int = 0
 
     def lines(self) -> list[str]:
         out = [f"区划新增 {self.areas_created}，社工站新增 {self.stations_created}，工作人员新增 {self.staff_created} / "
@@ -65,7 +66,8 @@ class DemoReport:
         out += ["表单 / forms:"] + [f"  {f}" for f in self.forms]
         out += [f"服务对象新增 {self.cases_created}，走访新增 {self.visits_created} / "
                 f"cases +{self.cases_created}, visits +{self.visits_created}",
-                f"居民评价新增 {self.feedback_created} / resident feedback +{self.feedback_created}"]
+                f"居民评价新增 {self.feedback_created} / resident feedback +{self.feedback_created}",
+                f"志愿服务记录新增 {self.volunteer_records} / volunteer service records +{self.volunteer_records}"]
         return out
 
 
@@ -85,6 +87,7 @@ def load_demo() -> DemoReport:
     report.forms = [f"{r.xml_form_id} {r.version} ({r.outcome})" for r in _publish_demo_forms()]
     report.cases_created, report.visits_created = load_demo_visits()
     report.feedback_created = load_demo_feedback()
+    report.volunteer_records = load_demo_volunteering()
     db.session.flush()
     return report
 

@@ -23,6 +23,8 @@ from server.domain.periods import last_complete_month
 from server.domain.instances import build_instance
 from server.domain.places import AreaLevel
 from server.domain.submission import read_envelope
+from sqlalchemy import select
+
 from server.extensions import db
 from server.media import media_storage
 from server.media.storage import HashingUpload
@@ -344,3 +346,80 @@ def _feedback_days(rng: random.Random, today: date, responses: int) -> list[date
     days += [today - timedelta(days=rng.randint(0, this_month)) for _ in range(FEEDBACK_AROUND // 2)]
     days += [earlier + timedelta(days=rng.randint(0, 60)) for _ in range(FEEDBACK_AROUND - FEEDBACK_AROUND // 2)]
     return days
+
+
+# ---- volunteer service: a few months of activities per station ---------------------------------------------
+
+ACTIVITIES = (("重阳节敬老探访", "elderly"), ("困境儿童课业辅导", "children"), ("社区环境整治", "community_governance"),
+              ("政策宣传进村入户", "social_assistance"), ("防汛应急演练", "emergency"), ("志愿者技能培训", "volunteering"))
+VOLUNTEER_MONTHS = 4
+
+
+def load_demo_volunteering() -> int:
+    """Service records of the last four months for every demo station with volunteers and none yet: each month
+    one or two activities, a dozen of the station's volunteers with their hours, reviewed like the visits (one
+    rejected at the demo's own station, and one naming a new volunteer who waits for approval)."""
+    from server.models.volunteers import VolunteerHours
+    from server.queries import volunteers as volunteer_queries
+
+    form = form_queries.get_form_by_xml_form_id("volunteer_service")
+    if form is None or form.current_version is None:
+        return 0
+    made = 0
+    today = today_in_china()
+    password_hash = accounts.hash_password(WORKER_PASSWORD)
+    for station in place_queries.list_stations_in_scope(_everything()):
+        people = volunteer_queries.list_station_volunteers(station.code)
+        already = db.session.scalar(select(VolunteerHours.id).where(VolunteerHours.station_code == station.code))
+        if not people or already is not None:
+            continue
+        rng = random.Random(f"volunteering-{station.code}")
+        worker, reviewer = _station_worker(station, password_hash), _reviewer(station.code)
+        records = []
+        for months_back in range(VOLUNTEER_MONTHS, 0, -1):
+            for _ in range(rng.randint(1, 2)):
+                day = today - timedelta(days=months_back * 30 - rng.randint(0, 25))
+                if day >= today:
+                    continue
+                team = rng.sample(people, min(len(people), rng.randint(8, 16)))
+                new = ("陈晓雨",) if station.code == DEMO_STATION and not records else ()
+                records.append((_service(form.current_version, station, worker, rng, day, team, new), day))
+                made += 1
+        if reviewer is None:
+            continue
+        for index, (submission, day) in enumerate(records):
+            if day > today - timedelta(days=REVIEW_AFTER_DAYS) or (index == 0 and station.code == DEMO_STATION):
+                continue  # the newest wait for review; the first at the demo station names a new volunteer
+            state = "rejected" if station.code == DEMO_STATION and index == 1 else "approved"
+            review.set_review_state(submission, state, reviewer, "活动照片与记录不符" if state == "rejected" else "")
+            _date_last_event(submission, day + timedelta(days=2))
+        db.session.flush()
+    return made
+
+
+def _service(form: FormVersion, station: Station, worker: User, rng: random.Random, day: date, team: list,
+             new: tuple[str, ...]) -> Submission:
+    title, area = rng.choice(ACTIVITIES)
+    default_hours = rng.choice(["2", "2.5", "3", "4"])
+    values = {"service_date": day.isoformat(), "activity_title": title, "service_area": area,
+              "place_name": station.township.name, "default_hours": default_hours,
+              "location": f"{25.04 + rng.uniform(-0.3, 0.3):.5f} {102.71 + rng.uniform(-0.3, 0.3):.5f} 1890 8",
+              "people_served": str(rng.randint(8, 60)), "has_new_volunteers": "yes" if new else "no",
+              "photo_activity": "activity.jpg"}
+    parts = []
+    for member in team:
+        own = rng.choice(["", "", "", "1.5", "5"])
+        parts.append({"volunteer_id": str(member.id), "volunteer_name": member.name, "own_hours": own,
+                      "hours": own or default_hours})
+    repeats = {"volunteer": parts}
+    if new:
+        repeats["new_volunteer"] = [{"new_name": name, "new_gender": "female", "new_phone": "13700001234",
+                                     "new_own_hours": "", "new_hours": default_hours} for name in new]
+    xml = build_instance(form.xml, values, f"uuid:{uuid.uuid4()}", drop=() if new else ("new_volunteer",),
+                         repeats=repeats)
+    origin = Origin(submitter=worker, device_id=f"collect:demo{station.code}", user_agent="Lastmeter demo")
+    result = ingest_submission(xml, [IncomingFile("activity.jpg", _photo_upload(rng), "image/jpeg")], origin,
+                               media_storage())
+    moment = datetime.combine(day, time(rng.randint(15, 18), rng.randint(0, 59)), tzinfo=CHINA)
+    result.submission.created_at = result.version.created_at = moment
+    return result.submission
