@@ -71,17 +71,34 @@ def _events_out() -> None:
     from server.models.events import Alert
     from server.models.types import utcnow
     from server.queries.accounts import get_user_by_username
-    from server.services import accounts, webhooks
+    from server.services import webhooks
 
     county = get_user_by_username("wuhua")
-    robot = webhooks.create_subscription(county, accounts.scope_of(county), "dingtalk", "华山街道社工站工作群",
-                                         "https://oapi.dingtalk.com/robot/send?access_token=abc", "SEC0123",
-                                         ["mandatory_report", "dissatisfied", "digest"], "530102001", True)
+    from server.models import Area
+    from server.models.events import Subscription
+
+    huashan = db.session.get(Area, "530102001")  # made directly: no DNS here to resolve the platform's host
+    robot = Subscription(kind="dingtalk", name="华山街道社工站工作群", owner_id=county.id, area_code=huashan.code,
+                         area_path=huashan.path, url="https://oapi.dingtalk.com/robot/send?access_token=abc",
+                         secret="SEC0123", topics=["mandatory_report", "dissatisfied", "digest"], active=True,
+                         consecutive_failures=0)
+    db.session.add(robot)
+    db.session.flush()
     for status, code, error in (("delivered", 200, None), ("failed", 200, "310000: 签名不匹配"), ("pending", None, None)):
         delivery = webhooks.send_test(robot, county)
         delivery.status, delivery.response_code, delivery.error = status, code, error
         delivery.attempts = 1 if status != "failed" else 12
         delivery.last_attempt_at = utcnow() - timedelta(minutes=5)
+    from datetime import date
+
+    from server.models.volunteers import VolunteerCertificate
+
+    for token, revoked in (("gallery-valid", None), ("gallery-revoked", utcnow())):
+        db.session.add(VolunteerCertificate(
+            number=f"530102001-2026-{token[-5:]}", token=token, volunteer_name="李梅", station_code="530102001",
+            station_name="昆明市五华区华山街道社会工作服务站", period_from=date(2026, 1, 1), period_to=date(2026, 11, 30),
+            minutes=1530, activities=9, activity_lines=[], issued_on=date(2026, 12, 1), revoked_at=revoked,
+            revoked_reason="服务记录有误，已重新出具" if revoked else None))
     db.session.add(Alert(rule="dissatisfied", station_code="530102001", area_path="/530100/530102/530102001/",
                          object_type="submission", object_id="uuid:g1", facts={"satisfaction": 1},
                          dedupe_key="gallery:1"))
@@ -143,6 +160,9 @@ def test_the_pages_without_an_account_pass_axe(browser, live_server, world):
         violations += check_and_keep(page, f"{live_server}/f/{world}", "resident-feedback")
         violations += check_and_keep(page, f"{live_server}/f/{world}?lang=en", "resident-feedback-en")
         violations += check_and_keep(page, f"{live_server}/f/{world}x", "resident-mistyped-link", status=404)
+        violations += check_and_keep(page, f"{live_server}/v/gallery-valid", "certificate-check")
+        violations += check_and_keep(page, f"{live_server}/v/gallery-revoked", "certificate-check-revoked")
+        violations += check_and_keep(page, f"{live_server}/v/no-such", "certificate-check-unknown", status=404)
         page.set_viewport_size(SIZES["phone"])
         page.goto(f"{live_server}/login")
         page.fill("input[name=username]", "worker1")
