@@ -42,6 +42,17 @@ def current_scope() -> Scope:
     return accounts.scope_of(g.web_user)
 
 
+def station_in_scope(code: str):
+    """The station of township ``code`` if the signed-in user's scope holds it; 404 otherwise."""
+    from server.errors import NotFound
+    from server.queries import places as place_queries
+
+    station = place_queries.get_station_by_code(code)
+    if station is None or not current_scope().contains_path(station.township.path):
+        raise NotFound(what="社工站", key=code)
+    return station
+
+
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 

@@ -23,7 +23,7 @@ from server.services.onboarding import collect_settings_qr
 from server.services.feedback import reissue_station_link
 from server.services.plaques import PREVIEW_DPI, PRINT_DPI, record_plaque_installed, render_plaque
 from server.web import bp
-from server.web.auth import current_scope, current_user, login_required
+from server.web.auth import current_scope, current_user, login_required, station_in_scope
 from server.web.volunteers import volunteer_section
 
 
@@ -44,7 +44,7 @@ def station_list():
 @bp.get("/stations/<code>")
 @login_required
 def station_detail(code: str):
-    return _station_page(_station_in_scope(code))
+    return _station_page(station_in_scope(code))
 
 
 def _station_page(station, errors: dict[str, str] | None = None, typed: dict[str, str] | None = None,
@@ -72,7 +72,7 @@ def _station_page(station, errors: dict[str, str] | None = None, typed: dict[str
 @login_required
 def station_plaque(code: str, fmt: str):
     """The print-ready plaque (PNG 150 dpi or vector PDF), or ?preview=1 for a small PNG on screen."""
-    station = _station_in_scope(code)
+    station = station_in_scope(code)
     preview = request.args.get("preview") == "1"
     made = render_plaque(station, fmt, dpi=PREVIEW_DPI if preview else PRINT_DPI)
     mimetype = "application/pdf" if fmt == "pdf" else "image/png"
@@ -84,7 +84,7 @@ def station_plaque(code: str, fmt: str):
 @login_required
 def worker_collect_qr(code: str, username: str):
     """A worker's ODK Collect settings QR code, for the station head to show on screen."""
-    station = _station_in_scope(code)
+    station = station_in_scope(code)
     worker = account_queries.get_user_by_username(username)
     if worker is None or worker.scope_code != station.code:
         raise NotFound(what="社工", key=username)
@@ -93,18 +93,11 @@ def worker_collect_qr(code: str, username: str):
     return response
 
 
-def _station_in_scope(code: str):
-    station = place_queries.get_station_by_code(code)
-    if station is None or not current_scope().contains_path(station.township.path):
-        raise NotFound(what="社工站", key=code)
-    return station
-
-
 @bp.post("/stations/<code>/record")
 @login_required
 def station_record(code: str):
     """Admins and county supervisors keep the station's record (funding, projects, operator…)."""
-    station = _station_in_scope(code)
+    station = station_in_scope(code)
     if current_user().role not in RECORD_KEEPERS:
         raise Forbidden()
     try:
@@ -119,7 +112,7 @@ def station_record(code: str):
 @login_required
 def station_plaque_link(code: str):
     """Revoke the plaque's link and issue a new one (a stolen or defaced plaque), then print the new plaque."""
-    station = _station_in_scope(code)
+    station = station_in_scope(code)
     if current_user().role not in LINK_KEEPERS:
         raise Forbidden()
     try:
@@ -135,7 +128,7 @@ def station_plaque_link(code: str):
 @login_required
 def station_plaque_installed(code: str):
     """§4.6: a county supervisor records the day the plaque was put up at the station."""
-    station = _station_in_scope(code)
+    station = station_in_scope(code)
     if current_user().role not in RECORD_KEEPERS:
         raise Forbidden()
     try:

@@ -13,11 +13,10 @@ from server.domain.clock import parse_day
 from server.domain.volunteers import TARGET_VOLUNTEERS, hours_text, masked_volunteer_name
 from server.errors import Conflict, InvalidValue, LastmeterError, NotFound
 from server.models.volunteers import VolunteerCertificate
-from server.queries import places as place_queries
 from server.queries import volunteers as queries
 from server.services import audit, certificates, volunteers
 from server.web import bp
-from server.web.auth import current_scope, current_user, login_required
+from server.web.auth import current_user, login_required, station_in_scope
 from server.web.labels import refusal
 
 ISSUERS = certificates.ISSUERS
@@ -43,17 +42,10 @@ def volunteer_section(scope: Scope, station, today: date, error: str | None, typ
             "can_certify": current_user().role in ISSUERS, "certificate_error": error}
 
 
-def _station(code: str):
-    station = place_queries.get_station_by_code(code)
-    if station is None or not current_scope().contains_path(station.township.path):
-        raise NotFound(what="社工站", key=code)
-    return station
-
-
 @bp.post("/stations/<code>/volunteers/<int:member_id>/certificates")
 @login_required
 def certificate_issue(code: str, member_id: int):
-    station = _station(code)
+    station = station_in_scope(code)
     member = queries.get_volunteer(station.code, member_id)
     if member is None:
         raise NotFound(what="志愿者", key=str(member_id))
@@ -76,7 +68,7 @@ def _certificate(number: str) -> VolunteerCertificate:
     certificate = queries.get_certificate(number)
     if certificate is None or current_user().role not in ISSUERS:
         raise NotFound(what="志愿服务证明", key=number)
-    _station(certificate.station_code)
+    station_in_scope(certificate.station_code)
     return certificate
 
 
@@ -99,7 +91,7 @@ def certificate_revoke(number: str):
     except (InvalidValue, Conflict) as error:
         from server.web.stations import _station_page
 
-        return _station_page(_station(certificate.station_code), errors={"certificate": refusal(error)},
+        return _station_page(station_in_scope(certificate.station_code), errors={"certificate": refusal(error)},
                              typed=request.form, status=error.http_status)
     flash(_("Certificate %(number)s revoked: its verification page now says so.", number=certificate.number), "ok")
     return redirect(url_for("web.station_detail", code=certificate.station_code, _anchor="volunteers"))
