@@ -2,6 +2,7 @@
 other tools call them. Each command is one transaction, committed at its end."""
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from functools import wraps
@@ -243,7 +244,7 @@ def volunteer_certificate(station_code: str, volunteer: str, date_from: str, dat
         certificates.revoke(certificate, reason, None)
         click.echo(f"已撤销 {certificate.number} / revoked")
         return
-    member = (volunteer_queries.get_volunteer(station.code, int(volunteer)) if volunteer.isdigit()
+    member = (volunteer_queries.get_volunteer(station.code, int(volunteer)) if re.fullmatch(r"[0-9]{1,9}", volunteer)
               else volunteer_queries.find_volunteer_by_name(station.code, volunteer.strip()))
     if member is None:
         raise NotFound(what="志愿者", key=volunteer)

@@ -32,6 +32,7 @@ class StationFact:
     flagship_projects: int | None
     staff: tuple[StaffFact, ...]
     active_volunteers: int = 0  # volunteers with a counted service record in the last 12 months
+    records_volunteering: bool = False  # the station ever recorded counted volunteer service
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def check_station(station: StationFact, today: date) -> list[Check]:
         Check("volunteers", "§4.4", count[StaffRole.VOLUNTEER] >= 30,
               f"志愿者 {count[StaffRole.VOLUNTEER]} 名（至少 30 名）；近 12 个月有服务记录 {station.active_volunteers} 名"),
     ]
-    if station.active_volunteers:  # once the station records volunteer service, the 30 is measured from it too
+    if station.records_volunteering:  # once the station records volunteer service, the 30 is measured from it too
         checks.append(Check("active_volunteers", "§4.4", station.active_volunteers >= 30,
                             f"近 12 个月有服务记录的志愿者 {station.active_volunteers} 名（至少 30 名）"))
     if station.mode == StationMode.GOVERNMENT:

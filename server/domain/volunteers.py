@@ -57,7 +57,7 @@ def service_parts(data: dict[str, Any]) -> ServiceParts:
         raw_id = str(entry.get("volunteer_id") or "")
         minutes = to_minutes(entry.get("hours") if entry.get("hours") not in (None, "") else
                              entry.get("own_hours") or default)
-        if raw_id.isdigit() and minutes:
+        if re.fullmatch(r"[0-9]{1,9}", raw_id) and minutes:
             listed[int(raw_id)] = max(minutes, listed.get(int(raw_id), 0))
     new: dict[str, NewVolunteer] = {}
     for entry in data.get("new_volunteer") or [] if data.get("has_new_volunteers") == "yes" else []:
@@ -68,8 +68,8 @@ def service_parts(data: dict[str, Any]) -> ServiceParts:
                              entry.get("new_own_hours") or default)
         if len(name) >= 2 and minutes and name not in new:
             phone = str(entry.get("new_phone") or "")
-            new[name] = NewVolunteer(name, str(entry.get("new_gender") or "") or None,
-                                     phone if re.fullmatch(r"1\d{10}", phone) else None, minutes)
+            gender = entry.get("new_gender") if entry.get("new_gender") in ("female", "male") else None
+            new[name] = NewVolunteer(name, gender, phone if re.fullmatch(r"1[0-9]{10}", phone) else None, minutes)
     return ServiceParts(tuple(ListedPart(k, v) for k, v in sorted(listed.items())), tuple(new.values()))
 
 

@@ -38,9 +38,33 @@ def get_volunteer(station_code: str, staff_member_id: int) -> StaffMember | None
 
 
 def find_volunteer_by_name(station_code: str, name: str) -> StaffMember | None:
-    return db.session.scalars(select(StaffMember).where(
+    return find_volunteer(station_code, name, None)
+
+
+def find_volunteer(station_code: str, name: str, phone: str | None) -> StaffMember | None:
+    """The station's volunteer of this name who is this person: the same phone when one is given (a namesake with
+    another phone is someone else), else an active one whose phone does not say otherwise."""
+    found = list(db.session.scalars(select(StaffMember).where(
         StaffMember.station_code == station_code, StaffMember.role == StaffRole.VOLUNTEER,
-        StaffMember.name == name).order_by(StaffMember.id)).first()
+        StaffMember.name == name).order_by(StaffMember.active.desc(), StaffMember.id)))
+    if phone:
+        same = [m for m in found if m.phone == phone]
+        if same:
+            return same[0]
+        found = [m for m in found if not m.phone]
+    return next((m for m in found if m.active), None)
+
+
+def has_service_records(station_code: str) -> bool:
+    """Whether the station ever recorded counted volunteer service."""
+    return db.session.scalar(select(VolunteerHours.id).join(Submission, Submission.id == VolunteerHours.submission_id)
+                             .where(COUNTED, VolunteerHours.station_code == station_code,
+                                    VolunteerHours.staff_member_id.is_not(None)).limit(1)) is not None
+
+
+def volunteer_ids_with_hours(station_code: str) -> set[int]:
+    return set(db.session.scalars(select(VolunteerHours.staff_member_id).distinct().where(
+        VolunteerHours.station_code == station_code, VolunteerHours.staff_member_id.is_not(None))))
 
 
 def volunteer_ledger(scope: Scope, start: date, end: date, station_code: str | None = None,

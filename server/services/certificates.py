@@ -53,11 +53,12 @@ def issue(station: Station, member: StaffMember, start: date | None, end: date |
     if not rows:
         raise InvalidValue(field="period", reason="该志愿者在此期间没有已计入的服务记录 / no counted service in this period")
     minutes, activities = rows
-    lines = queries.activities_of(member.id, start, end)
-    missing = missing_characters(*plaque_font(), member.name + station.official_name)
+    font = plaque_font()
+    missing = missing_characters(*font, member.name + station.official_name)
     if missing:
         raise InvalidValue(field="name", reason=f"字库缺少“{''.join(missing)}”，无法印制 / the typeface lacks "
                                                 f"{''.join(missing)}")
+    lines = [(day, _printable(title, font), part) for day, title, part in queries.activities_of(member.id, start, end)]
     for _ in range(5):  # two issuers at the same moment: the later takes the next number
         serial = queries.next_certificate_serial(station.code, today.year)
         certificate = VolunteerCertificate(
@@ -77,6 +78,14 @@ def issue(station: Station, member: StaffMember, start: date | None, end: date |
     audit.record("volunteer.certificate_issue", "station", station.code,
                  {"certificate": certificate.number, "volunteer": member.id}, user)
     return certificate
+
+
+def _printable(title: str, font: tuple[str, int]) -> str:
+    """An activity title as the certificate can print it: one line, without characters the typeface lacks (an
+    emoji typed on a phone) — every certificate issued can be printed."""
+    text = " ".join(title.split())
+    lacking = set(missing_characters(*font, text))
+    return "".join(c for c in text if c not in lacking and c.isprintable())
 
 
 def revoke(certificate: VolunteerCertificate, reason: str, user: User | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from server.domain.compliance import Check, StaffFact, StationFact, check_station
+from server.queries.volunteers import has_service_records
 from server.services.volunteers import active_volunteers
 from server.domain.stations import InspectionResult
 from server.models import Station
@@ -20,5 +21,6 @@ def station_compliance(station: Station, today: date) -> list[Check]:
         flagship_projects=station.flagship_projects,
         staff=tuple(StaffFact(m.name, m.role, m.origin, m.birth_date, m.education, m.certificate)
                     for m in station.staff if m.active),
-        active_volunteers=active_volunteers(station.code, today))
+        active_volunteers=active_volunteers(station.code, today),
+        records_volunteering=has_service_records(station.code))
     return check_station(facts, today)

@@ -23,6 +23,7 @@ from server.errors import InvalidRows
 from server.extensions import db
 from server.models import Station
 from server.queries import places as place_queries
+from server.queries.volunteers import volunteer_ids_with_hours
 from server.services import places
 from server.services.places import ImportSummary
 
@@ -96,8 +97,12 @@ def _sync_team(station: Station, team: list[StaffRow], replace: bool) -> Counter
         matched.add(member.id)
         counts["updated" if _assign(member, {**row.member_values(), "active": True}) else "unchanged"] += 1
     leaving = [m for m in existing if replace and m.user_id is None and m.id not in matched]
+    served = volunteer_ids_with_hours(station.code)
     for member in leaving:
-        db.session.delete(member)
+        if member.id in served:  # their service stays in the ledger and on certificates: off the list, not erased
+            member.active = False
+        else:
+            db.session.delete(member)
     counts["removed"] = len(leaving)
     db.session.flush()
     db.session.expire(station, ["staff"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from server.domain.access import Scope
+from server.domain.access import Role, Scope
 from server.domain.collect_files import render_csv
 from server.domain.stations import StaffOrigin, StaffRole
 from server.domain.volunteers import (
@@ -21,10 +21,13 @@ from server.domain.volunteers import (
     service_parts,
 )
 from server.extensions import db
-from server.models import ReviewState, StaffMember, Submission, SubmissionVersion, User
+from server.models import StaffMember, Submission, SubmissionVersion, User
 from server.models.volunteers import VolunteerHours
 from server.queries import volunteers as queries
 from server.services import audit
+
+
+REGISTRARS = (Role.ADMIN, Role.COUNTY)  # whose approval adds a new volunteer to a station's list
 
 
 def is_service_record(submission: Submission) -> bool:
@@ -34,6 +37,9 @@ def is_service_record(submission: Submission) -> bool:
 def record_service(submission: Submission, version: SubmissionVersion) -> int:
     """(Re)build the record's hours from its current version. Volunteers not on the station's list as volunteers
     are left out; new volunteers wait for review (or are matched to the one an earlier approval created)."""
+    # new volunteers an approval already put on the list keep their staff record through the worker's edits
+    linked = {row.new_name: row.staff_member_id for row in queries.list_hours_of(submission.id)
+              if row.new_name and row.staff_member_id is not None}
     queries.delete_hours_of(submission.id)
     parts = service_parts(version.data or {})
     day = submission.visit_date or submission.created_at.date()
@@ -44,26 +50,37 @@ def record_service(submission: Submission, version: SubmissionVersion) -> int:
         db.session.add(VolunteerHours(submission_id=submission.id, station_code=submission.station_code,
                                       service_date=day, staff_member_id=part.staff_member_id, minutes=part.minutes))
         rows += 1
+    chosen = {part.staff_member_id for part in parts.listed}
     for new in parts.new:
-        known = queries.find_volunteer_by_name(submission.station_code, new.name)
-        approved = submission.review_state == ReviewState.APPROVED
+        member_id = linked.get(new.name)
+        if member_id in chosen:
+            continue  # the same person was also chosen from the list: counted once, there
         db.session.add(VolunteerHours(submission_id=submission.id, station_code=submission.station_code,
-                                      service_date=day, staff_member_id=known.id if known and approved else None,
-                                      new_name=new.name, new_gender=new.gender, new_phone=new.phone,
-                                      minutes=new.minutes))
+                                      service_date=day, staff_member_id=member_id, new_name=new.name,
+                                      new_gender=new.gender, new_phone=new.phone, minutes=new.minutes))
         rows += 1
     db.session.flush()
     return rows
 
 
 def register_new_volunteers(submission: Submission, user: User) -> list[StaffMember]:
-    """On approval: each volunteer registered on the phone becomes (or is matched to) a volunteer of the station,
-    and their hours in this record count from now on."""
+    """On a county supervisor's or admin's approval (the station's list is theirs to keep, like its staff import:
+    a station cannot add people to the list it is judged by): each volunteer registered on the phone becomes — or
+    is matched by name and phone to — a volunteer of the station, and their hours in this record count from now
+    on. Someone who turns out to be already chosen in the same record is counted once (the longer time)."""
+    if user.role not in REGISTRARS:
+        return []
     created: list[StaffMember] = []
-    for row in queries.list_hours_of(submission.id):
+    rows = queries.list_hours_of(submission.id)
+    listed = {row.staff_member_id: row for row in rows if row.staff_member_id is not None and not row.new_name}
+    for row in rows:
         if row.staff_member_id is not None or not row.new_name:
             continue
-        member = queries.find_volunteer_by_name(submission.station_code, row.new_name)
+        member = queries.find_volunteer(submission.station_code, row.new_name, row.new_phone)
+        if member is not None and member.id in listed:
+            listed[member.id].minutes = max(listed[member.id].minutes, row.minutes)
+            db.session.delete(row)
+            continue
         if member is None:
             member = StaffMember(station_code=submission.station_code, name=row.new_name, role=StaffRole.VOLUNTEER,
                                  origin=StaffOrigin.VOLUNTEER, gender=row.new_gender, phone=row.new_phone,

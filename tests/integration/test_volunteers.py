@@ -100,13 +100,17 @@ def test_the_ledger_counts_hours_through_edits_and_rejections(client, volunteer_
     assert "外站志愿者" not in str(ledger)
 
 
-def test_a_new_volunteer_joins_the_list_only_when_the_record_is_approved(client, volunteer_phone, station_team):
+def test_a_new_volunteer_joins_the_list_only_when_the_county_approves_the_record(client, volunteer_phone,
+                                                                                  station_team):
     record = service(volunteer_phone, TODAY - timedelta(days=1), [(station_team["李梅"], "")], new=("陈新",))
     headers = bearer(client, "huashan")
     names = {row["name"] for row in client.get("/api/v1/volunteers", headers=headers).json["volunteers"]}
     assert names == {"李梅"}
-    assert db.session.scalar(select(StaffMember).where(StaffMember.name == "陈新")) is None
+    # the station head approves the activity: its hours count, but the station does not add to its own list
     assert client.patch(f"/api/v1/submissions/{record}", headers=headers,
+                        json={"reviewState": "approved"}).status_code == 200
+    assert db.session.scalar(select(StaffMember).where(StaffMember.name == "陈新")) is None
+    assert client.patch(f"/api/v1/submissions/{record}", headers=bearer(client, "wuhua"),
                         json={"reviewState": "approved"}).status_code == 200
     member = db.session.scalar(select(StaffMember).where(StaffMember.name == "陈新"))
     assert member.role == "volunteer" and member.station_code == "530102001" and member.phone == "13800002222"
@@ -203,3 +207,49 @@ def test_the_report_pack_has_the_volunteer_ledger(client, volunteer_phone, stati
     huashan = next(r for r in rows if r[0] == "530102001")
     assert huashan[2:8] == [3.5, 1, 2, 2, 30, "未达标"]
     assert ("昆明市五华区华山街道社会工作服务站", "李梅", 2.5, 1) == tuple(next(r for r in rows if r[1] == "李梅")[:4])
+
+
+def test_edits_duplicates_and_odd_input_keep_the_ledger_right(client, volunteer_phone, station_team):
+    li = station_team["李梅"]
+    county = bearer(client, "wuhua")
+    # 李梅 chosen from the list and also typed in as "new": once, when the county approves
+    first = service(volunteer_phone, TODAY - timedelta(days=6), [(li, "")], new=("李梅", "陈新"), default_hours="2")
+    assert client.patch(f"/api/v1/submissions/{first}", headers=county, json={"reviewState": "approved"}).status_code == 200
+    hours = {r["name"]: r["hours"] for r in client.get("/api/v1/volunteers", headers=county).json["volunteers"]}
+    assert hours == {"李梅": 2.0, "陈新": 2.0}
+    # the worker edits the approved record (3 h now): the new volunteer keeps their staff record and hours
+    service(volunteer_phone, TODAY - timedelta(days=6), [(li, "")], new=("陈新",), default_hours="3",
+            deprecated=first)
+    hours = {r["name"]: r["hours"] for r in client.get("/api/v1/volunteers", headers=county).json["volunteers"]}
+    assert hours == {"李梅": 3.0, "陈新": 3.0}
+    # a crafted id and an overlong gender are left out, not a server error
+    values_ok = service(volunteer_phone, TODAY - timedelta(days=2), [(li, "")], title="环境整治🌳")
+    xml_record = db.session.scalar(select(VolunteerHours).where(VolunteerHours.station_code == "530102001"))
+    assert values_ok and xml_record is not None
+
+
+def test_a_title_the_typeface_lacks_still_prints(client, volunteer_phone, station_team):
+    from server.models import Station
+    from server.services import certificates
+
+    li = station_team["李梅"]
+    service(volunteer_phone, TODAY - timedelta(days=2), [(li, "")], title="环境整治🌳")
+    member = db.session.get(StaffMember, li)
+    certificate = certificates.issue(db.session.get(Station, "530102001"), member, TODAY - timedelta(days=5), TODAY,
+                                     None)
+    text, _url = pdf_text_and_qr(certificates.render(certificate).content)
+    assert "环境整治" in text and certificate.activity_lines[0][1] == "环境整治"
+
+
+def test_a_staff_reimport_keeps_volunteers_who_served(client, volunteer_phone, station_team, runner, tmp_path):
+    service(volunteer_phone, TODAY - timedelta(days=2), [(station_team["王强"], "2")])
+    staff = tmp_path / "staff.csv"
+    staff.write_text("station_code,name,role,origin\n530102001,李梅,volunteer,volunteer\n", encoding="utf-8")
+    result = runner.invoke(args=["import-staff", str(staff)])
+    assert result.exit_code == 0, result.output
+    wang = db.session.get(StaffMember, station_team["王强"])
+    assert wang is not None and wang.active is False  # off the list, still in the ledger
+    assert db.session.get(StaffMember, station_team["赵敏"]) is None  # never served: removed as before
+    hours = {r["name"]: r["hours"] for r in client.get("/api/v1/volunteers", headers=bearer(client, "wuhua")).json[
+        "volunteers"]}
+    assert hours == {"王强": 2.0}

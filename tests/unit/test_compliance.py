@@ -89,5 +89,7 @@ def test_active_volunteers_are_measured_once_the_station_records_service():
 
     listed = good_purchased()
     assert "active_volunteers" not in results(listed)  # no service recorded yet: only the list is counted
-    assert results(replace(listed, active_volunteers=29))["active_volunteers"] is False
-    assert results(replace(listed, active_volunteers=30))["active_volunteers"] is True
+    recording = replace(listed, records_volunteering=True)
+    assert results(replace(recording, active_volunteers=29))["active_volunteers"] is False
+    assert results(replace(recording, active_volunteers=30))["active_volunteers"] is True
+    assert results(recording)["active_volunteers"] is False  # none active this year: it does not go away
