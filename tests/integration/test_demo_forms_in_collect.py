@@ -21,10 +21,10 @@ def demo_collect(runner, client):
     return CollectClient(client, f"/key/{token}")
 
 
-def test_worker_lists_the_five_forms_and_their_station_files(demo_collect):
+def test_worker_lists_the_six_forms_and_their_station_files(demo_collect):
     listing = demo_collect.get("/formList").data.decode()
     assert sorted(re.findall(r"<formID>(\w+)</formID>", listing)) == sorted(
-        ["child_followup", "elder_patrol", "home_visit", "household_survey", "resident_feedback"])
+        ["child_followup", "elder_patrol", "home_visit", "household_survey", "resident_feedback", "volunteer_service"])
     manifest = demo_collect.get("/forms/household_survey/manifest").data.decode()
     assert {"cases.csv", "villages.csv", "station.csv"} <= set(re.findall(r"<filename>([^<]+)<", manifest))
     villages = demo_collect.get("/forms/household_survey/attachments/villages.csv").data.decode()
@@ -32,6 +32,8 @@ def test_worker_lists_the_five_forms_and_their_station_files(demo_collect):
     station = demo_collect.get("/forms/household_survey/attachments/station.csv").data.decode()
     assert "station_name,昆明市五华区华山街道社会工作服务站" in station
     assert "allowance_line_urban,830" in station
+    volunteers = demo_collect.get("/forms/volunteer_service/attachments/volunteers.csv").data.decode().splitlines()
+    assert volunteers[0] == "name,label" and len(volunteers) > 10  # the demo station's volunteers, names only
     cases = demo_collect.get("/forms/home_visit/attachments/cases.csv").data.decode().splitlines()
     assert len(cases) > 5 and all(",530102001" in row for row in cases[1:])  # only 华山's villages
     _a_home_visit_registering_a_new_person_is_accepted(demo_collect)

@@ -61,12 +61,16 @@ def _the_demo_looks_like_a_live_county_today():
 
     today = today_in_china()
     visits = db.session.execute(select(Submission.visit_date, Submission.review_state, Submission.flags)
-                                .join(Form).where(Form.xml_form_id != "resident_feedback")).all()
+                                .join(Form).where(Form.xml_form_id.not_in(["resident_feedback",
+                                                                           "volunteer_service"]))).all()
     days = [day for day, _state, _flags in visits]
     assert today - timedelta(weeks=12) <= min(days) <= today - timedelta(weeks=8)
     assert today - timedelta(days=7) <= max(days) < today
     assert {str(state) for _day, state, _flags in visits} == {"received", "approved", "has_issues", "rejected", "edited"}
     assert any(flags and "clock_skew" in flags for _day, _state, flags in visits)
+    service_days = db.session.scalars(select(Submission.visit_date).join(Form)
+                                      .where(Form.xml_form_id == "volunteer_service")).all()
+    assert service_days and today - timedelta(days=125) <= min(service_days) and max(service_days) < today
     returned = db.session.scalars(select(SubmissionEvent).where(SubmissionEvent.kind == "returned")).all()
     assert returned and all(e.submission.case and not e.submission.case.redo for e in returned)  # redone since
     assert all(e.created_at.date() < today for e in returned)
