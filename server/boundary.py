@@ -157,8 +157,17 @@ def _forget_failed_request(exc: BaseException | None) -> None:
         discard_new_blobs()
 
 
+def json_errors(view):
+    """Mark a page-blueprint view that answers scripts, not people (the browser forms' submission and status):
+    its errors are JSON, as the REST API's are."""
+    view.json_errors = True
+    return view
+
+
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return True
+    return bool(getattr(current_app.view_functions.get(request.endpoint or ""), "json_errors", False))
 
 
 def _blueprint_renderer(renderers: dict[str, object]):

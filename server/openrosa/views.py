@@ -2,21 +2,16 @@
 from __future__ import annotations
 
 from flask import current_app, g, request
-from sqlalchemy.exc import IntegrityError
 
 from server.boundary import cacheable
-from server.domain.submission import check_file_name
-from server.errors import BadRequest, LastmeterError
-from server.extensions import db
-from server.media import media_storage
-from server.openrosa import bp
+from server.errors import LastmeterError
+from server.openrosa import bp, intake
 from server.openrosa.auth import authenticate_request
 from server.openrosa.formats import FormListEntry, ManifestFile, render_form_list, render_integrity, render_manifest
 from server.openrosa.responses import message_response, openrosa_response
 from server.services import collect
-from server.services.submissions import IncomingFile, IngestOutcome, Origin, ingest_submission
+from server.services.submissions import IngestOutcome, Origin
 
-MAX_XML_BYTES = 10_000_000
 # Endpoints Central treats as OpenRosa ones: they need the X-OpenRosa-Version header.
 OPENROSA_ENDPOINTS = {"form_list", "manifest", "integrity", "submission_head", "submission_post"}
 
@@ -117,33 +112,10 @@ def submission_head():
 
 @bp.post("/submission", endpoint="submission_post")
 def submission_post():
-    xml, files = _read_multipart()
     origin = Origin(submitter=g.collect_user, device_id=request.args.get("deviceID"),
                     user_agent=request.headers.get("User-Agent"))
-    try:
-        result = ingest_submission(xml, files, origin, media_storage())
-    except IntegrityError:
-        # The same instance arrived twice at once (a retry racing the original): the other
-        # request's rows are committed now, so this one becomes an attachment upsert.
-        db.session.rollback()
-        result = ingest_submission(xml, files, origin, media_storage())
+    result = intake.receive(origin)
     return message_response(_success_message(result.outcome, result.missing), 201)
-
-
-def _read_multipart() -> tuple[bytes, list[IncomingFile]]:
-    parts = request.files.getlist("xml_submission_file")
-    if not parts:
-        raise BadRequest(reason="缺少 multipart 字段 xml_submission_file / "
-                                "Required multipart POST field xml_submission_file missing.")
-    if len(parts) > 1:
-        raise BadRequest(reason="xml_submission_file 出现了多次 / xml_submission_file was sent more than once")
-    xml = parts[0].stream.read(MAX_XML_BYTES + 1)
-    if len(xml) > MAX_XML_BYTES:
-        raise BadRequest(reason=f"表单 XML 超过 {MAX_XML_BYTES} 字节 / the submission XML is over {MAX_XML_BYTES} bytes")
-    # A part's name is the file name the XML refers to: one a server may not keep is refused, not dropped.
-    files = [IncomingFile(name=check_file_name(name), upload=storage.stream, content_type=storage.content_type)
-             for name, storage in request.files.items(multi=True) if name != "xml_submission_file"]
-    return xml, files
 
 
 def _success_message(outcome: IngestOutcome, missing: tuple[str, ...]) -> str:

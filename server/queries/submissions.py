@@ -12,6 +12,7 @@ from server.domain.access import Scope
 from server.domain.flags import ANY_FLAG
 from server.extensions import db
 from server.models import Area, Blob, Case, Form, FormVersion, Station, Submission, SubmissionAttachment, \
+    SubmissionEvent, SubmissionEventKind, \
     SubmissionVersion, User
 
 EXPORT_BATCH_SIZE = 1000
@@ -218,3 +219,18 @@ def list_submissions_by_instance_ids(instance_ids: set[str]) -> list[Submission]
     query = select(Submission).where(Submission.instance_id.in_(instance_ids)).options(
         selectinload(Submission.form).selectinload(Form.current_version))
     return list(db.session.scalars(query))
+
+
+def list_last_returns(case_ids: list[str]) -> list[tuple[Submission, SubmissionEvent]]:
+    """For each of these cases, the visit a supervisor last sent back and that return, newest first."""
+    if not case_ids:
+        return []
+    rows = db.session.execute(
+        select(Submission, SubmissionEvent).join(SubmissionEvent, SubmissionEvent.submission_id == Submission.id)
+        .where(Submission.case_id.in_(case_ids), SubmissionEvent.kind == SubmissionEventKind.RETURNED)
+        .options(selectinload(Submission.versions), selectinload(Submission.form))
+        .order_by(SubmissionEvent.id.desc())).all()
+    latest: dict[str, tuple[Submission, SubmissionEvent]] = {}
+    for submission, event in rows:
+        latest.setdefault(submission.case_id or "", (submission, event))
+    return list(latest.values())

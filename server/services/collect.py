@@ -102,16 +102,23 @@ def case_list(station: Station, user: User) -> bytes:
     The cache key is the station's case count and latest case change, so any write to a
     case of this station (and only of this station) makes the next download regenerate it.
     """
-    assigned_only = station.case_list_mode == CaseListMode.ASSIGNED and user.role == Role.WORKER
-    variant = f"worker:{user.id}" if assigned_only else "station"
+    variant = f"worker:{user.id}" if _assigned_only(station, user) else "station"
     key = case_queries.get_case_list_key(station.code)
     cached = case_queries.get_case_list_cache(station.code, variant)
     if cached is not None and cached.key == key:
         return cached.content
-    cases = case_queries.list_open_cases_for_station(station.code, user.id if assigned_only else None)
-    content = render_cases_csv([_case_row(c) for c in cases])
+    content = render_cases_csv([_case_row(c) for c in visible_cases(station, user)])
     case_queries.save_case_list_cache(station.code, variant, key, content, hashlib.md5(content).hexdigest())
     return content
+
+
+def visible_cases(station: Station, user: User) -> list[Case]:
+    """The open cases in the worker's case list: the station's, or only their own where the station assigns."""
+    return case_queries.list_open_cases_for_station(station.code, user.id if _assigned_only(station, user) else None)
+
+
+def _assigned_only(station: Station, user: User) -> bool:
+    return station.case_list_mode == CaseListMode.ASSIGNED and user.role == Role.WORKER
 
 
 def _case_row(case: Case) -> CaseRow:

@@ -19,6 +19,9 @@ Route table (views by module):
   volunteers.py   POST /stations/<code>/volunteers/<id>/certificates (issue, admin/county/station),
                   GET /certificates/<number>.pdf, POST /certificates/<number>/revoke,
                   GET /v/<token> (public: a certificate's QR code verification page)
+  fill.py         GET /fill/ (workers and station heads: forms in the browser, ODK Web Forms), GET /fill/<form>,
+                  GET /fill/returned/<instance_id> (edit a returned visit), POST /fill/submission, the form's
+                  files, GET /fill/status, GET /fill/sw.js (offline), GET /fill/collect (Collect QR code)
   audit.py        GET /audit[?user=&object_type=&object_id=&from=&to=&cursor=] (admin: the audit log)
   integrations.py GET|POST /integrations, GET /integrations/<id>, POST /integrations/<id>/test | /pause | /resume |
                   /delete | /deliveries/<d>/resend (admin, county: webhooks and chat robots, their delivery logs);
@@ -37,8 +40,8 @@ LANGUAGES = ("zh", "en")
 
 
 def init_app(app: Flask) -> None:
-    from server.web import (audit, auth, cases, dashboard, feedback, integrations, maps,  # noqa: F401  (routes register on bp)
-                            stations, submissions, volunteers)
+    from server.web import (audit, auth, cases, dashboard, feedback, fill, integrations,  # noqa: F401  (routes register on bp)
+                            maps, stations, submissions, volunteers)
 
     from server.domain.clock import beijing_time
 

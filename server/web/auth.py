@@ -6,28 +6,51 @@ from functools import wraps
 from typing import Callable
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, make_response, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from server.boundary import wants_json
 from server.domain.access import Role, Scope
-from server.errors import InvalidCredentials, NotFound
+from server.errors import AuthenticationRequired, Forbidden, InvalidCredentials, NotFound
 from server.extensions import limiter
 from server.models import User
 from server.services import accounts, onboarding
 from server.throttle import sign_in_attempt
 from server.web import LANGUAGES, bp
 
-# Workers use their phones; the pages are for the people who supervise them.
+# The office pages are for the people who supervise; workers (and station heads) fill forms in the
+# browser (fill.py) when they have no Android phone for ODK Collect.
 WEB_ROLES = (Role.ADMIN, Role.COUNTY, Role.STATION)
+FILL_ROLES = (Role.WORKER, Role.STATION)
 
 
 def login_required(view: Callable) -> Callable:
     @wraps(view)
     def wrapper(*args, **kwargs):
         signed_in = accounts.user_for_web_session(session.get("session_id") or 0)
+        if signed_in is not None and signed_in[0].role == Role.WORKER:
+            return redirect(url_for("web.fill_home"))  # a worker's pages are their forms
         if signed_in is None or signed_in[0].role not in WEB_ROLES:
             session.pop("session_id", None)
             return redirect(url_for("web.login", next=request.full_path))
+        g.web_user, g.web_session = signed_in
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def fill_login_required(view: Callable) -> Callable:
+    """Signed in as a worker or station head: a page sends others to sign in; a script's request gets 401 JSON."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        signed_in = accounts.user_for_web_session(session.get("session_id") or 0)
+        if signed_in is None:
+            session.pop("session_id", None)
+            if wants_json():
+                raise AuthenticationRequired()
+            return redirect(url_for("web.login", next=request.full_path))
+        if signed_in[0].role not in FILL_ROLES:
+            raise Forbidden()
         g.web_user, g.web_session = signed_in
         return view(*args, **kwargs)
 
@@ -69,26 +92,23 @@ def login():
     except InvalidCredentials:
         flash(_("Wrong username or password."), "error")
         return render_template("login.html", username=username), 401
-    if user.role not in WEB_ROLES:
-        return _collect_instead(user)
     lang = session.get("lang")
     session.clear()  # a fresh session on sign-in: nothing set before it survives
     session.permanent = True
     session["session_id"] = accounts.open_web_session(user).id
     if lang:
         session["lang"] = lang
+    if user.role == Role.WORKER:
+        return redirect(_safe_next(request.args.get("next"), url_for("web.fill_home")))
     return redirect(_safe_next(request.args.get("next")))
 
 
-def _collect_instead(user: User):
-    """A worker signed in with the right password: no session, but their Collect settings QR and the steps."""
+def collect_qr_of(user: User) -> str | None:
+    """The user's ODK Collect settings QR code as base64 PNG; None when their Collect token was revoked."""
     try:
-        qr = base64.b64encode(onboarding.collect_settings_qr(user)).decode("ascii")
+        return base64.b64encode(onboarding.collect_settings_qr(user)).decode("ascii")
     except NotFound:  # their Collect token was revoked (a lost phone): the station head issues a new one
-        qr = None
-    response = make_response(render_template("worker_collect.html", worker=user, qr=qr), 403)
-    response.headers["Cache-Control"] = "no-store"  # the QR code opens the station's data to whoever scans it
-    return response
+        return None
 
 
 @bp.post("/logout")
@@ -110,11 +130,12 @@ def set_language(lang: str):
     return redirect(_safe_next(request.args.get("next")))
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(target: str | None, home: str | None = None) -> str:
     """Only redirect within this site (never to another host named in ?next=)."""
+    home = home or url_for("web.submission_list")
     if not target:
-        return url_for("web.submission_list")
+        return home
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("web.submission_list")
+        return home
     return target

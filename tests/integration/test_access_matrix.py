@@ -249,19 +249,13 @@ def world(database_url, tmp_path_factory):
 # --- how each role calls -------------------------------------------------------------------------
 
 def web_client(world: World, role: str, fresh: bool = False):
-    """A browser of this role: signed in for supervisors, a forged session for a worker, none otherwise;
-    with the CSRF token its session holds."""
-    fresh = fresh or role == "worker"  # the pages drop the forged session at the first request
+    """A browser of this role: signed in for every account (a worker's pages are the browser forms), none
+    otherwise; with the CSRF token its session holds."""
     if not fresh and role in world.web_clients:
         return world.web_clients[role]
     client = world.client()
-    if role in ("county", "admin", "station"):
+    if role in SIGNED_IN:
         assert sign_in(client, USERS[role][0], PASSWORD).status_code == 302
-    elif role == "worker":
-        from server.queries.accounts import get_user_by_username
-
-        with client.session_transaction() as session:  # sign-in refuses workers; the pages must too
-            session["user_id"] = get_user_by_username(USERS["worker"][0]).id
     made = (client, csrf_token(client.get("/login").get_data(as_text=True)))
     if not fresh:
         world.web_clients[role] = made
@@ -319,6 +313,8 @@ REST_LIST = "401 401 200 200 200 200"
 COLLECT_DIGEST = "401 401 200 200 401 401"
 COLLECT_TOKEN = "403 403 200 200 403 403"
 EVERYONE = "200 200 200 200 200 200"
+FILL = "302 302 200 200 403 403"  # the browser forms: workers and station heads
+FILL_NONE = "302 302 404 404 403 403"
 
 ROUTES: dict[tuple[str, str], Call] = {
     # --- pages (session cookie) ---
@@ -397,6 +393,20 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("web.integration_delete", "POST"): Call("/integrations/999999/delete", "302 302 302 404 404 404", data={}),
     ("web.integration_resend", "POST"): Call(lambda s, w: f"/integrations/{w.subscriptions[s.key]}/deliveries/999999"
                                              "/resend", "302 302 302 404 404 404", data={}),
+    # Forms in the browser: workers and station heads, for their own station (no station: 403).
+    ("web.fill_home", "GET"): Call("/fill/", FILL),
+    ("web.fill_collect", "GET"): Call("/fill/collect", FILL),
+    ("web.fill_service_worker", "GET"): Call("/fill/sw.js", EVERYONE, public=True),  # no personal data
+    ("web.fill_status", "GET"): Call("/fill/status", "401 401 200 200 403 403"),
+    ("web.fill_form", "GET"): Call("/fill/resident_feedback", FILL),
+    ("web.fill_form_xml", "GET"): Call("/fill/resident_feedback/form.xml", FILL),
+    ("web.fill_attachment", "GET"): Call("/fill/resident_feedback/attachments/station.csv", FILL),
+    # Only a visit sent back to the user's case list may be opened for an edit; none is in the world.
+    ("web.fill_edit", "GET"): Call(lambda s, w: f"/fill/returned/{s.instance_id}", FILL_NONE),
+    ("web.fill_instance_xml", "GET"): Call(lambda s, w: f"/fill/returned/{s.instance_id}/instance.xml", FILL_NONE),
+    ("web.fill_instance_file", "GET"): Call(lambda s, w: f"/fill/returned/{s.instance_id}/files/{s.photo}",
+                                            FILL_NONE),
+    ("web.fill_submit", "POST"): Call("/fill/submission", "401 401 400 400 403 403", data={}),  # no XML in it
     # --- REST API (bearer token) ---
     ("health.healthz", "GET"): Call("/healthz", EVERYONE),
     ("api.create_session", "POST"): Call("/api/v1/sessions", "400 400 400 400 400 400", json={}),
@@ -599,11 +609,19 @@ class Change:
     ok: int  # what the same request answers with its token (the body is a valid one)
     signed_in: bool = True
     token_page: str | Callable[[World], str] = "/login"  # where the page's token is read (the resident page: its own)
+    username: str = "city"  # who is signed in
+
+    def body(self, world: World) -> dict:
+        """A fresh body for each request (a file in it is read once)."""
+        return self.data(world) if callable(self.data) else dict(self.data)
 
 
 CSRF: dict[tuple[str, str], Change] = {
     ("web.login", "POST"): Change("/login", {"username": "city", "password": PASSWORD}, 302, signed_in=False),
     ("web.logout", "POST"): Change("/logout", {}, 302),
+    ("web.fill_submit", "POST"): Change("/fill/submission", lambda w: {
+        "xml_submission_file": (io.BytesIO(visit_xml("uuid:csrf-web", case=HUASHAN.case_id, photo=None)), "s.xml",
+                                "text/xml")}, 201, username="worker1"),
     ("web.feedback_page", "POST"): Change(lambda w: f"/f/{w.links[HUASHAN.key]}",
                                           {"satisfaction": "5", "service_received": "elderly", "improvement": "",
                                            "contact": ""}, 201, token_page=lambda w: f"/f/{w.links[HUASHAN.key]}"),
@@ -661,20 +679,20 @@ def test_state_changing_page_without_csrf_token_is_refused(world, endpoint, meth
     url = change.url(world) if callable(change.url) else change.url
     client = world.client()
     if change.signed_in:
-        assert sign_in(client, "city", PASSWORD).status_code == 302
+        assert sign_in(client, change.username, PASSWORD).status_code == 302
     before = _fingerprint()
-    refused = client.open(url, method=method, data=change.data)
+    refused = client.open(url, method=method, data=change.body(world))
     assert refused.status_code == 400, f"{method} {url} without a CSRF token: {refused.status_code}"
     assert _fingerprint() == before, f"{method} {url} without a CSRF token changed the database"
     assert _signed_in(client) == change.signed_in  # neither signed out nor signed in
     # A token is bound to its session: one taken from another browser is refused the same way.
     stranger = csrf_token(world.client().get("/login").get_data(as_text=True))
-    assert client.open(url, method=method, data={**change.data, "csrf_token": stranger}).status_code == 400
+    assert client.open(url, method=method, data={**change.body(world), "csrf_token": stranger}).status_code == 400
     assert _fingerprint() == before
     # The same request with the page's token goes through: the body above was a valid one.
     token_page = change.token_page(world) if callable(change.token_page) else change.token_page
     token = csrf_token(client.get(token_page).get_data(as_text=True))
-    accepted = client.open(url, method=method, data={**change.data, "csrf_token": token})
+    accepted = client.open(url, method=method, data={**change.body(world), "csrf_token": token})
     assert accepted.status_code == change.ok, accepted.get_data(as_text=True)[:600]
     if endpoint in ("web.login", "web.logout"):
         assert _signed_in(client) != change.signed_in
@@ -683,7 +701,8 @@ def test_state_changing_page_without_csrf_token_is_refused(world, endpoint, meth
 
 
 def _signed_in(client) -> bool:
-    return client.get("/stations").status_code == 200
+    office = client.get("/stations")  # a worker is sent to their forms
+    return office.status_code == 200 or office.headers.get("Location", "").endswith("/fill/")
 
 
 def _fingerprint(skip: frozenset[str] = frozenset()) -> str:

@@ -218,6 +218,7 @@ def test_only_admins_erase_through_the_api_and_a_refused_erasure_changes_nothing
 # Everything that answers without signing in. None of it serves a photo; a new entry here must either keep it
 # that way or pass its images through ``adapters.images.without_location`` (docs/cases.md).
 PUBLIC_ENDPOINTS = {"static", "web.home", "web.login", "web.set_language", "web.feedback_page", "web.certificate_verify",
+                    "web.fill_service_worker",
                     "health.healthz", "api.openapi_document"}
 
 
