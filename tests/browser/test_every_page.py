@@ -167,10 +167,18 @@ def test_the_pages_without_an_account_pass_axe(browser, live_server, world):
         page.goto(f"{live_server}/login")
         page.fill("input[name=username]", "worker1")
         page.fill("input[name=password]", WORKER_PASSWORD)
-        page.click("#login-form button[type=submit]")  # a worker is shown how to use ODK Collect instead
-        page.wait_for_load_state("networkidle")
-        violations += _axe(page, "worker-sign-in (phone)")
-        page.screenshot(path=str(ARTIFACTS / "gallery" / "worker-sign-in-phone.png"), full_page=True)
+        page.click("#login-form button[type=submit]")  # a worker's pages are the forms in the browser
+        page.wait_for_url("**/fill/")
+        page.wait_for_selector("html[data-offline-ready]", state="attached", timeout=20000)
+        violations += _axe(page, "worker-forms (phone)")
+        page.screenshot(path=str(ARTIFACTS / "gallery" / "worker-forms-phone.png"), full_page=True)
+        page.goto(f"{live_server}/fill/collect")
+        violations += _axe(page, "worker-collect-qr (phone)")
+        page.screenshot(path=str(ARTIFACTS / "gallery" / "worker-collect-qr-phone.png"), full_page=True)
+        page.goto(f"{live_server}/fill/resident_feedback")
+        page.wait_for_selector(".form-questions", timeout=30000)
+        violations += _axe(page, "worker-web-form (phone)")
+        page.screenshot(path=str(ARTIFACTS / "gallery" / "worker-web-form-phone.png"), full_page=True)
     finally:
         context.close()
     assert violations == [], "\n".join(violations)
