@@ -5,43 +5,29 @@ exactly once when the network returns, even when an answer was lost on the way. 
 on the database (the integration tests run both): these run on SQLite."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from server.domain.clock import today_in_china
 from server.extensions import db
+from server.media import media_storage
 from server.models import Case, Submission, SubmissionVersion
 from server.queries.accounts import get_user_by_username
 from server.services import review
-from server.services.forms import publish_form
 from tests.browser.conftest import screenshot
-from tests.integration.test_cases_api import add_case
+from tests.browser.test_resident_feedback import WECHAT
 from tests.support.web import sign_in
-from tests.support.webforms import (choose, get_location, pick_from_list, question, send, set_today,
-                                    type_text)
+from tests.support.webforms import (attach_photo, choose, get_location, pick_from_list, question, seed_stations,
+                                    send, set_today, type_text)
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-FORMS = Path(__file__).parents[2] / "forms"
-WECHAT = ("Mozilla/5.0 (Linux; Android 13; V2227A) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 "
-          "Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160117 MMWEBSDK/20240404 MicroMessenger/8.0.49.2600 "
-          "WeChat/arm64 Weixin NetType/4G Language/zh_CN ABI/arm64")
 
 
 @pytest.fixture
 def station(network, make_user):
-    publish_form((FORMS / "home_visit.xlsx").read_bytes(), "home_visit.xlsx")
-    db.session.commit()
-    add_case("case-a", "530102001", "530102001001", label="张桂英 · 团结社区")
-    add_case("case-a2", "530102001", "530102001001", label="李强 · 团结社区")
-    add_case("case-b", "530103001", "530103001001", label="赵外站 · 拓东社区")
-    make_user("worker1", "worker", "530102001", "Worker-pass-1")
-    make_user("head1", "station", "530102001", "Head-pass-1")
-    make_user("worker_b", "worker", "530103001", "Worker-pass-2")
-    make_user("wuhua", "county", "530102", "Wuhua-pass-1")
+    seed_stations(make_user)
 
 
 def phone(browser, user_agent: str | None = None):
@@ -85,7 +71,10 @@ def submissions() -> list[Submission]:
     return list(db.session.scalars(select(Submission).order_by(Submission.id)))
 
 
-def test_a_worker_records_a_visit_and_registers_a_case_in_the_browser(browser, live_server, station, client):
+def test_a_worker_records_a_visit_and_registers_a_case_in_the_browser(browser, live_server, station, client,
+                                                                       tmp_path):
+    big = tmp_path / "door.jpg"
+    Image.new("RGB", (4000, 3000), (180, 150, 110)).save(big, quality=80)
     context = phone(browser)
     page = context.new_page()
     try:
@@ -93,12 +82,17 @@ def test_a_worker_records_a_visit_and_registers_a_case_in_the_browser(browser, l
         expect(page.locator("#form-list")).to_contain_text("入户访视")
         open_form(page, live_server)
         nobody_home_visit(page, "张桂英")
+        attach_photo(page, "家庭环境照片", big)
         send(page)
         expect(page.locator("#fill-message")).to_contain_text("已发送", timeout=20000)
         [visit] = submissions()
         assert visit.case_id == "case-a" and visit.station_code == "530102001"
         assert visit.submitter_id == get_user_by_username("worker1").id
         assert db.session.get(Case, "case-a").last_visit == today_in_china()  # the case is updated
+        # The photo arrived after the XML, downscaled in the browser to the question's max-pixels (1600).
+        [photo] = [a for a in visit.versions[0].attachments if a.blob_sha256]
+        with media_storage().open(photo.blob_sha256) as stored:
+            assert max(Image.open(stored).size) == 1600
 
         # The form is blank again: register someone met for the first time.
         choose(page, "本次走访的服务对象是", "新登记对象")

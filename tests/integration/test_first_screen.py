@@ -26,17 +26,20 @@ def test_the_dashboard_opens_on_the_last_complete_month_with_this_month_one_clic
     assert f"<h1>五华区 · {this.key}</h1>" in now
 
 
-def test_a_worker_signing_in_on_the_web_gets_their_collect_qr_and_the_steps(client, worker):
+def test_a_worker_signing_in_on_the_web_gets_their_forms_and_their_collect_qr(client, worker):
     response = sign_in(client, "worker1", "Huashan-2026")
-    html = response.get_data(as_text=True)
-    assert response.status_code == 403 and response.headers["Cache-Control"] == "no-store"
-    assert "请使用手机上的 ODK Collect" in html and html.count("<li>") >= 4
+    assert response.status_code == 302 and response.headers["Location"].endswith("/fill/")
+    assert "填写表单" in client.get("/fill/").get_data(as_text=True)
+    page = client.get("/fill/collect")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert "ODK Collect" in html and html.count("<li>") >= 4
     image = re.search(r'id="collect-qr" src="data:image/png;base64,([^"]+)"', html)
     assert image and base64.b64decode(image.group(1)).startswith(b"\x89PNG")
-    assert client.get("/submissions").status_code == 302  # still no session on the pages
+    assert client.get("/submissions").headers["Location"].endswith("/fill/")  # not the office pages
     accounts.revoke_collect_tokens(worker)  # a lost phone: the old code must not be shown again
     db.session.commit()
-    revoked = sign_in(client, "worker1", "Huashan-2026").get_data(as_text=True)
+    revoked = client.get("/fill/collect").get_data(as_text=True)
     assert 'id="collect-revoked"' in revoked and "collect-qr" not in revoked
 
 

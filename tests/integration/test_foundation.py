@@ -1,6 +1,7 @@
 from datetime import timedelta
 import re
 
+import pytest
 from sqlalchemy import func, select, text
 
 from server.extensions import db
@@ -32,6 +33,9 @@ def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
+# The demo is what `scripts/serve` loads into its SQLite file; loading it (twice) on PostgreSQL adds a minute
+# and nothing the other tests do not cover there.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_load_demo_is_idempotent_and_prints_accounts(runner):
     first = runner.invoke(args=["load-demo"])
     assert first.exit_code == 0, first.output

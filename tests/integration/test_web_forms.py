@@ -4,7 +4,7 @@ uploads as Collect's), and editing a visit sent back to redo. The browser itself
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -14,30 +14,22 @@ from server.extensions import db
 from server.models import Case, Submission, SubmissionVersion, User
 from server.services import review
 from server.services.accounts import active_collect_token
-from server.services.forms import publish_form
-from tests.integration.test_cases_api import add_case
 from tests.support.collect import CollectClient, Part, multipart_body
 from tests.support.instances import fill_instance
 from tests.support.web import sign_in
+from tests.support.webforms import seed_stations
 
-FORMS = Path(__file__).parents[2] / "forms"
 TODAY = today_in_china()
 JPEG = b"\xff\xd8\xff\xe0" + b"photo" * 200
 
 
 @pytest.fixture
 def station(client, make_user):
-    """华山街道 with the real home visit form, two of its cases (one overdue), a worker and a station head; a
-    worker of 拓东街道 with a case of their own."""
-    publish_form((FORMS / "home_visit.xlsx").read_bytes(), "home_visit.xlsx")
+    """Two stations, the real home visit form, cases, workers, a station head: ``seed_stations``. case-a is
+    overdue."""
+    seed_stations(make_user)
+    db.session.get(Case, "case-a").next_due = TODAY - timedelta(days=3)
     db.session.commit()
-    add_case("case-a", "530102001", "530102001001", label="张桂英 · 团结社区", next_due=TODAY.replace(day=1))
-    add_case("case-a2", "530102001", "530102001001", label="李强 · 团结社区")
-    add_case("case-b", "530103001", "530103001001", label="外站对象 · 拓东")
-    make_user("worker1", "worker", "530102001", "Worker-pass-1")
-    make_user("head1", "station", "530102001", "Head-pass-1")
-    make_user("worker_b", "worker", "530103001", "Worker-pass-2")
-    make_user("wuhua", "county", "530102", "Wuhua-pass-1")
 
 
 def signed_in(client, username: str, password: str) -> str:
@@ -108,7 +100,7 @@ def test_the_form_and_its_files_are_the_ones_collect_gets(client, station):
         assert browser.status_code == 200 and browser.headers["Cache-Control"] == "no-store"
         assert browser.data == phone.get(f"/forms/home_visit/attachments/{name}").data, name
     cases = client.get("/fill/home_visit/attachments/cases.csv").get_data(as_text=True)
-    assert "张桂英" in cases and "外站对象" not in cases
+    assert "张桂英" in cases and "赵外站" not in cases
     assert client.get("/fill/home_visit/attachments/other.csv").status_code == 404
     page = client.get("/fill/home_visit")
     csp = page.headers["Content-Security-Policy"]
@@ -119,7 +111,7 @@ def test_the_form_and_its_files_are_the_ones_collect_gets(client, station):
     other = client.application.test_client()
     signed_in(other, "worker_b", "Worker-pass-2")
     theirs = other.get("/fill/home_visit/attachments/cases.csv").get_data(as_text=True)
-    assert "外站对象" in theirs and "张桂英" not in theirs
+    assert "赵外站" in theirs and "张桂英" not in theirs
 
 
 def test_a_submission_needs_the_csrf_header_and_answers_json(client, station):

@@ -191,6 +191,8 @@ def test_internal_addresses_are_refused_unless_allowed(app, client, people):
         assert response.status_code == 400 and "url" in response.json["message"], url
 
 
+# The province-scale case, so on PostgreSQL (SQLite's locking runs through the other webhook tests).
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_burst_of_1000_visits_is_delivered_whole(app, client, collect, people):
     from server.media import media_storage
     from server.models import User

@@ -2,9 +2,29 @@
 labels shown, never by field names."""
 from __future__ import annotations
 
-from datetime import date
+from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
+
+FORMS = Path(__file__).parents[2] / "forms"
+
+
+def seed_stations(make_user) -> None:
+    """华山街道 with the real home visit form, two of its cases, a worker (worker1 / Worker-pass-1) and a station
+    head (head1); 拓东街道 with a case and a worker (worker_b / Worker-pass-2); a county supervisor (wuhua)."""
+    from server.extensions import db
+    from server.services.forms import publish_form
+    from tests.integration.test_cases_api import add_case
+
+    publish_form((FORMS / "home_visit.xlsx").read_bytes(), "home_visit.xlsx")
+    db.session.commit()
+    add_case("case-a", "530102001", "530102001001", label="张桂英 · 团结社区")
+    add_case("case-a2", "530102001", "530102001001", label="李强 · 团结社区")
+    add_case("case-b", "530103001", "530103001001", label="赵外站 · 拓东社区")
+    make_user("worker1", "worker", "530102001", "Worker-pass-1")
+    make_user("head1", "station", "530102001", "Head-pass-1")
+    make_user("worker_b", "worker", "530103001", "Worker-pass-2")
+    make_user("wuhua", "county", "530102", "Wuhua-pass-1")
 
 
 def question(page: Page, label: str) -> Locator:
@@ -42,6 +62,13 @@ def get_location(page: Page, label: str) -> None:
     """Ask for the device's location and keep it (the page was given a location and the permission)."""
     question(page, label).get_by_role("button").first.click()
     page.locator(".p-dialog button", has_text="Save location").click()
+
+
+def attach_photo(page: Page, label: str, path) -> None:
+    """Choose a photo for an image question; done when its (downscaled) preview shows."""
+    box = question(page, label)
+    box.locator("input[type=file]").set_input_files(path)
+    expect(box.locator(".preview-captured-image img")).to_be_visible(timeout=20000)
 
 
 def send(page: Page) -> None:

@@ -103,9 +103,19 @@ async function sendItem(item, token) {
   return 'sent';
 }
 
+// After a failure while online (a lost answer, a server error), try again soon, then less and less often.
+let retryDelay = 0;
+let retryTimer = null;
+function retrySoon() {
+  retryDelay = Math.min(retryDelay ? retryDelay * 2 : 2000, 60000);
+  clearTimeout(retryTimer);
+  retryTimer = setTimeout(sendQueue, retryDelay);
+}
+
 async function sendQueue() {
   if (sending) return;
   sending = true;
+  let stopped = false;
   try {
     const items = (await queued()).filter((i) => i.user === USER && !i.error);
     if (!items.length || !navigator.onLine) return;
@@ -113,12 +123,14 @@ async function sendQueue() {
     if (!status) { signedOut = true; return; }
     signedOut = false;
     for (const item of items) {
-      if (await sendItem(item, status.csrf_token) === 'stop') break;
+      if (await sendItem(item, status.csrf_token) === 'stop') { stopped = true; break; }
     }
   } catch (error) {
-    // The network went while sending: everything stays queued, and is sent again later.
+    stopped = true;  // the network went while sending: everything stays queued
   } finally {
     sending = false;
+    if (stopped && !signedOut && navigator.onLine) retrySoon();
+    else if (!stopped) retryDelay = 0;
     await showQueue();
   }
 }
