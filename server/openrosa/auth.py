@@ -13,7 +13,7 @@ from flask import current_app, g, request
 
 from server.errors import AuthenticationRequired, BadRequest, Forbidden, InvalidCredentials
 from server.models import User
-from server.openrosa import digest
+from server.domain import digest
 from server.services import accounts
 from server.throttle import collect_token_attempt, sign_in_attempt
 

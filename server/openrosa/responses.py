@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import http_date
 
 from server.errors import AuthenticationRequired, InvalidCredentials, LastmeterError
-from server.openrosa import digest
+from server.domain import digest
 from server.openrosa.formats import render_response
 
 XML_TYPE = "text/xml; charset=utf-8"

@@ -14,7 +14,7 @@ from server.domain.places import LEVEL_NAMES_ZH
 from server.errors import AuthenticationRequired, Conflict, Forbidden, InvalidCredentials, InvalidValue, NotFound
 from server.extensions import db
 from server.models import ApiSession, CollectToken, User
-from server.openrosa.digest import ha1_for
+from server.domain.digest import ha1_for
 from server.queries import accounts as queries
 from server.queries import places as place_queries
 

@@ -1,6 +1,6 @@
 """Password access as ODK Collect does it: a 401 challenge, then Digest (Basic only over HTTPS)."""
 from server.extensions import db
-from server.openrosa import digest
+from server.domain import digest
 from tests.support.collect import CollectClient, HEADERS, _digest_params
 
 

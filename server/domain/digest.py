@@ -1,4 +1,5 @@
-"""HTTP Digest authentication as ODK Collect speaks it (RFC 2617, MD5, qop=auth).
+"""HTTP Digest authentication as ODK Collect speaks it (RFC 2617, MD5, qop=auth), and the HA1 an account
+stores for it (`services/accounts.py` sets it with the password; `openrosa/auth.py` checks requests).
 
 Pure. Nonces are stateless: a timestamp signed with the app's secret, so any number
 of app processes agree on them without shared state. A nonce older than its lifetime
