@@ -1,7 +1,8 @@
 """Gunicorn settings for Lastmeter (docs/deploy.md explains each choice).
 
 Run: gunicorn -c deploy/gunicorn.conf.py server.wsgi:app
-Environment: LASTMETER_* for the app; WEB_CONCURRENCY, GUNICORN_BIND and GUNICORN_THREADS for this file.
+Environment: LASTMETER_* for the app; WEB_CONCURRENCY, GUNICORN_WORKER_CLASS, GUNICORN_THREADS and GUNICORN_BIND for
+this file.
 """
 import multiprocessing
 import os
@@ -11,7 +12,7 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Sync-style workers with a few threads each: requests are short database work plus streaming of
 # uploads that nginx has already buffered, so threads cover the I/O waits without an async stack.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-worker_class = "gthread"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 
 # ODK Collect gives up on a request after 60 s and retries; a worker must outlive a slow 100 MB

@@ -72,11 +72,13 @@ def _in_app_context(app: Flask, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def after_commit(name: str, *args: Any) -> None:
-    """Queue job ``name`` once the current transaction commits."""
+    """Queue job ``name`` once the current transaction commits (once, however often the transaction asks)."""
     if name not in JOBS:
         raise KeyError(name)
     db.session.connection()  # join (or begin) the transaction, so that its rollback drops the job
-    db.session.info.setdefault(PENDING, []).append((name, args))
+    pending = db.session.info.setdefault(PENDING, [])
+    if (name, args) not in pending:
+        pending.append((name, args))
 
 
 @event.listens_for(Session, "after_commit")
@@ -112,11 +114,12 @@ def work(app: Flask, threads: int) -> None:
 
 @job("thumbnails")
 def prepare_thumbnails(sha256: str) -> int:
-    """Make a stored photo's list and detail thumbnails before anyone opens the page."""
+    """Check a stored photo can be shown (flagging the visits holding it when not) and make its list and detail
+    thumbnails before anyone opens the page."""
     from server.media import media_storage
-    from server.services.media import prepare_thumbnails as prepare
+    from server.services.media import inspect_photo
 
-    return prepare(sha256, media_storage())
+    return inspect_photo(sha256, media_storage())
 
 
 @periodic("sweep-uploads", minutes=60)

@@ -6,6 +6,7 @@ instanceID and unique photo bytes. The load generator runs on loopback in 2 proc
 threads with keep-alive connections, for a fixed time per cell, and stops by itself.
 
 Run: .venv/bin/python scripts/bench/ingest.py [--seconds 10] [--concurrency 8 32] [--databases sqlite postgresql]
+     [--servers sync:3 gthread:5:4]  (gunicorn settings to compare, each for the baseline and Lastmeter)
 """
 from __future__ import annotations
 
@@ -165,66 +166,82 @@ def stop(process) -> None:
     process.wait(timeout=60)
 
 
+def measure(server: dict[str, str], args, pool: bytes, work: Path) -> dict[tuple[str, int, int], dict[str, float]]:
+    """Every cell for one gunicorn setting: the bare baseline and Lastmeter on each database, same bodies."""
+    rates: dict[tuple[str, int, int], dict[str, float]] = {}
+    spool = work / "baseline-spool"
+    spool.mkdir(exist_ok=True)
+    process, port = run_server({**server, "BASELINE_SPOOL": str(spool)}, "baseline_app:app", work / "baseline.log",
+                               pythonpath=str(ROOT / "scripts" / "bench"))
+    try:
+        with database("sqlite") as url:  # only to build the XForm the bodies fill
+            xforms = prepare(app_config(url, work / "xform-media"))
+        for photos in args.photos:
+            parts = body_parts(template(xforms["xform:home_visit"], photos), photos, pool)
+            for concurrency in args.concurrency:
+                rates[("baseline", photos, concurrency)] = load(port, "/submission", parts, concurrency, args.seconds)
+                print(server, "baseline", photos, concurrency, rates[("baseline", photos, concurrency)], flush=True)
+    finally:
+        stop(process)
+    for kind in args.databases:
+        with database(kind) as url:
+            config = app_config(url, work / f"{kind}-media-{uuid.uuid4().hex[:6]}")
+            prepared = prepare(config)
+            process, port = run_server({**environment(config), **server}, "server.wsgi:app", work / f"{kind}.log")
+            try:
+                path = f"/key/{prepared['token']}/submission"
+                for photos in args.photos:
+                    parts = body_parts(template(prepared["xform:home_visit"], photos), photos, pool)
+                    for concurrency in args.concurrency:
+                        rates[(kind, photos, concurrency)] = load(port, path, parts, concurrency, args.seconds)
+                        print(server, kind, photos, concurrency, rates[(kind, photos, concurrency)], flush=True)
+            finally:
+                stop(process)
+    return rates
+
+
+def gunicorn_setting(text: str) -> dict[str, str]:
+    """``sync:3`` or ``gthread:5:4`` (worker class, workers, threads) as deploy/gunicorn.conf.py's environment."""
+    kind, workers, *threads = text.split(":")
+    return {"GUNICORN_WORKER_CLASS": kind, "WEB_CONCURRENCY": workers, "GUNICORN_THREADS": threads[0] if threads else "1"}
+
+
+def label(server: dict[str, str]) -> str:
+    workers, kind = server["WEB_CONCURRENCY"], server["GUNICORN_WORKER_CLASS"]
+    return f"{workers} {kind}" + (f" × {server['GUNICORN_THREADS']} threads" if kind == "gthread" else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--photos", type=int, nargs="+", default=[0, 1, 3])
+    parser.add_argument("--servers", nargs="+", default=["sync:3"],
+                        help="gunicorn settings to compare: CLASS:WORKERS[:THREADS], e.g. sync:3 gthread:5:4")
     args = parser.parse_args()
     pool = os.urandom(MB)
-    rates: dict[tuple[str, int, int], dict[str, float]] = {}
-    with tempfile.TemporaryDirectory(prefix="lastmeter-ingest-") as folder:
-        work = Path(folder)
-        # the bare baseline, same gunicorn settings, same bodies
-        spool = work / "baseline-spool"
-        spool.mkdir()
-        process, port = run_server({"BASELINE_SPOOL": str(spool)}, "baseline_app:app", work / "baseline.log",
-                                   pythonpath=str(ROOT / "scripts" / "bench"))
-        xforms: dict[str, str] = {}
-        try:
-            with database("sqlite") as url:  # only to build the XForm the bodies fill
-                media = work / "xform-media"
-                xforms = prepare(app_config(url, media))
-            for photos in args.photos:
-                parts = body_parts(template(xforms["xform:home_visit"], photos), photos, pool)
-                for concurrency in args.concurrency:
-                    rates[("baseline", photos, concurrency)] = load(port, "/submission", parts, concurrency,
-                                                                    args.seconds)
-                    print("baseline", photos, concurrency, rates[("baseline", photos, concurrency)], flush=True)
-        finally:
-            stop(process)
-        for kind in args.databases:
-            with database(kind) as url:
-                media = work / f"{kind}-media"
-                config = app_config(url, media)
-                prepared = prepare(config)
-                process, port = run_server(environment(config), "server.wsgi:app", work / f"{kind}.log")
-                try:
-                    path = f"/key/{prepared['token']}/submission"
-                    for photos in args.photos:
-                        parts = body_parts(template(prepared["xform:home_visit"], photos), photos, pool)
-                        for concurrency in args.concurrency:
-                            rates[(kind, photos, concurrency)] = load(port, path, parts, concurrency, args.seconds)
-                            print(kind, photos, concurrency, rates[(kind, photos, concurrency)], flush=True)
-                finally:
-                    stop(process)
+    servers = [gunicorn_setting(text) for text in args.servers]
     rows = []
-    for photos in args.photos:
-        for concurrency in args.concurrency:
-            base = rates[("baseline", photos, concurrency)]
-            row = [("XML only" if not photos else f"{photos} × 1 MB photo"), concurrency, f"{base['rate']:.0f}/s"]
-            for kind in args.databases:
-                cell = rates[(kind, photos, concurrency)]
-                ratio = cell["rate"] / base["rate"] if base["rate"] else float("nan")
-                row.append(f"{cell['rate']:.0f}/s ({ratio:.2f}×), p95 {cell['p95'] * 1000:.0f} ms"
-                           + (f", {cell['errors']:.0f} errors" if cell["errors"] else ""))
-            rows.append(row)
-    header = ["body", "concurrency", "bare baseline"] + [f"Lastmeter on {kind}" for kind in args.databases]
+    with tempfile.TemporaryDirectory(prefix="lastmeter-ingest-") as folder:
+        for server in servers:
+            rates = measure(server, args, pool, Path(folder))
+            for photos in args.photos:
+                for concurrency in args.concurrency:
+                    base = rates[("baseline", photos, concurrency)]
+                    row = [label(server), ("XML only" if not photos else f"{photos} × 1 MB photo"), concurrency,
+                           f"{base['rate']:.0f}/s"]
+                    for kind in args.databases:
+                        cell = rates[(kind, photos, concurrency)]
+                        ratio = cell["rate"] / base["rate"] if base["rate"] else float("nan")
+                        row.append(f"{cell['rate']:.0f}/s ({ratio:.2f}×), p95 {cell['p95'] * 1000:.0f} ms"
+                                   + (f", {cell['errors']:.0f} errors" if cell["errors"] else ""))
+                    rows.append(row)
+    header = ["gunicorn", "body", "concurrency", "bare baseline"] + [f"Lastmeter on {kind}" for kind in args.databases]
     body = table(header, rows)
-    body += (f"\n\n{args.seconds:.0f} s per cell; gunicorn `deploy/gunicorn.conf.py` ({os.cpu_count() * 2 + 1} "
-             "gthread workers × 4 threads) for both servers; the load generator shares the machine's cores. Targets: "
-             "XML only ≥ 0.5× the baseline, one 1 MB photo ≥ 0.8×.")
+    body += (f"\n\n{args.seconds:.0f} s per cell; `deploy/gunicorn.conf.py` with the setting of each row for both the "
+             "baseline and Lastmeter (`--servers`); the load generator shares the machine's cores. Targets: XML only "
+             "≥ 0.5× the baseline, one 1 MB photo ≥ 0.8×.")
     publish("ingest", "1. Ingest rate through gunicorn, against a bare baseline", "scripts/bench/ingest.py", body)
 
 

@@ -34,6 +34,9 @@ class Blob(db.Model):
     md5: Mapped[str] = mapped_column(String(32))
     size: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Whether the picture can be shown (``ImageCheck``: ok, too_large, unreadable; ``not_image``), found by the
+    # thumbnail job that decodes it anyway; None until then.
+    image_check: Mapped[Optional[str]] = mapped_column(String(20))
 
 
 class Submission(db.Model):

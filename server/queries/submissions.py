@@ -221,6 +221,14 @@ def list_submissions_by_instance_ids(instance_ids: set[str]) -> list[Submission]
     return list(db.session.scalars(query))
 
 
+def list_submissions_holding_image(sha256: str) -> list[Submission]:
+    """Submissions with a version whose picture is this stored file."""
+    holding = (select(SubmissionVersion.submission_id).join(SubmissionAttachment)
+               .where(SubmissionAttachment.blob_sha256 == sha256,
+                      SubmissionAttachment.detected_type.startswith("image/")))
+    return list(db.session.scalars(select(Submission).where(Submission.id.in_(holding))))
+
+
 def list_last_returns(case_ids: list[str]) -> list[tuple[Submission, SubmissionEvent]]:
     """For each of these cases, the visit a supervisor last sent back and that return, newest first."""
     if not case_ids:

@@ -11,12 +11,14 @@ from typing import BinaryIO
 
 from flask import current_app
 
-from server.adapters.images import THUMBNAIL_SIZES, make_thumbnail
+from server.adapters.images import THUMBNAIL_SIZES, ImageCheck, check_image, make_thumbnail
+from server.domain.flags import SubmissionFlag, merged_flags
+from server.extensions import db
 from server.domain.access import Scope
 from server.domain.filetypes import served_type, sniff_content_type
 from server.errors import BadRequest, NotFound
 from server.media.storage import MediaStorage, SignsUrls
-from server.models import SubmissionAttachment
+from server.models import Blob, SubmissionAttachment
 from server.queries import submissions as queries
 
 
@@ -96,6 +98,33 @@ def _url_expiry() -> int:
 
 
 PREPARED_SIZES = (240, 640)  # the list's and the detail page's
+IMAGE_FLAGS = {ImageCheck.TOO_LARGE: SubmissionFlag.IMAGE_TOO_LARGE,
+               ImageCheck.UNREADABLE: SubmissionFlag.IMAGE_UNREADABLE}
+NOT_IMAGE = "not_image"
+
+
+def inspect_photo(sha256: str, storage: MediaStorage) -> int:
+    """The thumbnail job after a file is stored: find once whether it is a picture that can be shown (the one
+    decode it needs), flag every submission holding it when it cannot (too large, unreadable), else make the
+    thumbnails pages ask for first. Returns how many of those exist. Idempotent."""
+    blob = db.session.get(Blob, sha256)
+    if blob is None:
+        return 0  # no committed row names it (an orphan the sweep removes)
+    if blob.image_check is None:
+        if not sniff_content_type(storage.read_head(sha256, SNIFF_BYTES)).startswith("image/"):
+            blob.image_check = NOT_IMAGE
+        else:
+            with storage.open(sha256) as source:
+                blob.image_check = check_image(source).value
+    flag = IMAGE_FLAGS.get(blob.image_check)  # type: ignore[call-overload]
+    if flag is not None:
+        for submission in queries.list_submissions_holding_image(sha256):
+            submission.flags = merged_flags(submission.flags, {flag})
+        db.session.flush()
+        return 0
+    if blob.image_check != ImageCheck.OK:
+        return 0
+    return prepare_thumbnails(sha256, storage)
 
 
 def prepare_thumbnails(sha256: str, storage: MediaStorage) -> int:

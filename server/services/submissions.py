@@ -19,7 +19,6 @@ from functools import lru_cache
 from typing import Any
 
 from server import jobs
-from server.adapters.images import ImageCheck, check_image
 from server.domain.events import EventType
 from server.domain.volunteers import VOLUNTEER_FORM
 from server.domain.filetypes import sniff_content_type, type_matches_name
@@ -49,6 +48,7 @@ from server.queries import submissions as queries
 from server.services.cases import VisitContext, process_visit
 from server.services import outbox, volunteers
 from server.services.collect import station_of
+from server.services.media import IMAGE_FLAGS
 
 FEEDBACK_FORM = "resident_feedback"
 
@@ -280,20 +280,23 @@ def _store_files(version: SubmissionVersion, files: list[IncomingFile], storage:
 
 
 SNIFF_BYTES = 32
-IMAGE_FLAGS = {ImageCheck.TOO_LARGE: SubmissionFlag.IMAGE_TOO_LARGE,
-               ImageCheck.UNREADABLE: SubmissionFlag.IMAGE_UNREADABLE}
 
 
 def _file_flags(attachment: SubmissionAttachment, storage: MediaStorage) -> set[SubmissionFlag]:
     """A file is kept whatever it is (the visit must not be stranded), but one that is not what its name
-    says, or an image that cannot be shown, is flagged for review."""
+    says, or an image that cannot be shown, is flagged for review.
+
+    Whether an image can be shown is found by the thumbnail job, which decodes the photo anyway
+    (``media.inspect_photo``), not by the request: a photo already checked is flagged here at once; one not
+    checked yet is flagged by the job, on every submission holding it."""
     detected = attachment.detected_type or ""
     flags = set() if type_matches_name(attachment.name, detected) else {SubmissionFlag.TYPE_MISMATCH}
     if detected.startswith("image/"):
-        with storage.open(attachment.blob_sha256 or "") as source:
-            check = check_image(source)
-        if check in IMAGE_FLAGS:
-            flags.add(IMAGE_FLAGS[check])
+        blob = db.session.get(Blob, attachment.blob_sha256 or "")
+        if blob is not None and blob.image_check in IMAGE_FLAGS:
+            flags.add(IMAGE_FLAGS[blob.image_check])
+        elif blob is not None and blob.image_check is None:
+            jobs.after_commit("thumbnails", blob.sha256)  # not checked yet: the job flags this visit too
     return flags
 
 
