@@ -121,7 +121,7 @@ def _process_visit(context: VisitContext) -> Case | None:
     touch(case)
     created = case in db.session.new
     db.session.flush()
-    outbox.case_event(EventType.CASE_CREATED if created else EventType.CASE_UPDATED, case)
+    outbox.case_event(EventType.CASE_CREATED if created else EventType.CASE_UPDATED, case, new_object=created)
     return case
 
 

@@ -33,7 +33,8 @@ def record(event_type: str, object_type: str, object_id: str, station_code: str,
 
     The change is flushed first, so that on PostgreSQL the row locks it takes are held before the event is
     numbered: two transactions changing one object give its events versions (and ids) in the order they
-    committed. A ``new_object`` (a case imported) is version 1 without asking."""
+    committed. A ``new_object`` (created in this transaction: a case imported or registered by a visit, a new
+    submission) is version 1 without asking: nothing else can have written about an id that did not exist."""
     previous = 0
     if not new_object:
         db.session.flush()
@@ -53,14 +54,17 @@ def _path_of(area_code: str) -> str:
     return paths[area_code]
 
 
-def submission_event(event_type: str, submission: Submission, data: dict | None) -> OutboxEvent:
-    """An event about a submission, with the plain facts alert rules read (no personal data)."""
+def submission_event(event_type: str, submission: Submission, data: dict | None,
+                     new_object: bool = False) -> OutboxEvent:
+    """An event about a submission, with the plain facts alert rules read (no personal data); ``new_object``: the
+    submission was created in this transaction (its first event, version 1)."""
     data = data or {}
     facts = {"form": submission.form.xml_form_id, "review_state": str(submission.review_state),
              "case_id": submission.case_id, "risk_level": submission.risk_level,
              "satisfaction": submission.satisfaction,
              "mandatory_report": _answer(data, "mandatory_report_required") == "yes"}
-    return record(event_type, "submission", submission.instance_id, submission.station_code, facts)
+    return record(event_type, "submission", submission.instance_id, submission.station_code, facts,
+                  new_object=new_object)
 
 
 def case_event(event_type: str, case: Case, new_object: bool = False) -> OutboxEvent:

@@ -143,7 +143,7 @@ def ingest_submission(xml: bytes, files: list[IncomingFile], origin: Origin, sto
     if form.xml_form_id == VOLUNTEER_FORM:
         volunteers.record_service(submission, version)
     outbox.submission_event(EventType.FEEDBACK_RECEIVED if form.xml_form_id == FEEDBACK_FORM
-                            else EventType.SUBMISSION_CREATED, submission, version.data)
+                            else EventType.SUBMISSION_CREATED, submission, version.data, new_object=True)
     return IngestResult(submission, version, IngestOutcome.CREATED, missing)
 
 
