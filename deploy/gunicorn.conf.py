@@ -9,15 +9,19 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
-# Sync-style workers with a few threads each: requests are short database work plus streaming of
-# uploads that nginx has already buffered, so threads cover the I/O waits without an async stack.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Sync workers, one per core (at least 2): measured the fastest on a 2-core machine on both databases
+# (docs/benchmarks.md, section 1: twice the visits/s of 5 gthread workers × 4 threads, a third of the p95).
+# Requests are short, CPU-bound database work; nginx buffers uploads before they reach a worker and buffers
+# responses after, so no slow client holds a worker, and extra threads would only wait for the GIL and, on
+# SQLite, for the one writer. More cores: raise WEB_CONCURRENCY with them (docs/deploy.md).
+workers = int(os.environ.get("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count())))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 
-# ODK Collect gives up on a request after 60 s and retries; a worker must outlive a slow 100 MB
-# upload from the proxy and an export streaming to a slow client, so the timeout sits well above.
-timeout = 180
+# A sync worker cannot report while it serves a request, so the timeout is the longest one request may
+# take: a large export is written at a few thousand rows a second (docs/benchmarks.md), well past the
+# 60 s after which ODK Collect gives up and retries. Ten minutes covers a province-sized export.
+timeout = 600
 graceful_timeout = 60
 keepalive = 5
 

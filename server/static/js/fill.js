@@ -337,8 +337,9 @@ async function formPage() {
     root.textContent = navigator.onLine ? T.load_failed : T.load_failed_offline;
     return;
   }
+  // Typing and choosing (radio buttons and check boxes are inputs too) save the draft; a bare click does not,
+  // so the blank form Web Forms shows after a Send is not kept as a draft.
   for (const type of ['input', 'change']) root.addEventListener(type, scheduleDraft, true);
-  root.addEventListener('click', scheduleDraft, true);
   if (draft && draft.user === USER) {
     const offer = document.getElementById('draft-offer');
     const when = new Date(draft.savedAt).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false });
