@@ -3,6 +3,8 @@ per file, named as the XML names it) read and handed to ``ingest_submission``. O
 the browser's (``server/web/fill.py``) both use it, so the two ways in cannot drift apart."""
 from __future__ import annotations
 
+from typing import Callable
+
 from flask import request
 from sqlalchemy.exc import IntegrityError
 
@@ -31,9 +33,12 @@ def read_multipart() -> tuple[bytes, list[IncomingFile]]:
     return xml, files
 
 
-def receive(origin: Origin) -> IngestResult:
-    """Read the request's submission and ingest it; a retry racing its original becomes an attachment upsert."""
+def receive(origin: Origin, check: Callable[[bytes], None] | None = None) -> IngestResult:
+    """Read the request's submission and ingest it; a retry racing its original becomes an attachment upsert.
+    ``check`` may refuse the XML (raising) before anything is stored."""
     xml, files = read_multipart()
+    if check is not None:
+        check(xml)
     try:
         return ingest_submission(xml, files, origin, media_storage())
     except IntegrityError:

@@ -9,12 +9,24 @@ from datetime import date, datetime
 
 from server.domain.clock import today_in_china
 from server.domain.filetypes import served_type, sniff_content_type
-from server.errors import NotFound
+from server.domain.submission import read_envelope
+from server.errors import LastmeterError, NotFound
 from server.media.storage import MediaStorage
 from server.models import Case, Form, FormVersion, Station, Submission, SubmissionVersion, User
 from server.queries import submissions as submission_queries
 from server.services import collect
 from server.services.media import SNIFF_BYTES, MediaFile
+from server.services.submissions import FEEDBACK_FORM
+
+
+class ResidentsOnly(LastmeterError):
+    """The station's own staff do not fill in the satisfaction form that rates their station, at a desk."""
+
+    code = "403.3"
+    zh = ("居民满意度评价由居民本人填写（扫社工站门牌上的二维码），不能在社工的表单页中填写：被评价的社工站"
+          "不能替居民打分。")
+    en = ("Resident feedback is given by residents themselves (the QR code on the station's plaque), not in a "
+          "worker's forms: the station being rated does not fill in its own rating.")
 
 
 @dataclass(frozen=True)
@@ -44,13 +56,22 @@ def station_of(user: User) -> Station:
 
 
 def forms(user: User) -> list[tuple[Form, FormVersion]]:
+    """The forms Collect lists, but resident feedback (``ResidentsOnly``)."""
     station_of(user)
-    return collect.listed_forms()
+    return [(f, v) for f, v in collect.listed_forms() if f.xml_form_id != FEEDBACK_FORM]
 
 
 def form(user: User, xml_form_id: str) -> tuple[Form, FormVersion]:
     station_of(user)
+    if xml_form_id == FEEDBACK_FORM:
+        raise ResidentsOnly()
     return collect.downloadable_form(xml_form_id)
+
+
+def refuse_resident_feedback(xml: bytes) -> None:
+    """What the browser sends is never resident feedback (checked before anything is stored)."""
+    if read_envelope(xml).xml_form_id == FEEDBACK_FORM:
+        raise ResidentsOnly()
 
 
 def workload(user: User, today: date | None = None) -> Workload:

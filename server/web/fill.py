@@ -74,6 +74,8 @@ def _texts() -> dict[str, str]:
         "not_saved": _("This device could not save the form (is its storage full?). It is still on screen: "
                        "do not close the page."),
         "draft_found": _("A draft of this form saved at {when} is kept on this device."),
+        "repeat_actions": _("Actions for this entry"),
+        "actions": _("Actions"),
         "load_failed": _("The form could not be loaded. Reload the page."),
         "load_failed_offline": _("No network, and this form was not kept on this device. Open it once online."),
     }
@@ -192,7 +194,7 @@ def fill_instance_file(instance_id: str, name: str):
 @fill_login_required
 def fill_submit():
     origin = Origin(submitter=current_user(), device_id=None, user_agent=request.headers.get("User-Agent"))
-    result = intake.receive(origin)
+    result = intake.receive(origin, check=fill.refuse_resident_feedback)
     messages = {IngestOutcome.CREATED: "已提交。", IngestOutcome.ATTACHED: "已补传文件。",
                 IngestOutcome.EDITED: "修改已提交。"}
     return jsonify({"outcome": result.outcome.value, "instance_id": result.version.instance_id,

@@ -175,7 +175,7 @@ def test_the_pages_without_an_account_pass_axe(browser, live_server, world):
         page.goto(f"{live_server}/fill/collect")
         violations += _axe(page, "worker-collect-qr (phone)")
         page.screenshot(path=str(ARTIFACTS / "gallery" / "worker-collect-qr-phone.png"), full_page=True)
-        page.goto(f"{live_server}/fill/resident_feedback")
+        page.goto(f"{live_server}/fill/visit")
         page.wait_for_selector(".form-questions", timeout=30000)
         violations += _axe(page, "worker-web-form (phone)")
         page.screenshot(path=str(ARTIFACTS / "gallery" / "worker-web-form-phone.png"), full_page=True)

@@ -398,9 +398,9 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("web.fill_collect", "GET"): Call("/fill/collect", FILL),
     ("web.fill_service_worker", "GET"): Call("/fill/sw.js", EVERYONE, public=True),  # no personal data
     ("web.fill_status", "GET"): Call("/fill/status", "401 401 200 200 403 403"),
-    ("web.fill_form", "GET"): Call("/fill/resident_feedback", FILL),
-    ("web.fill_form_xml", "GET"): Call("/fill/resident_feedback/form.xml", FILL),
-    ("web.fill_attachment", "GET"): Call("/fill/resident_feedback/attachments/station.csv", FILL),
+    ("web.fill_form", "GET"): Call("/fill/visit", FILL),
+    ("web.fill_form_xml", "GET"): Call("/fill/visit/form.xml", FILL),
+    ("web.fill_attachment", "GET"): Call("/fill/visit/attachments/cases.csv", FILL),  # their own cases only
     # Only a visit sent back to the user's case list may be opened for an edit; none is in the world.
     ("web.fill_edit", "GET"): Call(lambda s, w: f"/fill/returned/{s.instance_id}", FILL_NONE),
     ("web.fill_instance_xml", "GET"): Call(lambda s, w: f"/fill/returned/{s.instance_id}/instance.xml", FILL_NONE),

@@ -14,10 +14,11 @@ from server.extensions import db
 from server.models import Case, Submission, SubmissionVersion, User
 from server.services import review
 from server.services.accounts import active_collect_token
+from server.services.forms import publish_form
 from tests.support.collect import CollectClient, Part, multipart_body
 from tests.support.instances import fill_instance
 from tests.support.web import sign_in
-from tests.support.webforms import seed_stations
+from tests.support.webforms import FORMS, seed_stations
 
 TODAY = today_in_china()
 JPEG = b"\xff\xd8\xff\xe0" + b"photo" * 200
@@ -181,6 +182,21 @@ def test_a_returned_visit_is_edited_in_the_browser_and_leaves_the_redo_list(clie
     assert submission.review_state == "edited"
     assert "uuid:web-r" not in client.get("/fill/").get_data(as_text=True).split("待重做")[-1]
     assert client.get("/fill/returned/uuid:web-r").status_code == 404  # nothing left to redo
+
+
+def test_resident_feedback_is_not_among_a_workers_forms_and_is_refused_with_a_reason(client, station):
+    publish_form((FORMS / "resident_feedback.xlsx").read_bytes(), "resident_feedback.xlsx")
+    db.session.commit()
+    token = signed_in(client, "worker1", "Worker-pass-1")
+    assert "居民满意度评价" not in client.get("/fill/").get_data(as_text=True)
+    page = client.get("/fill/resident_feedback")
+    assert page.status_code == 403 and "门牌" in page.get_data(as_text=True)  # says where residents answer
+    xml = (b'<resident_feedback id="resident_feedback" version="2026112801"><service_received>elderly'
+           b'</service_received><satisfaction>5</satisfaction><meta><instanceID>uuid:self-rated</instanceID>'
+           b'</meta></resident_feedback>')
+    refused = post_submission(client, token, xml)
+    assert refused.status_code == 403 and refused.get_json()["code"] == "403.3"
+    assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
 
 
 def test_a_visit_for_another_stations_case_is_refused_with_a_reason(client, station):

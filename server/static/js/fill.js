@@ -316,6 +316,33 @@ function editFromDraft(draft) {
   };
 }
 
+// ODK Web Forms 0.22 leaves a few controls without an accessible name: the date pickers' and number fields'
+// inputs (their <label for> names another element), drop-downs of some appearances, and icon-only buttons (a
+// repeat's menu). Each is given the name a screen reader needs: its question's label, or what the button does.
+const NAMEABLE = 'input:not([type=hidden]):not([type=file]):not([type=radio]):not([type=checkbox]), textarea, [role=combobox]';
+const hasName = (el) => el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || (el.labels && el.labels.length);
+function nameUnnamedControls() {
+  for (const box of root.querySelectorAll('.question-container')) {
+    const label = box.querySelector('.control-text label');
+    const text = label ? label.textContent.trim() : '';
+    if (!text) continue;
+    for (const control of box.querySelectorAll(NAMEABLE)) {
+      if (!hasName(control)) control.setAttribute('aria-label', text);
+    }
+  }
+  for (const button of root.querySelectorAll('button')) {
+    if (!button.textContent.trim() && !button.getAttribute('aria-label') && !button.title) {
+      button.setAttribute('aria-label', button.classList.contains('button-menu') ? T.repeat_actions : T.actions);
+    }
+  }
+}
+let naming = false;
+new MutationObserver(() => {
+  if (naming) return;
+  naming = true;
+  requestAnimationFrame(() => { naming = false; nameUnnamedControls(); });
+}).observe(root, { childList: true, subtree: true });
+
 async function mount(editInstance) {
   if (handle) handle.app.unmount();
   const host = document.createElement('div');
