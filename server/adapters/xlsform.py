@@ -38,7 +38,7 @@ def xlsform_to_xform(source: bytes, filename: str) -> ConvertedForm:
     return _convert(hashlib.sha256(source).hexdigest(), source, filename)
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=128)
 def _convert(_sha256: str, source: bytes, filename: str) -> ConvertedForm:
     file_type = FILE_TYPES.get(PurePath(filename).suffix.lower())
     if file_type is None:

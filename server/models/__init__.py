@@ -7,9 +7,9 @@ from server.models.forms import Form, FormState, FormVersion
 from server.models.places import Area, StaffMember, Station, StationLink
 from server.models.volunteers import VolunteerCertificate, VolunteerHours
 from server.models.submissions import (Blob, ReviewState, Submission, SubmissionAttachment, SubmissionEvent,
-                                       SubmissionEventKind, SubmissionVersion)
+                                       SubmissionEventKind, SubmissionTally, SubmissionVersion)
 
 __all__ = ["Alert", "Delivery", "OutboxCursor", "OutboxEvent", "Subscription", "ApiSession", "Area", "AuditEvent", "Blob", "Case", "CaseCategoryLink", "CaseEvent", "CaseListCache", "CollectToken", "Form", "FormState",
            "FormVersion", "ReviewState", "StaffMember", "Station", "StationLink", "Submission", "SubmissionAttachment",
-           "SubmissionEvent", "SubmissionEventKind", "SubmissionVersion", "User",
+           "SubmissionEvent", "SubmissionEventKind", "SubmissionTally", "SubmissionVersion", "User",
            "VisitInterval", "VolunteerCertificate", "VolunteerHours"]

@@ -155,3 +155,21 @@ class SubmissionEvent(db.Model):
 
     submission: Mapped[Submission] = relationship(back_populates="events")
     user: Mapped[Optional["User"]] = relationship()  # noqa: F821
+
+
+class SubmissionTally(db.Model):
+    """How many submissions arrived at a station, of a form, on a China day or in a month, in a review state
+    (and, for household surveys, at a risk level): the supervisor list's per-state counts at any size, summed from these
+    rows instead of counted over the submissions. Kept by ``queries/tallies.py`` whenever the session writes a
+    submission; rows that fall to zero stay."""
+
+    __tablename__ = "submission_tally"
+
+    station_code: Mapped[str] = mapped_column(ForeignKey("station.code"), primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("form.id"), primary_key=True)
+    span: Mapped[str] = mapped_column(String(5), primary_key=True)  # "day", or "month": the month's whole count
+    # the China day it arrived (created_at); for a month's row, the month's first day
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    review_state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    risk_level: Mapped[str] = mapped_column(String(10), primary_key=True)  # "" when the visit has none
+    count: Mapped[int] = mapped_column(BigInteger, default=0)

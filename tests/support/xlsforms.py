@@ -1,6 +1,8 @@
 """Small XLSForms built in tests, as a form designer would save them from Excel."""
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from io import BytesIO
 from typing import Sequence
 
@@ -8,6 +10,14 @@ from openpyxl import Workbook
 
 
 def build_xlsform(survey: Sequence[dict], settings: dict, choices: Sequence[dict] = ()) -> bytes:
+    """The same sheets give the same bytes within a run (openpyxl stamps the time of saving), so the
+    server's conversion cache recognises a form a test publishes again and ODK Validate runs once."""
+    return _saved(json.dumps([list(survey), settings, list(choices)], ensure_ascii=False))
+
+
+@lru_cache(maxsize=256)
+def _saved(sheets_json: str) -> bytes:
+    survey, settings, choices = json.loads(sheets_json)
     book = Workbook()
     _sheet(book.active, "survey", survey)
     if choices:
