@@ -280,7 +280,10 @@ def flask_settings(values: Mapping[str, object]) -> dict[str, object]:
     """Flask and Flask-SQLAlchemy keys derived from Lastmeter's own settings."""
     url = str(values["DATABASE_URL"])
     # Bound values (Collect tokens, hashes) stay out of SQL logs and database error messages.
-    engine_options: dict[str, object] = {"hide_parameters": True}
+    from server.adapters.json_codec import loads
+
+    # JSON columns read with orjson (``adapters/json_codec.py``): an export reads a million answer sets.
+    engine_options: dict[str, object] = {"hide_parameters": True, "json_deserializer": loads}
     if url.startswith("postgresql"):
         engine_options["pool_pre_ping"] = True
     return {

@@ -83,6 +83,8 @@ def after_commit(name: str, *args: Any) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _send_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT released (SQLAlchemy reports it as a commit): the transaction has not committed yet
     pending = session.info.pop(PENDING, [])
     if not pending or not has_app_context():
         return
@@ -95,7 +97,9 @@ def _send_pending(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _drop_pending(session: Session, _previous_transaction) -> None:
+def _drop_pending(session: Session, previous_transaction) -> None:
+    if previous_transaction.nested:
+        return  # only a SAVEPOINT rolled back: the jobs the transaction asked for stand (each is harmless twice)
     session.info.pop(PENDING, None)
 
 
@@ -120,6 +124,15 @@ def prepare_thumbnails(sha256: str) -> int:
     from server.services.media import inspect_photo
 
     return inspect_photo(sha256, media_storage())
+
+
+@job("apply-visits")
+def apply_visits() -> int:
+    """Apply the visits acknowledged since the last application to their cases (queued by each ingest's commit;
+    the events pump runs the same step every round, so a lost job delays a visit, never drops it)."""
+    from server.services.submissions import apply_pending_visits
+
+    return apply_pending_visits()
 
 
 @periodic("sweep-uploads", minutes=60)

@@ -2,6 +2,8 @@
 ``flask outbox-pump --once`` (docs/events.md).
 
 One round, each step its own transaction:
+0. apply acknowledged visits not yet applied to their cases (``services.submissions.apply_pending_visits``: what
+   the job queued by each ingest did not reach, and whatever a crash left);
 1. number the committed events (the sequencer);
 2. the ``alerts`` consumer raises alerts from them; newly overdue cases and the 08:00 digests are raised too;
 3. number again (the alerts' own events), then the ``deliveries`` consumer turns events into deliveries;
@@ -26,6 +28,7 @@ from server.domain.events import ROBOT_KINDS, TEST_EVENT, AttemptOutcome, Target
 from server.extensions import db
 from server.models.events import Alert, Delivery
 from server.services import alerts, outbox, webhooks
+from server.services.submissions import apply_pending_visits
 from server.services.webhooks import DeliverySettings
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,7 @@ class Pump:
         """One round; returns what each step did (for the command line and the tests)."""
         done: dict[str, int] = {}
         with self.app.app_context():
+            done["applied"] = self._step(apply_pending_visits)  # visits acknowledged, not yet on their cases
             done["sequenced"] = self._step(outbox.sequence)
             done["alerts"] = self._step(lambda: _drain(alerts.CONSUMER, alerts.raise_from_events))
             if time.monotonic() - self._last_overdue >= OVERDUE_EVERY_SECONDS:
@@ -189,7 +193,8 @@ def run_forever(app: Flask, stop: threading.Event) -> None:
         except Exception:  # noqa: BLE001 — a round that fails is logged; the next one starts over
             log.exception("events pump: round failed")
             done = {}
-        busy = done.get("attempted", 0) or done.get("fanned_out", 0) or done.get("sequenced", 0)
+        busy = (done.get("attempted", 0) or done.get("fanned_out", 0) or done.get("sequenced", 0)
+                or done.get("applied", 0))
         stop.wait(0.05 if busy else poll)
 
 

@@ -16,7 +16,7 @@ import time
 import zipfile
 from typing import IO, Iterator, Sequence
 
-from server.domain.cells import Cell, neutralise
+from server.domain.cells import FORMULA_TRIGGERS, Cell
 
 CHUNK = 256 * 1024
 
@@ -91,7 +91,9 @@ class CsvWriter:
 
     def write(self, row: Sequence[Cell]) -> None:
         """One row; None is written blank, numbers as ``str()`` spells them, formula-like text made inert."""
-        self._writer.writerow([neutralise(cell) for cell in row])
+        # ``neutralise`` spelt out inline: a call per cell is a third of the cost of a wide row
+        self._writer.writerow([("'" + cell) if cell.__class__ is str and cell[:1] in FORMULA_TRIGGERS else cell
+                               for cell in row])
 
     def close(self) -> None:
         """Flush and close, and the binary file with it (unless it was given back by ``detach``)."""

@@ -106,11 +106,17 @@ class SubmissionVersion(db.Model):
     device_id: Mapped[Optional[str]] = mapped_column(String(255))
     user_agent: Mapped[Optional[str]] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When the visit was applied to its case (created or updated it, its timeline, schedule and case list):
+    # after the 201, by ``services.submissions.apply_pending_visits``; empty while it waits (durably: a crash
+    # between the 201 and the application leaves it here for the next applier).
+    applied_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
 
     submission: Mapped[Submission] = relationship(back_populates="versions")
     form_version: Mapped[FormVersion] = relationship()
     attachments: Mapped[list["SubmissionAttachment"]] = relationship(
         back_populates="version", order_by="SubmissionAttachment.id", cascade="all, delete-orphan")
+
+    __table_args__ = (Index("ix_submission_version_applied", "applied_at", "id"),)
 
 
 class SubmissionAttachment(db.Model):

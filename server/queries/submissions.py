@@ -27,6 +27,17 @@ def get_submission_by_instance_id(instance_id: str) -> Submission | None:
     return db.session.scalars(select(Submission).where(Submission.instance_id == instance_id)).first()
 
 
+def list_pending_versions(limit: int) -> list[SubmissionVersion]:
+    """Versions acknowledged but not yet applied to their cases, oldest first."""
+    return list(db.session.scalars(select(SubmissionVersion).where(SubmissionVersion.applied_at.is_(None))
+                                   .order_by(SubmissionVersion.id).limit(limit)))
+
+
+def count_pending_versions() -> int:
+    return int(db.session.scalar(select(func.count()).select_from(SubmissionVersion)
+                                 .where(SubmissionVersion.applied_at.is_(None))))
+
+
 def list_known_blobs(sha256s: list[str]) -> set[str]:
     """Which of these blob names a committed ``blob`` row names (the orphan-media sweep asks in batches)."""
     return set(db.session.scalars(select(Blob.sha256).where(Blob.sha256.in_(sha256s))))
@@ -107,7 +118,7 @@ def iter_export_batches(scope: Scope, filters: SubmissionFilters,
     after: tuple[datetime, int] | None = None
     while True:
         page = query if after is None else query.where(tuple_(Submission.created_at, Submission.id) > after)
-        rows = db.session.execute(page).all()
+        rows = db.session.connection().execute(page).all()  # Core: no ORM loading for plain rows
         if rows:
             yield rows
         if len(rows) < batch_size:

@@ -26,6 +26,7 @@ from server.models.types import utcnow
 from server.queries import cases as case_queries
 from server.queries import events as queries
 from server.queries import places as place_queries
+from server.queries import submissions as submission_queries
 from server.services import audit, outbox
 
 CONSUMER = "alerts"
@@ -38,6 +39,11 @@ def raise_from_events(events: list[OutboxEvent]) -> int:
         for rule in rules_raised(event.type, event.facts or {}):
             facts = {k: event.facts.get(k) for k in ("form", "risk_level", "satisfaction", "case_id")
                      if event.facts.get(k) is not None}
+            if "case_id" not in facts and event.object_type == "submission":
+                # a visit registering its case is applied to it after the event was written: the case it has now
+                case_id = _case_of_submission(event.object_id)
+                if case_id:
+                    facts["case_id"] = case_id
             raised += _raise(rule, event.station_code or "", event.object_type, event.object_id, None, facts,
                              event.event_id, f"{rule.value}:{event.event_id}")
     return raised
@@ -98,6 +104,11 @@ def _raise(rule: AlertRule, station_code: str, object_type: str | None, object_i
 def _station_name(code: str) -> str:
     station = place_queries.get_station_by_code(code)
     return station.official_name if station is not None else code
+
+
+def _case_of_submission(instance_id: str) -> str | None:
+    submission = submission_queries.get_submission_by_instance_id(instance_id)
+    return submission.case_id if submission is not None else None
 
 
 def _person(case_id: str | None) -> str | None:

@@ -35,7 +35,7 @@ from server.queries import forms as form_queries
 from server.queries import places as place_queries
 from server.queries import submissions as submission_queries
 from server.services import accounts, review
-from server.services.submissions import IncomingFile, Origin, ingest_submission
+from server.services.submissions import IncomingFile, IngestResult, Origin, apply_pending_visits, ingest_submission
 
 WORKER_PASSWORD = "demo-worker-2026"
 DEMO_STATION = "530102001"  # the demo's own station (huashan, worker1): shows every review state
@@ -199,9 +199,16 @@ def _edit(submission: Submission, day: date) -> None:
     xml = xml.replace(f"<instanceID>{version.instance_id}</instanceID>".encode(),
                       f"<instanceID>{edit_id}</instanceID><deprecatedID>{version.instance_id}</deprecatedID>".encode())
     origin = Origin(submitter=submission.submitter, device_id=version.device_id, user_agent="Lastmeter demo")
-    result = ingest_submission(xml, [], origin, media_storage())
+    result = _ingest(xml, [], origin)
     moment = datetime.combine(day + timedelta(days=1), time(9, 5), tzinfo=CHINA)
     result.version.created_at = result.submission.updated_at = min(moment, datetime.now(CHINA))
+
+
+def _ingest(xml: bytes, files: list[IncomingFile], origin: Origin) -> IngestResult:
+    """As a phone's upload is received, and applied to its case at once (the demo's next visits build on it)."""
+    result = ingest_submission(xml, files, origin, media_storage())
+    apply_pending_visits()
+    return result
 
 
 def _name(rng: random.Random, kind: str) -> str:
@@ -236,8 +243,7 @@ def _visit(form: FormVersion, station: Station, worker: User, rng: random.Random
         drop = ("registration",)
     xml = build_instance(form.xml, values, f"uuid:{uuid.uuid4()}", entity=entity, drop=drop)
     origin = Origin(submitter=worker, device_id=f"collect:demo{station.code}", user_agent="Lastmeter demo")
-    result = ingest_submission(xml, [IncomingFile(photo_name, _photo_upload(rng), "image/jpeg")], origin,
-                               media_storage())
+    result = _ingest(xml, [IncomingFile(photo_name, _photo_upload(rng), "image/jpeg")], origin)
     moment = datetime.combine(day, time(rng.randint(9, 17), rng.randint(0, 59)), tzinfo=CHINA)
     result.submission.created_at = moment
     result.version.created_at = moment
@@ -418,8 +424,7 @@ def _service(form: FormVersion, station: Station, worker: User, rng: random.Rand
     xml = build_instance(form.xml, values, f"uuid:{uuid.uuid4()}", drop=() if new else ("new_volunteer",),
                          repeats=repeats)
     origin = Origin(submitter=worker, device_id=f"collect:demo{station.code}", user_agent="Lastmeter demo")
-    result = ingest_submission(xml, [IncomingFile("activity.jpg", _photo_upload(rng), "image/jpeg")], origin,
-                               media_storage())
+    result = _ingest(xml, [IncomingFile("activity.jpg", _photo_upload(rng), "image/jpeg")], origin)
     moment = datetime.combine(day, time(rng.randint(15, 18), rng.randint(0, 59)), tzinfo=CHINA)
     result.submission.created_at = result.version.created_at = moment
     return result.submission

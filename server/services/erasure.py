@@ -98,14 +98,17 @@ def _delete_files_after_commit(files: list[str], storage: MediaStorage) -> None:
     session = db.session()
     pending = {"files": files}
 
-    def delete(_session) -> None:
+    def delete(committed) -> None:
+        if committed.in_nested_transaction():
+            return  # a SAVEPOINT released, not the transaction
         for sha256 in pending.pop("files", []):
             storage.delete(sha256)
             for size in THUMBNAIL_SIZES:
                 storage.delete_derived(f"{sha256}-{size}.jpg")
 
-    def forget(_session, _previous) -> None:
-        pending.pop("files", None)
+    def forget(_session, previous) -> None:
+        if not previous.nested:
+            pending.pop("files", None)
 
     event.listen(session, "after_commit", delete)
     event.listen(session, "after_soft_rollback", forget)

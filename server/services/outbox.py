@@ -86,7 +86,7 @@ def _answer(data: dict, name: str) -> object:
     return None
 
 
-def _claim(name: str) -> int:
+def claim(name: str) -> int:
     """Lock consumer ``name``'s cursor row for this transaction (writing it: a row lock on PostgreSQL, the write
     lock on SQLite) and return its position."""
     claimed = db.session.execute(update(OutboxCursor).where(OutboxCursor.name == name)
@@ -100,7 +100,7 @@ def _claim(name: str) -> int:
 
 def sequence(limit: int = 5000) -> int:
     """Number the committed events that have no ``seq`` yet, in insertion order. Returns how many."""
-    _claim(SEQUENCER)
+    claim(SEQUENCER)
     top = db.session.scalar(select(func.max(OutboxEvent.seq))) or 0
     waiting = db.session.scalars(select(OutboxEvent.id).where(OutboxEvent.seq.is_(None))
                                  .order_by(OutboxEvent.id).limit(limit)).all()
@@ -113,7 +113,7 @@ def sequence(limit: int = 5000) -> int:
 def consume(name: str, work: Callable[[list[OutboxEvent]], None], batch: int = BATCH) -> int:
     """Hand the next batch of numbered events after consumer ``name``'s position to ``work`` and move the
     position past them, in this one transaction. Returns how many events were handled."""
-    position = _claim(name)
+    position = claim(name)
     events = list(db.session.scalars(select(OutboxEvent).where(OutboxEvent.seq > position)
                                      .order_by(OutboxEvent.seq).limit(batch)))
     if not events:

@@ -9,10 +9,17 @@ submission tied to the worker's station and, when it names one, to a case.
 | known instanceID, superseded by an edit    | 409                                           |
 | deprecatedID = a current version           | new version, review state ``edited``          |
 | deprecatedID unknown / already superseded  | 404 / 409                                     |
+
+A visit is acknowledged once what Collect must hear about is decided (the form version, the instanceID rules, a
+case of another station refused with 403) and the submission, its version, its files and its event are stored:
+the 201 does not wait for the visit to be applied to its case. ``apply_pending_visits`` does that after the
+commit — in a job queued by the commit, and in every round of the events pump, which also takes up whatever a
+crash left — one applier at a time, oldest first, each version exactly once (docs/openrosa.md, "After the 201").
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -51,6 +58,10 @@ from server.services.collect import station_of
 from server.services.media import IMAGE_FLAGS
 
 FEEDBACK_FORM = "resident_feedback"
+APPLIER = "case-applier"  # the outbox consumer cursor whose row lock lets one applier run at a time
+APPLY_BATCH = 100
+
+log = logging.getLogger(__name__)
 
 
 class UnknownFormVersion(LastmeterError):
@@ -139,12 +150,38 @@ def ingest_submission(xml: bytes, files: list[IncomingFile], origin: Origin, sto
     db.session.add(submission)
     db.session.flush()
     missing = _store_files(version, files, storage)
-    process_visit(VisitContext(submission, version, envelope, schema, station, origin.submitter, edited=False))
+    jobs.after_commit("apply-visits")
     if form.xml_form_id == VOLUNTEER_FORM:
         volunteers.record_service(submission, version)
     outbox.submission_event(EventType.FEEDBACK_RECEIVED if form.xml_form_id == FEEDBACK_FORM
                             else EventType.SUBMISSION_CREATED, submission, version.data, new_object=True)
     return IngestResult(submission, version, IngestOutcome.CREATED, missing)
+
+
+def apply_pending_visits(limit: int = APPLY_BATCH) -> int:
+    """Apply the oldest acknowledged visits not yet applied to their cases (entity create or update, the visit on
+    the timeline and schedule, the case list), and mark each applied, in this transaction. One applier at a time:
+    the applier's cursor row is claimed first, so visits to one case are applied in the order they arrived.
+    A visit whose application fails is marked applied all the same, with the error logged — it stays stored and
+    counted, and cannot hold back every visit after it. Returns how many were applied."""
+    outbox.claim(APPLIER)
+    pending = queries.list_pending_versions(limit)
+    for version in pending:
+        submission = version.submission
+        context = VisitContext(submission, version, read_envelope(version.xml), schema_of(version.form_version),
+                               submission.station, _submitter(version), edited=version.deprecated_id is not None)
+        try:
+            with db.session.begin_nested():
+                process_visit(context)
+        except Exception:  # noqa: BLE001 — logged; the visit is kept, see above
+            log.exception("could not apply visit %s to its case", version.instance_id)
+        version.applied_at = utcnow()
+    db.session.flush()
+    return len(pending)
+
+
+def _submitter(version: SubmissionVersion) -> User | None:
+    return db.session.get(User, version.submitter_id) if version.submitter_id is not None else None
 
 
 def _resolve_form_version(envelope: SubmissionEnvelope) -> tuple[Form, FormVersion]:
@@ -201,7 +238,7 @@ def _edit(envelope: SubmissionEnvelope, form: Form, form_version: FormVersion, s
     db.session.flush()
     _carry_over_files(previous, version)
     missing = _store_files(version, files, storage)
-    process_visit(VisitContext(submission, version, envelope, schema, station, origin.submitter, edited=True))
+    jobs.after_commit("apply-visits")
     if form.xml_form_id == VOLUNTEER_FORM:
         volunteers.record_service(submission, version)
     outbox.submission_event(EventType.SUBMISSION_EDITED, submission, version.data)

@@ -76,6 +76,26 @@ def test_a_job_is_queued_only_when_its_transaction_commits(app, tmp_path):
     assert marker.read_text().split()[0] == "committed"  # memory:// runs it at once
 
 
+def test_a_savepoint_neither_sends_nor_drops_the_jobs_of_its_transaction(app, tmp_path):
+    """SQLAlchemy reports a released SAVEPOINT as a commit: the job must still wait for the real one (sent early,
+    ``memory://`` would run it against rows not committed yet, and on SQLite wait for the writer it is part of)."""
+    from sqlalchemy import text
+
+    marker = tmp_path / "ran.log"
+    after_commit("ping", str(marker), "outer")
+    with db.session.begin_nested():
+        db.session.execute(text("SELECT 1"))
+    assert not marker.exists()
+    try:
+        with db.session.begin_nested():
+            raise ValueError("a savepoint rolled back")
+    except ValueError:
+        pass
+    assert not marker.exists()
+    db.session.commit()
+    assert marker.read_text().split()[0] == "outer"
+
+
 def test_unknown_jobs_are_refused(app):
     with pytest.raises(KeyError):
         after_commit("no-such-job")
