@@ -24,11 +24,18 @@ log = logging.getLogger(__name__)
 PENDING = "lastmeter_jobs"
 JOBS: dict[str, Callable[..., Any]] = {}
 PERIODIC: dict[str, tuple[Callable[..., Any], int]] = {}
+POLLED: set[str] = set()
 
 
-def job(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def job(name: str, polled: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A job a service asks for with ``after_commit``. A ``polled`` job is work the job workers look for by
+    themselves, often (``server/pump.py``): asking for it queues nothing — a queued task per visit would be a
+    write to the queue per request — except on a queue that runs jobs at once (``memory://``: tests and
+    one-off commands), where it runs at the commit like any job."""
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         JOBS[name] = fn
+        if polled:
+            POLLED.add(name)
         return fn
 
     return register
@@ -47,7 +54,7 @@ def periodic(name: str, minutes: int) -> Callable[[Callable[..., Any]], Callable
 def init_app(app: Flask) -> None:
     queue = build_queue(str(app.config["JOBS_URL"]))
     tasks = {name: queue.task(name=name, retries=3, retry_delay=30)(_in_app_context(app, fn))
-             for name, fn in JOBS.items()}
+             for name, fn in JOBS.items() if name not in POLLED or queue.immediate}
     for name, (fn, minutes) in PERIODIC.items():
         tasks[name] = every_minutes(queue, name, minutes, _in_app_context(app, fn))
     app.extensions["jobs"] = queue
@@ -90,6 +97,8 @@ def _send_pending(session: Session) -> None:
         return
     tasks = current_app.extensions["job_tasks"]
     for name, args in pending:
+        if name not in tasks:
+            continue  # a polled job: the workers find the work themselves
         try:
             tasks[name](*args)
         except Exception:  # noqa: BLE001 — the data is committed; a job that cannot be queued is logged, not fatal
@@ -126,10 +135,10 @@ def prepare_thumbnails(sha256: str) -> int:
     return inspect_photo(sha256, media_storage())
 
 
-@job("apply-visits")
+@job("apply-visits", polled=True)
 def apply_visits() -> int:
-    """Apply the visits acknowledged since the last application to their cases (queued by each ingest's commit;
-    the events pump runs the same step every round, so a lost job delays a visit, never drops it)."""
+    """Apply the visits acknowledged since the last application to their cases: each job worker's applier thread
+    polls for them (``server/pump.py``), and every round of the events pump runs the same step."""
     from server.services.submissions import apply_pending_visits
 
     return apply_pending_visits()

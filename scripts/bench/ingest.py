@@ -191,7 +191,7 @@ def measure(server: dict[str, str], args, pool: bytes, work: Path) -> dict[tuple
             config = app_config(url, work / f"{kind}-media-{uuid.uuid4().hex[:6]}")
             prepared = prepare(config)
             process, port = run_server({**environment(config), **server}, "server.wsgi:app", work / f"{kind}.log")
-            applier = run_job_worker(environment(config), work / f"{kind}-worker.log")
+            applier = None if args.no_worker else run_job_worker(environment(config), work / f"{kind}-worker.log")
             try:
                 path = f"/key/{prepared['token']}/submission"
                 for photos in args.photos:
@@ -199,11 +199,12 @@ def measure(server: dict[str, str], args, pool: bytes, work: Path) -> dict[tuple
                     for concurrency in args.concurrency:
                         started = time.time()
                         cell = load(port, path, parts, concurrency, args.seconds)
-                        cell.update(application(config, started))
+                        cell.update(application(config, started, wait=0 if args.no_worker else 300))
                         rates[(kind, photos, concurrency)] = cell
                         print(server, kind, photos, concurrency, cell, flush=True)
             finally:
-                stop(applier)
+                if applier is not None:
+                    stop(applier)
                 stop(process)
     return rates
 
@@ -233,11 +234,11 @@ def application(config: dict[str, object], since: float, wait: float = 300) -> d
     load_ended = time.monotonic()
     try:
         with engine.connect() as connection:
-            while time.monotonic() - load_ended < wait:
+            while True:
                 pending = connection.execute(text(
                     "SELECT count(*) FROM submission_version WHERE applied_at IS NULL")).scalar()
                 connection.commit()
-                if not pending:
+                if not pending or time.monotonic() - load_ended >= wait:
                     break
                 time.sleep(0.1)
             drained = time.monotonic() - load_ended
@@ -280,6 +281,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--photos", type=int, nargs="+", default=[0, 1, 3])
+    parser.add_argument("--no-worker", action="store_true",
+                        help="no job worker: only what the request does (visits are left unapplied)")
     parser.add_argument("--servers", nargs="+", default=["sync:3"],
                         help="gunicorn settings to compare: CLASS:WORKERS[:THREADS], e.g. sync:3 gthread:5:4")
     args = parser.parse_args()

@@ -28,9 +28,18 @@ def get_submission_by_instance_id(instance_id: str) -> Submission | None:
 
 
 def list_pending_versions(limit: int) -> list[SubmissionVersion]:
-    """Versions acknowledged but not yet applied to their cases, oldest first."""
-    return list(db.session.scalars(select(SubmissionVersion).where(SubmissionVersion.applied_at.is_(None))
-                                   .order_by(SubmissionVersion.id).limit(limit)))
+    """Versions acknowledged but not yet applied to their cases, oldest first, with what applying them reads."""
+    return list(db.session.scalars(
+        select(SubmissionVersion).where(SubmissionVersion.applied_at.is_(None))
+        .options(selectinload(SubmissionVersion.form_version),
+                 selectinload(SubmissionVersion.submission).selectinload(Submission.form),
+                 selectinload(SubmissionVersion.submission).selectinload(Submission.station))
+        .order_by(SubmissionVersion.id).limit(limit)))
+
+
+def has_pending_versions() -> bool:
+    return db.session.scalar(select(SubmissionVersion.id).where(SubmissionVersion.applied_at.is_(None))
+                             .limit(1)) is not None
 
 
 def count_pending_versions() -> int:

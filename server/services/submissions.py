@@ -13,8 +13,8 @@ submission tied to the worker's station and, when it names one, to a case.
 A visit is acknowledged once what Collect must hear about is decided (the form version, the instanceID rules, a
 case of another station refused with 403) and the submission, its version, its files and its event are stored:
 the 201 does not wait for the visit to be applied to its case. ``apply_pending_visits`` does that after the
-commit — in a job queued by the commit, and in every round of the events pump, which also takes up whatever a
-crash left — one applier at a time, oldest first, each version exactly once (docs/openrosa.md, "After the 201").
+commit — in the applier thread of each job worker, which looks every quarter second, and in every round of the
+events pump — one applier at a time, oldest first, each version exactly once (docs/openrosa.md, "After the 201").
 """
 from __future__ import annotations
 
@@ -164,20 +164,32 @@ def apply_pending_visits(limit: int = APPLY_BATCH) -> int:
     the applier's cursor row is claimed first, so visits to one case are applied in the order they arrived.
     A visit whose application fails is marked applied all the same, with the error logged — it stays stored and
     counted, and cannot hold back every visit after it. Returns how many were applied."""
+    if not queries.has_pending_versions():
+        return 0  # nothing waits: no write (the appliers look often)
     outbox.claim(APPLIER)
-    pending = queries.list_pending_versions(limit)
+    pending = queries.list_pending_versions(limit)  # read again once claimed: another applier may have been first
+    try:
+        with db.session.begin_nested():  # the whole batch at once: one savepoint, not one per visit…
+            for version in pending:
+                process_visit(_visit_context(version))
+    except Exception:  # noqa: BLE001 — …and when one fails, one at a time, to apply all the others
+        for version in pending:
+            try:
+                with db.session.begin_nested():
+                    process_visit(_visit_context(version))
+            except Exception:  # noqa: BLE001 — logged; the visit is kept, see above
+                log.exception("could not apply visit %s to its case", version.instance_id)
+    applied_at = utcnow()
     for version in pending:
-        submission = version.submission
-        context = VisitContext(submission, version, read_envelope(version.xml), schema_of(version.form_version),
-                               submission.station, _submitter(version), edited=version.deprecated_id is not None)
-        try:
-            with db.session.begin_nested():
-                process_visit(context)
-        except Exception:  # noqa: BLE001 — logged; the visit is kept, see above
-            log.exception("could not apply visit %s to its case", version.instance_id)
-        version.applied_at = utcnow()
+        version.applied_at = applied_at
     db.session.flush()
     return len(pending)
+
+
+def _visit_context(version: SubmissionVersion) -> VisitContext:
+    submission = version.submission
+    return VisitContext(submission, version, read_envelope(version.xml), schema_of(version.form_version),
+                        submission.station, _submitter(version), edited=version.deprecated_id is not None)
 
 
 def _submitter(version: SubmissionVersion) -> User | None:

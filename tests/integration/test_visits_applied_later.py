@@ -101,6 +101,34 @@ def test_the_201_comes_before_the_case_and_an_applier_applies_in_arrival_order(c
     assert _events(case_id) == ["created", "visited"] and db.session.get(Case, case_id).version == 2
 
 
+def test_a_visit_that_cannot_be_applied_holds_back_no_other(client, make_user, home_visit, runner, monkeypatch,
+                                                             caplog):
+    """A bug applying one visit (injected here) rolls back only that visit: the others of its batch are applied,
+    it is marked applied with the error logged, and it stays stored and listed."""
+    from server.services import submissions as service
+
+    worker = make_user("worker1", "worker", "530102001", "Worker-pass-1")
+    phone = CollectClient(client, f"/key/{active_collect_token(worker).token}")
+    xform = phone.get("/forms/home_visit.xml").data
+    cases = [str(uuid.uuid4()) for _ in range(3)]
+    for n, case_id in enumerate(cases):
+        assert phone.submit(registration(xform, case_id, f"对象{n}"), []).status_code == 201
+    real = service.process_visit
+
+    def failing_for_the_second(context):
+        if context.envelope.entity.entity_id == cases[1]:
+            raise RuntimeError("a bug")
+        return real(context)
+
+    monkeypatch.setattr(service, "process_visit", failing_for_the_second)
+    assert runner.invoke(args=["outbox-pump", "--once"]).exit_code == 0
+    db.session.rollback()
+    assert [db.session.get(Case, c) is not None for c in cases] == [True, False, True]
+    assert submission_queries.count_pending_versions() == 0
+    assert "could not apply visit" in caplog.text
+    assert db.session.scalar(select(func.count()).select_from(Submission)) == 3
+
+
 # --- SIGKILL of the server and the job worker under load ---------------------------------------------------
 
 PHONES = 4
