@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Iterator
 
 from sqlalchemy import Row, String, and_, cast, func, or_, select, tuple_
@@ -40,6 +40,17 @@ def list_pending_versions(limit: int) -> list[SubmissionVersion]:
 def has_pending_versions() -> bool:
     return db.session.scalar(select(SubmissionVersion.id).where(SubmissionVersion.applied_at.is_(None))
                              .limit(1)) is not None
+
+
+def pending_versions_summary() -> tuple[int, datetime | None]:
+    """How many versions wait to be applied, and when the oldest of them arrived."""
+    count, oldest = db.session.execute(select(func.count(), func.min(SubmissionVersion.created_at))
+                                       .where(SubmissionVersion.applied_at.is_(None))).one()
+    if isinstance(oldest, str):  # an aggregate of SQLite's text loses the column's type
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=timezone.utc)
+    return int(count), oldest
 
 
 def count_pending_versions() -> int:

@@ -101,6 +101,29 @@ def test_the_201_comes_before_the_case_and_an_applier_applies_in_arrival_order(c
     assert _events(case_id) == ["created", "visited"] and db.session.get(Case, case_id).version == 2
 
 
+def test_healthz_says_degraded_while_visits_wait_with_no_applier(client, make_user, home_visit, runner):
+    """Visits are acknowledged with no job worker running: the app is up, but a load balancer's health check
+    (and the operator's monitoring) must tell "up" from "up, but no case is being updated"."""
+    from datetime import datetime, timedelta, timezone
+
+    worker = make_user("worker1", "worker", "530102001", "Worker-pass-1")
+    phone = CollectClient(client, f"/key/{active_collect_token(worker).token}")
+    xform = phone.get("/forms/home_visit.xml").data
+    assert phone.submit(registration(xform, str(uuid.uuid4()), "张桂英"), []).status_code == 201
+    fresh = client.get("/healthz")
+    assert fresh.status_code == 200 and fresh.json["status"] == "ok" and fresh.json["visits_waiting"] == 1
+    db.session.rollback()
+    version = db.session.scalars(select(SubmissionVersion)).one()
+    version.created_at = datetime.now(timezone.utc) - timedelta(minutes=10)  # as if no worker ran for 10 minutes
+    db.session.commit()
+    stale = client.get("/healthz")
+    assert stale.status_code == 200 and stale.json["status"] == "degraded" and stale.json["problems"] == ["jobs"]
+    assert 590 < stale.json["oldest_waiting_seconds"] < 700
+    assert runner.invoke(args=["outbox-pump", "--once"]).exit_code == 0
+    after = client.get("/healthz").json
+    assert (after["status"], after["problems"], after["visits_waiting"]) == ("ok", [], 0)
+
+
 def test_a_visit_that_cannot_be_applied_holds_back_no_other(client, make_user, home_visit, runner, monkeypatch,
                                                              caplog):
     """A bug applying one visit (injected here) rolls back only that visit: the others of its batch are applied,
