@@ -49,6 +49,7 @@ from server.models import (
     User,
 )
 from server.models.types import utcnow
+from server.queries import accounts as account_queries
 from server.queries import cases as case_queries
 from server.queries import forms as form_queries
 from server.queries import submissions as queries
@@ -168,15 +169,18 @@ def apply_pending_visits(limit: int = APPLY_BATCH) -> int:
         return 0  # nothing waits: no write (the appliers look often)
     outbox.claim(APPLIER)
     pending = queries.list_pending_versions(limit)  # read again once claimed: another applier may have been first
+    # the batch's workers, loaded once (the session's identity map holds an object only while something does)
+    submitters = {user.id: user for user in account_queries.list_users_by_ids(
+        sorted({v.submitter_id for v in pending if v.submitter_id is not None}))}
     try:
         with db.session.begin_nested():  # the whole batch at once: one savepoint, not one per visit…
             for version in pending:
-                process_visit(_visit_context(version))
+                process_visit(_visit_context(version, submitters))
     except Exception:  # noqa: BLE001 — …and when one fails, one at a time, to apply all the others
         for version in pending:
             try:
                 with db.session.begin_nested():
-                    process_visit(_visit_context(version))
+                    process_visit(_visit_context(version, submitters))
             except Exception:  # noqa: BLE001 — logged; the visit is kept, see above
                 log.exception("could not apply visit %s to its case", version.instance_id)
     applied_at = utcnow()
@@ -186,14 +190,11 @@ def apply_pending_visits(limit: int = APPLY_BATCH) -> int:
     return len(pending)
 
 
-def _visit_context(version: SubmissionVersion) -> VisitContext:
+def _visit_context(version: SubmissionVersion, submitters: dict[int, User]) -> VisitContext:
     submission = version.submission
     return VisitContext(submission, version, read_envelope(version.xml), schema_of(version.form_version),
-                        submission.station, _submitter(version), edited=version.deprecated_id is not None)
-
-
-def _submitter(version: SubmissionVersion) -> User | None:
-    return db.session.get(User, version.submitter_id) if version.submitter_id is not None else None
+                        submission.station, submitters.get(version.submitter_id or 0),
+                        edited=version.deprecated_id is not None)
 
 
 def _resolve_form_version(envelope: SubmissionEnvelope) -> tuple[Form, FormVersion]:
