@@ -2,8 +2,8 @@
 ``flask outbox-pump --once`` (docs/events.md).
 
 One round, each step its own transaction:
-0. apply acknowledged visits not yet applied to their cases (``services.submissions.apply_pending_visits``: what
-   the job queued by each ingest did not reach, and whatever a crash left);
+0. apply acknowledged visits not yet applied to their cases (``services.submissions.apply_pending_visits``, as the
+   applier thread beside the pump does continually; here for ``outbox-pump`` run alone);
 1. number the committed events (the sequencer);
 2. the ``alerts`` consumer raises alerts from them; newly overdue cases and the 08:00 digests are raised too;
 3. number again (the alerts' own events), then the ``deliveries`` consumer turns events into deliveries;

@@ -53,11 +53,6 @@ def pending_versions_summary() -> tuple[int, datetime | None]:
     return int(count), oldest
 
 
-def count_pending_versions() -> int:
-    return int(db.session.scalar(select(func.count()).select_from(SubmissionVersion)
-                                 .where(SubmissionVersion.applied_at.is_(None))))
-
-
 def list_known_blobs(sha256s: list[str]) -> set[str]:
     """Which of these blob names a committed ``blob`` row names (the orphan-media sweep asks in batches)."""
     return set(db.session.scalars(select(Blob.sha256).where(Blob.sha256.in_(sha256s))))
