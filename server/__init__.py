@@ -26,6 +26,8 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
 
     import server.models  # noqa: F401  (registers every table)
+    import server.queries.coverage_model  # noqa: F401  (session listeners that keep the read models)
+    import server.queries.tallies  # noqa: F401
     from server.extensions import db, migrate
 
     db.init_app(app)

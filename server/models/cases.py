@@ -34,6 +34,11 @@ class Case(db.Model):
     risk_level: Mapped[Optional[RiskLevel]] = mapped_column(str_enum(RiskLevel))
     last_visit: Mapped[Optional[date]] = mapped_column(Date)
     next_due: Mapped[Optional[date]] = mapped_column(Date)
+    # Coverage's read model, kept by queries/coverage_model.py as submissions and categories change: the day
+    # of the latest visit that counts (a visit form, not rejected) and the case's categories as one sorted,
+    # comma-joined key ("" for none). Coverage today is then one scan of an index on this table.
+    counted_visit_on: Mapped[Optional[date]] = mapped_column(Date)
+    category_key: Mapped[str] = mapped_column(String(200), default="", server_default="")
     redo: Mapped[bool] = mapped_column(Boolean, default=False)
     redo_reason: Mapped[Optional[str]] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)  # the entity's __version
@@ -58,6 +63,8 @@ class Case(db.Model):
 
 Index("ix_case_record_station_updated", Case.station_code, Case.updated_at)
 Index("ix_case_record_station_status_due", Case.station_code, Case.status, Case.next_due)
+Index("ix_case_record_coverage", Case.station_code, Case.status, Case.category_key, Case.registered_on,
+      Case.counted_visit_on, Case.village_code)
 
 
 class CaseCategoryLink(db.Model):

@@ -5,12 +5,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import Date, String, and_, case, cast, func, literal, or_, select
 
-from server.domain.cases import VISIT_FORMS, CaseCategory, CaseStatus
+from server.domain.cases import VISIT_FORMS, CaseCategory, CaseStatus, interval_days
 from server.domain.indicators import AreaFacts, CoverageCount, StationFact, cutoff_days
 from server.domain.places import AreaLevel
 from server.domain.stations import StationStatus
 from server.extensions import db
 from server.models import Area, Case, CaseCategoryLink, Form, ReviewState, Station, Submission, SubmissionVersion
+from server.queries import coverage_model
 
 FEEDBACK_FORM = "resident_feedback"
 LOOKBACK_DAYS = 730  # no visit interval is longer than this
@@ -56,7 +57,58 @@ def _latest_visits(area: Area, as_of: date):
 def coverage_counts(area: Area, as_of: date, intervals: dict[str, int],
                     by_township: bool = False) -> list[CoverageCount]:
     """Due and covered open cases per child of ``area`` (or, by_township, per township) and category, counted by
-    the database
+    the database: from the case rows' read model (``queries/coverage_model.py``) when no visit that counts is
+    dated after ``as_of`` (today's view), else from the submissions."""
+    if coverage_model.future_visits_after(as_of):
+        return coverage_counts_from_submissions(area, as_of, intervals, by_township)
+    return coverage_counts_from_case_rows(area, as_of, intervals, by_township)
+
+
+def coverage_counts_from_case_rows(area: Area, as_of: date, intervals: dict[str, int],
+                                   by_township: bool = False) -> list[CoverageCount]:
+    """``coverage_counts`` from each case's latest counting visit and categories kept on its row: one scan of
+    ``ix_case_record_coverage``. Cases are grouped by child area and category key; for every interval the
+    settings use, the database counts the due and the covered, and each key takes the counts of its interval
+    (the shortest of its categories', ``domain.cases.interval_days``)."""
+    days_of = cutoff_days(intervals, [c.value for c in CaseCategory])
+    distinct_days = sorted(set(days_of.values()))
+    by_village = area.level in (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE) and not by_township
+
+    def count(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    counted = []
+    for days in distinct_days:
+        cutoff = literal(as_of - timedelta(days=days), Date)
+        due = Case.registered_on <= cutoff
+        counted += [count(due), count(and_(due, Case.counted_visit_on >= cutoff))]
+    village = Case.village_code if by_village else literal(None, String)
+    query = (select(Area.path, village, Case.category_key, *counted)
+             .join(Station, Station.code == Case.station_code).join(Area, Area.code == Station.code)
+             .where(_in_area(area), Case.status == CaseStatus.OPEN)
+             .group_by(Area.path, village, Case.category_key))
+    if area.level == AreaLevel.VILLAGE:
+        query = query.where(Case.village_code == area.code)
+    child_key = _group_key_of(area, by_township)
+    found: list[CoverageCount] = []
+    for path, village_code, key, *pairs in db.session.execute(query):
+        categories = coverage_model.categories_of_key(key)
+        position = distinct_days.index(interval_days(categories, intervals))
+        due, covered = int(pairs[2 * position] or 0), int(pairs[2 * position + 1] or 0)
+        if not due:
+            continue
+        group = child_key(path, village_code)
+        if not categories:
+            found.append(CoverageCount(group, None, due, covered, due, covered))
+        for number, category in enumerate(categories):
+            found.append(CoverageCount(group, category, due, covered, due if number == 0 else 0,
+                                       covered if number == 0 else 0))
+    return found
+
+
+def coverage_counts_from_submissions(area: Area, as_of: date, intervals: dict[str, int],
+                                     by_township: bool = False) -> list[CoverageCount]:
+    """``coverage_counts`` from the submissions themselves, for any day
     (``coverage_from_counts`` turns them into the same result ``coverage_by_group`` gives from facts).
 
     A case's interval is the shortest of its categories'; it is due when registered at least one

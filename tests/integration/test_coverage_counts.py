@@ -1,8 +1,11 @@
 """Coverage counted by the database equals the pure rules, on random case loads and on both databases.
 
 ``coverage_counts`` (SQL: each case's interval, due and covered flags, grouped by child area and category)
-must give exactly what ``coverage_by_group`` (the pure rules, one fact per case) gives. The oracle's facts are
-read here with plain ORM queries, independently of the code under test.
+must give exactly what ``coverage_by_group`` (the pure rules, one fact per case) gives, both ways it counts:
+from the submissions (any day) and from the read model on the case rows (``queries/coverage_model.py``, for a
+day no counting visit is dated after), the latter after random sequences of visits, reviews, edits, moves,
+deletions, erasures, category, status and interval changes. The oracle's facts are read here with plain ORM
+queries, independently of the code under test.
 """
 from __future__ import annotations
 
@@ -18,7 +21,12 @@ from server.domain.indicators import CaseFact, VisitFact, coverage_by_group, cov
 from server.domain.places import AreaLevel
 from server.extensions import db
 from server.models import Area, Case, CaseCategoryLink, Form, Submission
-from server.queries.indicators import coverage_counts
+from server.queries import coverage_model
+from server.queries.indicators import (
+    coverage_counts,
+    coverage_counts_from_case_rows,
+    coverage_counts_from_submissions,
+)
 
 AS_OF = date(2026, 11, 15)
 CATEGORIES = [c.value for c in CaseCategory]
@@ -59,6 +67,7 @@ def _load(seed: int) -> None:
         db.session.execute(insert(CaseCategoryLink.__table__), links)
     if visits:
         db.session.execute(insert(Submission.__table__), visits)
+    coverage_model.rebuild()  # Core inserts pass no flush, as in a bulk load
     db.session.commit()
 
 
@@ -100,9 +109,18 @@ def test_database_counts_equal_the_pure_rules(network, seed):
         intervals.update({c: rng.choice([7, 30, 45, 90, 365]) for c in rng.sample(CATEGORIES, 3)})
     for code in AREAS:
         area = db.session.get(Area, code)
-        for as_of in (AS_OF, AS_OF - timedelta(days=30), AS_OF + timedelta(days=1)):
+        for as_of in (AS_OF, AS_OF - timedelta(days=30), AS_OF + timedelta(days=1), AS_OF + timedelta(days=11)):
             expected = _oracle(area, as_of, intervals)
             assert coverage_from_counts(coverage_counts(area, as_of, intervals)) == expected, (code, as_of)
+            assert coverage_from_counts(coverage_counts_from_submissions(area, as_of, intervals)) == expected
+        # from the day of the latest visit that counts on, the case rows answer
+        latest = max(day for day, _ in _model_as_the_rules_see_it().values() if day)
+        assert not coverage_model.future_visits_after(latest)
+        assert coverage_model.future_visits_after(latest - timedelta(days=1))
+        for as_of in (latest, latest + timedelta(days=30), latest + timedelta(days=190)):
+            expected = _oracle(area, as_of, intervals)
+            assert coverage_from_counts(coverage_counts_from_case_rows(area, as_of, intervals)) == expected
+            assert coverage_from_counts(coverage_counts(area, as_of, intervals)) == expected
 
 
 def test_the_oracle_sees_what_it_should(network):
@@ -112,3 +130,108 @@ def test_the_oracle_sees_what_it_should(network):
                               {c.value: d for c, d in DEFAULT_VISIT_INTERVAL_DAYS.items()})
     assert overall.overall.denominator > 10 and 0 < overall.overall.numerator < overall.overall.denominator
     assert set(groups) == {"530102", "530103"} and len(overall.by_category) >= 4
+
+
+def _model_as_the_rules_see_it() -> dict[str, tuple]:
+    """Each case's latest counting visit and sorted categories, read from the submissions and links."""
+    latest: dict[str, date] = {}
+    for case_id, day in db.session.execute(
+            select(Submission.case_id, Submission.visit_date).join(Form)
+            .where(Form.xml_form_id.in_(VISIT_FORMS), Submission.review_state != "rejected",
+                   Submission.case_id.is_not(None))):
+        if day is not None and (case_id not in latest or day > latest[case_id]):
+            latest[case_id] = day
+    categories: dict[str, list[str]] = {}
+    for case_id, category in db.session.execute(select(CaseCategoryLink.case_id, CaseCategoryLink.category)):
+        categories.setdefault(case_id, []).append(category.value)
+    return {case_id: (latest.get(case_id), ",".join(sorted(categories.get(case_id, []))))
+            for case_id in db.session.scalars(select(Case.id))}
+
+
+def _assert_model_follows(intervals: dict[str, int], today: date) -> None:
+    db.session.expire_all()
+    stored = {case_id: (day, key) for case_id, day, key in
+              db.session.execute(select(Case.id, Case.counted_visit_on, Case.category_key))}
+    assert stored == _model_as_the_rules_see_it()
+    for code in AREAS:
+        area = db.session.get(Area, code)
+        expected = _oracle(area, today, intervals)
+        assert coverage_from_counts(coverage_counts_from_case_rows(area, today, intervals)) == expected, code
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_the_case_rows_follow_every_change(network, make_user, seed):
+    """Random sequences of writes through the ORM and the services, some rolled back; after each batch the
+    read model equals the submissions and links it is kept from, and coverage from it equals the rules."""
+    from server.media import media_storage
+    from server.services import erasure, review
+    from server.services.cases import set_visit_interval, visit_intervals
+
+    _load(seed)  # a start written around the ORM, made consistent by rebuild
+    rng = random.Random(seed)
+    admin = make_user("admin1", "admin", "530100")
+    storage = media_storage()
+    forms = dict(db.session.execute(select(Form.xml_form_id, Form.id)).all())
+    today = AS_OF + timedelta(days=10)  # every visit is dated on or before it
+    made = 0
+    for step in range(14):
+        case_ids = list(db.session.scalars(select(Case.id)))
+        for _ in range(rng.randrange(0, 8)):
+            made += 1
+            db.session.add(Submission(
+                form_id=forms[rng.choice(list(forms))], instance_id=f"uuid:step-{seed}-{made}",
+                station_code=rng.choice(list(VILLAGES)), case_id=rng.choice([*case_ids, None]),
+                review_state=rng.choice(["received", "received", "rejected"]),
+                visit_date=today - timedelta(days=rng.randrange(0, 400)), created_at=datetime.now(timezone.utc)))
+        db.session.flush()
+        existing = list(db.session.scalars(select(Submission)))
+        for submission in rng.sample(existing, min(len(existing), rng.randrange(0, 6))):
+            action = rng.choice(["approved", "rejected", "has_issues", "edit", "move", "form", "delete"])
+            if action == "edit":  # an edit may change the day the visit happened
+                submission.visit_date = today - timedelta(days=rng.randrange(0, 400))
+            elif action == "move":
+                submission.case_id = rng.choice([*case_ids, None])
+            elif action == "form":
+                submission.form_id = forms[rng.choice(list(forms))]
+            elif action == "delete" and not submission.events:  # (the app deletes none; the model could)
+                db.session.delete(submission)
+            elif action == "delete":
+                continue
+            elif submission.form_id != forms["resident_feedback"]:  # feedback is excluded, never rejected
+                review.set_review_state(submission, action, admin)
+        for case in rng.sample(list(db.session.scalars(select(Case))), 3):
+            action = rng.choice(["categories", "link", "unlink", "status", "erase"])
+            held = {link.category.value for link in db.session.scalars(
+                select(CaseCategoryLink).where(CaseCategoryLink.case_id == case.id))}
+            if action == "link" and len(held) < len(CATEGORIES):  # a link written on its own, not via the case
+                db.session.add(CaseCategoryLink(case_id=case.id,
+                                                category=rng.choice(sorted(set(CATEGORIES) - held))))
+            elif action == "unlink" and held:
+                db.session.delete(db.session.get(CaseCategoryLink, (case.id, rng.choice(sorted(held)))))
+            elif action == "categories":
+                case.categories = [CaseCategoryLink(category=c)
+                                   for c in rng.sample(CATEGORIES, rng.choice([0, 1, 2, 3]))]
+            elif action == "status":
+                case.status = "closed" if case.status.value == "open" else "open"
+            elif action == "erase":
+                erasure.erase_case(case.id, "本人申请", storage)
+        if rng.random() < 0.2:
+            set_visit_interval(rng.choice(CATEGORIES), rng.choice([7, 30, 45, 90, 365]))
+        if rng.random() < 0.25:  # a request that fails: what it wrote to the model goes with it
+            db.session.rollback()
+        else:
+            db.session.commit()
+        if step % 3 == 2:
+            _assert_model_follows(visit_intervals(), today)
+    _assert_model_follows(visit_intervals(), today)
+
+
+def test_the_model_sees_what_it_should(network):
+    """The comparison above is not vacuous: cases have counted visits, rejected-only cases have none."""
+    _load(5)
+    model = _model_as_the_rules_see_it()
+    assert sum(1 for day, _ in model.values() if day) > 10
+    assert sum(1 for day, _ in model.values() if day is None) > 5
+    assert sum(1 for _, key in model.values() if "," in key) > 3
+    stored = dict(db.session.execute(select(Case.id, Case.counted_visit_on)).all())
+    assert stored == {case_id: day for case_id, (day, _) in model.items()}
