@@ -92,9 +92,10 @@ def submissions(db, case_list: list[tuple[str, str]], count: int, form_id: int, 
         db.session.execute(insert(Submission.__table__), rows)
         db.session.execute(insert(SubmissionVersion.__table__), versions)
         db.session.commit()
-    from server.queries import tallies
+    from server.queries import coverage_model, tallies
 
     tallies.rebuild()  # Core inserts pass no flush: count the list's tallies again, as a bulk import must
+    coverage_model.rebuild()  # and the cases' coverage read model
     db.session.commit()
     return count
 

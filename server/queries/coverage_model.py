@@ -22,7 +22,6 @@ from __future__ import annotations
 from sqlalchemy import bindparam, event, func, inspect, literal, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from server.domain.cases import VISIT_FORMS
@@ -47,24 +46,44 @@ def _flushed(obj, name: str):
     return history.deleted[0] if history.deleted else getattr(obj, name)
 
 
+_KEYED = "coverage_model.keyed"      # session.info: cases whose key before_flush set from their collection
+_TOUCHED = "coverage_model.touched"  # session.info: cases whose row the flush rewrote around the ORM
+
+
+@event.listens_for(Session, "before_flush")
+def _key_cases_in_memory(session: Session, _context, _instances) -> None:
+    """A case created or given new categories through its collection gets its key in the same INSERT or UPDATE."""
+    keyed = {}
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, Case) and (obj in session.new or inspect(obj).attrs["categories"].history.has_changes()):
+            key = category_key(link.category for link in obj.categories)
+            if obj.category_key != key:
+                obj.category_key = key
+            keyed[obj.id] = obj
+    session.info[_KEYED] = keyed
+
+
 @event.listens_for(Session, "after_flush")
 def _keep_read_model(session: Session, _context) -> None:
-    raised: dict[str, list] = {}   # case id → (form id, day) of its new submissions
+    raised: dict[str, list] = {}   # case id → (form id, day) of visits that may move it forward
     recount: set[str] = set()      # cases whose latest counting visit must be looked up again
-    rekey: set[str] = set()        # cases whose categories changed
+    rekey: set[str] = set()        # cases whose links changed other than through their collection
+    keyed = session.info.pop(_KEYED, {})
     for obj in session.new:
-        if isinstance(obj, Submission) and obj.case_id is not None and obj.visit_date is not None \
-                and obj.review_state != ReviewState.REJECTED:
-            raised.setdefault(obj.case_id, []).append((obj.form_id, obj.visit_date))
-        elif isinstance(obj, CaseCategoryLink):
+        if isinstance(obj, Submission):
+            if _counts(obj):
+                raised.setdefault(obj.case_id, []).append((obj.form_id, obj.visit_date))
+        elif isinstance(obj, CaseCategoryLink) and not (obj.case_id in keyed and obj in keyed[obj.case_id].categories):
             rekey.add(obj.case_id)
     for obj in session.dirty:
         if isinstance(obj, Submission):
-            state = inspect(obj)
-            if any(state.attrs[name].history.has_changes() for name in COUNTING_ATTRIBUTES):
+            attrs = inspect(obj).attrs
+            changed = {name for name in COUNTING_ATTRIBUTES if attrs[name].history.has_changes()}
+            if changed == {"case_id"} and _flushed(obj, "case_id") is None:
+                if _counts(obj):  # a registration's visit given its new case: it can only move it forward
+                    raised.setdefault(obj.case_id, []).append((obj.form_id, obj.visit_date))
+            elif changed:
                 recount.update(c for c in (_flushed(obj, "case_id"), obj.case_id) if c is not None)
-        elif isinstance(obj, Case) and inspect(obj).attrs["categories"].history.has_changes():
-            rekey.add(obj.id)
     for obj in session.deleted:
         if isinstance(obj, Submission) and _flushed(obj, "case_id") is not None:
             recount.add(_flushed(obj, "case_id"))
@@ -73,50 +92,43 @@ def _keep_read_model(session: Session, _context) -> None:
     if not (raised or recount or rekey):
         return
     connection = session.connection()
-    values: dict[str, dict] = {}
-    moved = _raise(connection, {case_id: days for case_id, days in raised.items() if case_id not in recount})
+    _raise(connection, {case_id: days for case_id, days in raised.items() if case_id not in recount})
     if recount:
-        recount_visits(connection, recount, values)
+        recount_visits(connection, recount)
     if rekey:
-        _rekey(connection, rekey, values)
-    # The session's copy of a case, where it holds one, sees the change (nothing may be loaded during a flush).
-    for case_id, day in moved.items():
-        loaded = _held(session, case_id)
-        if loaded is not None and "counted_visit_on" in loaded.dict:
-            current = loaded.dict["counted_visit_on"]
-            values.setdefault(case_id, {})["counted_visit_on"] = day if current is None or current < day else current
-    for case_id, changed in values.items():
-        loaded = _held(session, case_id)
-        if loaded is not None:
-            for name, value in changed.items():
-                set_committed_value(loaded.obj(), name, value)
+        _rekey(connection, rekey)
+    session.info.setdefault(_TOUCHED, set()).update(raised, recount, rekey)
 
 
-def _held(session: Session, case_id: str):
-    obj = session.identity_map.get(identity_key(Case, case_id))
-    return inspect(obj) if obj is not None else None
+@event.listens_for(Session, "after_flush_postexec")
+def _forget_stale_copies(session: Session, _context) -> None:
+    """The session's copies of the cases rewritten around the ORM read the new values on their next use."""
+    for case_id in session.info.pop(_TOUCHED, ()):
+        obj = session.identity_map.get(identity_key(Case, case_id))
+        if obj is not None:
+            session.expire(obj, ["counted_visit_on", "category_key"])
 
 
-def _visit_form_ids(connection: Connection) -> set[int]:
-    return set(connection.scalars(select(Form.id).where(Form.xml_form_id.in_(VISIT_FORMS))))
+def _counts(submission: Submission) -> bool:
+    """Whether a submission may be a case's counting visit, its form aside (checked in SQL)."""
+    return (submission.case_id is not None and submission.visit_date is not None
+            and submission.review_state != ReviewState.REJECTED)
 
 
-def _raise(connection: Connection, raised: dict[str, list]) -> dict:
-    """New visits only move a case's latest counting visit forward: its other visits need no look. Returns
-    each raised case's newest counting day."""
+def _raise(connection: Connection, raised: dict[str, list]) -> None:
+    """New visits only move a case's latest counting visit forward: its other visits need no look. One UPDATE
+    per visit, which also checks its form is a visit form (rows in case order: the same lock order everywhere)."""
     if not raised:
-        return {}
-    forms = _visit_form_ids(connection)
-    latest = {case_id: max(day for form_id, day in days if form_id in forms) for case_id, days in raised.items()
-              if any(form_id in forms for form_id, _ in days)}
-    if not latest:
-        return {}
+        return
     current, day = _cases.c.counted_visit_on, bindparam("day")
+    visit_form = (select(Form.id).where(Form.id == bindparam("form"),  # one bound value each: executemany
+                                        Form.xml_form_id.in_([literal(name) for name in VISIT_FORMS]))
+                  .exists())
     connection.execute(
-        update(_cases).where(_cases.c.id == bindparam("case"), or_(current.is_(None), current < day))
+        update(_cases).where(_cases.c.id == bindparam("case"), or_(current.is_(None), current < day), visit_form)
         .values(counted_visit_on=day, updated_at=_cases.c.updated_at),
-        [{"case": case_id, "day": latest[case_id]} for case_id in sorted(latest)])
-    return latest
+        [{"case": case_id, "day": visited, "form": form_id}
+         for case_id in sorted(raised) for form_id, visited in sorted(raised[case_id])])
 
 
 def _counting_visits():
@@ -127,7 +139,7 @@ def _counting_visits():
             .group_by(Submission.case_id))
 
 
-def recount_visits(connection: Connection, case_ids, values: dict[str, dict] | None = None) -> None:
+def recount_visits(connection: Connection, case_ids) -> None:
     """Look each case's latest counting visit up again (in sorted chunks: the same lock order everywhere)."""
     ordered = sorted(case_ids)
     for first in range(0, len(ordered), _CHUNK):
@@ -136,12 +148,9 @@ def recount_visits(connection: Connection, case_ids, values: dict[str, dict] | N
         connection.execute(update(_cases).where(_cases.c.id == bindparam("case"))
                            .values(counted_visit_on=bindparam("day"), updated_at=_cases.c.updated_at),
                            [{"case": case_id, "day": latest.get(case_id)} for case_id in chunk])
-        if values is not None:
-            for case_id in chunk:
-                values.setdefault(case_id, {})["counted_visit_on"] = latest.get(case_id)
 
 
-def _rekey(connection: Connection, case_ids, values: dict[str, dict] | None = None) -> None:
+def _rekey(connection: Connection, case_ids) -> None:
     ordered = sorted(case_ids)
     for first in range(0, len(ordered), _CHUNK):
         chunk = ordered[first:first + _CHUNK]
@@ -152,23 +161,19 @@ def _rekey(connection: Connection, case_ids, values: dict[str, dict] | None = No
         connection.execute(update(_cases).where(_cases.c.id == bindparam("case"))
                            .values(category_key=bindparam("key"), updated_at=_cases.c.updated_at),
                            [{"case": case_id, "key": category_key(found[case_id])} for case_id in chunk])
-        if values is not None:
-            for case_id in chunk:
-                values.setdefault(case_id, {})["category_key"] = category_key(found[case_id])
 
 
 def rebuild() -> None:
-    """Recompute the model of every case from the submissions and categories (after writes around the ORM)."""
+    """Recompute the model of every case from the submissions and categories (after writes around the ORM):
+    one correlated UPDATE for the visits, the keys built here (SQLite promises no order to string aggregates)."""
     connection = db.session.connection()
-    ids = list(connection.scalars(select(_cases.c.id)))
-    connection.execute(update(_cases).values(counted_visit_on=None, category_key="",
+    latest = (select(func.max(Submission.visit_date)).join(Form, Form.id == Submission.form_id)
+              .where(Submission.case_id == _cases.c.id, Form.xml_form_id.in_(VISIT_FORMS),
+                     Submission.review_state != ReviewState.REJECTED, Submission.visit_date.is_not(None))
+              .scalar_subquery())
+    connection.execute(update(_cases).values(counted_visit_on=latest, category_key="",
                                              updated_at=_cases.c.updated_at))
-    recount_visits(connection, _ids_with(connection, Submission.case_id, ids))
-    _rekey(connection, _ids_with(connection, CaseCategoryLink.case_id, ids))
-
-
-def _ids_with(connection: Connection, column, ids: list[str]) -> set[str]:
-    return set(connection.scalars(select(column).where(column.is_not(None)).distinct())) & set(ids)
+    _rekey(connection, set(connection.scalars(select(CaseCategoryLink.case_id).distinct())))
 
 
 def future_visits_after(day) -> bool:
