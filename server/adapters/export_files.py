@@ -95,11 +95,6 @@ class CsvWriter:
         self._writer.writerow([("'" + cell) if cell.__class__ is str and cell[:1] in FORMULA_TRIGGERS else cell
                                for cell in row])
 
-    def write_raw(self, data: bytes) -> None:
-        """CSV already written elsewhere (by the database), in the same dialect, after what was written so far."""
-        self._text.flush()
-        self._text.buffer.write(data)
-
     def close(self) -> None:
         """Flush and close, and the binary file with it (unless it was given back by ``detach``)."""
         if not self._detached:

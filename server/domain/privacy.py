@@ -118,14 +118,9 @@ def masked_properties(properties: dict[str, Any] | None, role: Role | str) -> di
             for key, value in (properties or {}).items()}
 
 
-def sees_everything(role: Role | str) -> bool:
-    """Whether ``role`` sees every sensitive field in full (``masked_data`` then changes nothing)."""
-    return SEES_IN_FULL.get(Role(role), frozenset()) >= set(Sensitive)
-
-
 def masked_data(data: dict[str, Any] | None, role: Role | str, prefix: str = "") -> dict[str, Any]:
     """A submission's typed values as ``role`` may see them: the same shape, sensitive leaves masked."""
-    if sees_everything(role):
+    if SEES_IN_FULL.get(Role(role), frozenset()) >= set(Sensitive):
         return data or {}  # nothing to mask (an export runs this once per row)
     visible: dict[str, Any] = {}
     for key, value in (data or {}).items():

@@ -141,12 +141,6 @@ def iter_export_batches(scope: Scope, filters: SubmissionFilters,
         after = (rows[-1].created_at, rows[-1].id)
 
 
-def list_export_rows_by_id(scope: Scope, filters: SubmissionFilters, ids: list[int]) -> list[Row]:
-    """The rows ``iter_export_batches`` gives for these submissions (those still matching), oldest first."""
-    query = _export_query(scope, filters).where(Submission.id.in_(ids)).order_by(Submission.created_at, Submission.id)
-    return list(db.session.connection().execute(query).all())
-
-
 def _export_query(scope: Scope, filters: SubmissionFilters):
     current, other, form = aliased(SubmissionVersion), aliased(SubmissionVersion), aliased(Form)
     edits = select(func.count()).where(other.submission_id == Submission.id).scalar_subquery() - 1

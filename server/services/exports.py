@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
@@ -28,13 +27,12 @@ from server.adapters.export_files import CsvWriter, ZipStream, file_size, spoole
 from server.adapters.tabular import XlsxStream
 from server.domain.access import Scope
 from server.domain.clock import LABEL, beijing_iso, beijing_wall_time, today_in_china
-from server.domain.privacy import masked_data, sees_everything
+from server.domain.privacy import masked_data
 from server.domain.export_rows import ExportLayout, LabelledTable, SubmissionMeta, export_layout, labelled_table, \
     media_path, safe_file_name, sheet_titles, submission_rows
 from server.domain.labels import read_labels
 from server.errors import BadRequest, LastmeterError, NotFound
 from server.media.storage import MediaStorage, StorageError
-from server.queries import export_copy
 from server.queries import forms as form_queries
 from server.queries import submissions as queries
 from server.queries.submissions import SubmissionFilters
@@ -166,11 +164,6 @@ def _csv_zip(scope: Scope, filters: SubmissionFilters, layout: ExportLayout,
         root = _csv_entry(archive, f"{layout.xml_form_id}.csv")
         for writer, table, labelled_table_ in zip([root, *spools], layout.tables, words):
             writer.write(labelled_table_.header if labelled_table_ else table.header)
-        if not spools and labelled is None and sees_everything(scope.role) and export_copy.available():
-            yield from _copied_root(scope, filters, layout, root, archive)
-            root.close()
-            yield archive.close()
-            return
         for batch in _records(scope, filters):
             for meta, row in batch:
                 rows = submission_rows(layout, masked_data(row.data, scope.role), meta)
@@ -190,38 +183,6 @@ def _csv_zip(scope: Scope, filters: SubmissionFilters, layout: ExportLayout,
     finally:
         for spool in spools:
             spool.close()
-
-
-def _copied_root(scope: Scope, filters: SubmissionFilters, layout: ExportLayout, root: CsvWriter,
-                 archive: ZipStream) -> Iterator[bytes]:
-    """The root table as PostgreSQL writes it (``queries/export_copy.py``), the same bytes as ``_csv_zip``'s rows.
-    Rows the database leaves to Python come as ids; the connection is busy until the COPY ends, so from the first
-    of them on the output waits in a temporary file, and those rows are read and written in their places after."""
-    held: list[tuple[str, int]] | None = None  # ("row", id) or ("bytes", length), in order
-    with tempfile.TemporaryFile() as spool:
-        for piece in export_copy.stream_root_csv(scope, filters, layout.tables[0]):
-            if held is None and isinstance(piece, bytes):
-                root.write_raw(piece)
-                yield archive.take()
-                continue
-            held = [] if held is None else held
-            if isinstance(piece, int):
-                held.append(("row", piece))
-            else:
-                spool.write(piece)
-                held.append(("bytes", len(piece)))
-        if held is None:
-            return
-        rows = {row.id: row for row in queries.list_export_rows_by_id(
-            scope, filters, [number for kind, number in held if kind == "row"])}
-        spool.seek(0)
-        for kind, number in held:
-            if kind == "bytes":
-                root.write_raw(spool.read(number))
-            elif number in rows:
-                row = rows[number]
-                root.write(submission_rows(layout, masked_data(row.data, scope.role), _meta(row))[0][0])
-            yield archive.take()
 
 
 def _csv_entry(archive: ZipStream, name: str) -> CsvWriter:
