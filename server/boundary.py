@@ -2,14 +2,22 @@
 rendering of LastmeterError as JSON, OpenRosa XML or a page depending on who asked."""
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask.json.provider import DefaultJSONProvider
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from server.errors import BadRequest, BodyTooLarge, LastmeterError
+from server.errors import BadRequest, BodyTooLarge, DatabaseUnavailable, LastmeterError
 from server.extensions import db
 from server.media import discard_new_blobs, keep_new_blobs
 from server.media.uploads import UploadRequest
+
+log = logging.getLogger(__name__)
+# What the database driver raises when the database is away (a restart, a failover, a lost connection) or, for
+# SQLite, still locked after the busy timeout: answered 503 with Retry-After, never a 500.
+DATABASE_AWAY = (OperationalError, InterfaceError)
 
 # Blueprints that speak another format (OpenRosa XML to ODK Collect) register their renderers here.
 XML_RENDERERS: dict[str, object] = {}
@@ -68,6 +76,8 @@ def init_app(app: Flask) -> None:
     app.after_request(_cache_policy)
     app.teardown_request(_forget_failed_request)
     app.register_error_handler(LastmeterError, _render_error)
+    for away in DATABASE_AWAY:
+        app.register_error_handler(away, _database_away)
     app.register_error_handler(HTTPException, _render_http_exception)
 
 
@@ -143,7 +153,10 @@ def _commit_or_roll_back(response: Response) -> Response:
     if the commit itself fails, the error handler answers instead.
     """
     if response.status_code < 400:
-        db.session.commit()
+        try:
+            db.session.commit()
+        except DATABASE_AWAY as exc:  # the answer was not sent: it becomes the 503, and nothing is kept
+            return _database_away(exc)
         keep_new_blobs()
     else:
         db.session.rollback()
@@ -175,6 +188,16 @@ def _blueprint_renderer(renderers: dict[str, object]):
     db.session.rollback()
     discard_new_blobs()
     return renderers.get(request.blueprint or "")
+
+
+def _database_away(exc: Exception) -> Response:
+    """The database went away under a request: roll back what it wrote and say when to come back."""
+    log.warning("database unavailable during %s %s: %s", request.method, request.path, exc.__class__.__name__)
+    try:
+        db.session.rollback()
+    except DATABASE_AWAY:
+        db.session.close()  # the connection is gone: the pool replaces it (pre-ping) on the next checkout
+    return _render_error(DatabaseUnavailable())
 
 
 def _render_error(error: LastmeterError) -> Response:

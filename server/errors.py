@@ -194,6 +194,24 @@ class TooManyAttempts(LastmeterError):
         return {"Retry-After": str(self.details.get("retry_after", 60))}
 
 
+# --- 503: a part the app depends on is away for now ---------------------------------------
+
+class DatabaseUnavailable(LastmeterError):
+    """The database cannot be reached (restarting, failing over, overloaded): nothing of the request was kept,
+    and a phone keeps its submission and sends it again after ``Retry-After`` seconds."""
+
+    code = "503.1"
+    zh = "服务器暂时无法访问数据库，本次提交未保存，请 {retry_after} 秒后重试（手机会保留已填写的表单）。"
+    en = ("The server cannot reach its database just now; nothing was saved. Try again in {retry_after} seconds "
+          "(the phone keeps the filled form).")
+
+    def __init__(self, **details: Any) -> None:
+        super().__init__(**{"retry_after": 30, **details})
+
+    def http_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.details["retry_after"])}
+
+
 # --- 404: not there (or not yours) --------------------------------------------------------
 
 class NotFound(LastmeterError):

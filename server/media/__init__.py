@@ -6,12 +6,15 @@ temporary area, hashed while they stream. ``LASTMETER_MEDIA_BACKEND`` picks the 
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Mapping
 
 from flask import Flask, current_app, g
 
 from server.media.storage import LocalStorage, MediaStorage
+
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -52,11 +55,22 @@ def keep_new_blobs() -> None:
 def discard_new_blobs() -> None:
     """The request failed: its rows are gone, so the files only it created must go too — unless another
     request stored the same content meanwhile and has committed a row for it (called after the rollback)."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
     from server.extensions import db
     from server.models import Blob
 
     storage = media_storage()
-    for sha256 in g.pop("new_blobs", []):
-        if db.session.get(Blob, sha256) is None:
-            storage.delete(sha256)
-    db.session.rollback()  # end the read transaction the check opened
+    new = g.pop("new_blobs", [])
+    checked = 0
+    try:
+        for sha256 in new:
+            if db.session.get(Blob, sha256) is None:
+                storage.delete(sha256)
+            checked += 1
+        db.session.rollback()  # end the read transaction the check opened
+    except (OperationalError, InterfaceError):
+        # The database is away, so whether another request committed the same content cannot be known: the
+        # files stay, and the orphan sweep (``jobs.sweep``) removes those no blob row names once it is back.
+        log.warning("database unavailable: %d new file(s) left for the orphan sweep", len(new) - checked)
+        db.session.close()

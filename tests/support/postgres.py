@@ -39,6 +39,12 @@ class Cluster:
     directory: Path
     port: int
     bindir: Path
+    durable: bool = False  # a crash (``-m immediate``) loses no committed transaction, as in production
+
+    @property
+    def options(self) -> str:
+        speed = "" if self.durable else "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+        return f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 {speed}-c max_connections=200"
 
     @property
     def admin_url(self) -> str:
@@ -50,6 +56,15 @@ class Cluster:
     def create_database(self, name: str) -> str:
         self._run(str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
         return self.url(name)
+
+    def pg_ctl(self, action: str, mode: str = "fast") -> None:
+        """``pg_ctl stop|start`` on this cluster; ``restart`` is the two (pg_ctl's own would log to its output,
+        which it then never closes)."""
+        if action == "restart":
+            self.pg_ctl("stop", mode)
+            action = "start"
+        arguments = ["-m", mode] if action == "stop" else ["-o", self.options, "-l", str(self.directory / "log")]
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.directory / "data"), *arguments, "-w", "-t", "60", action)
 
     def stop(self) -> None:
         try:
@@ -69,20 +84,17 @@ def _as_postgres(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command]
 
 
-def start_cluster() -> Cluster:
+def start_cluster(durable: bool = False) -> Cluster:
     bindir = _bindir()
     directory = Path(tempfile.mkdtemp(prefix="lastmeter-pg-"))
     if os.geteuid() == 0:
         shutil.chown(directory, "postgres", "postgres")
-    cluster = Cluster(directory, _free_port(), bindir)
+    cluster = Cluster(directory, _free_port(), bindir, durable)
     data = directory / "data"
     cluster._run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
                  "--locale=C.UTF-8")
-    options = (f"-p {cluster.port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off "
-               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
     try:
-        cluster._run(str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(directory / "log"),
-                     "-w", "-t", "60", "start")
+        cluster.pg_ctl("start")
     except PostgresUnavailable:
         log = (directory / "log").read_text(errors="replace") if (directory / "log").exists() else ""
         shutil.rmtree(directory, ignore_errors=True)
