@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from server.errors import BadRequest, BodyTooLarge, DatabaseUnavailable, LastmeterError
 from server.extensions import db
 from server.media import discard_new_blobs, keep_new_blobs
+from server.media.storage import StorageFull, is_disk_full
 from server.media.uploads import UploadRequest
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(LastmeterError, _render_error)
     for away in DATABASE_AWAY:
         app.register_error_handler(away, _database_away)
+    app.register_error_handler(OSError, _disk_full)
     app.register_error_handler(HTTPException, _render_http_exception)
 
 
@@ -188,6 +190,15 @@ def _blueprint_renderer(renderers: dict[str, object]):
     db.session.rollback()
     discard_new_blobs()
     return renderers.get(request.blueprint or "")
+
+
+def _disk_full(exc: OSError) -> Response:
+    """A write found the disk full (the upload spool, the media folder): 507 in the asker's format; any other
+    OSError stays the 500 it is."""
+    if not is_disk_full(exc):
+        raise exc
+    log.warning("disk full during %s %s: %s", request.method, request.path, exc)
+    return _render_error(StorageFull())
 
 
 def _database_away(exc: Exception) -> Response:

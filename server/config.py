@@ -84,6 +84,8 @@ SETTINGS: tuple[Setting, ...] = (
             "The externally visible base URL; every absolute URL the server emits starts with it."),
     Setting("MAX_SUBMISSION_BYTES", 100_000_000, _int,
             "Largest submission body accepted (advertised to ODK Collect as X-OpenRosa-Accept-Content-Length)."),
+    Setting("STORAGE_MIN_FREE_BYTES", 1_000_000_000, _int,
+            "Free disk space under the media folder or the upload spool below which /healthz reports storage degraded."),
     Setting("IMPORT_MAX_BYTES", 10_000_000, _int,
             "Largest file accepted by an import (cases, stations, staff, areas), as uploaded."),
     Setting("IMPORT_MAX_UNPACKED_BYTES", 50_000_000, _int,

@@ -1,21 +1,27 @@
-"""``GET /healthz``: is the app up, can it reach its database, and are received visits being applied?
+"""``GET /healthz``: is the app up, can it reach its database and its file storage, are received visits being applied?
 
 - ``200 {"status": "ok"}``: up;
-- ``200 {"status": "degraded", "problems": ["jobs"]}``: up — phones' visits are received and acknowledged — but the
-  oldest visit waiting to be applied to its case has waited longer than ``LAG_DEGRADED_SECONDS``: no job worker
-  is running, or it cannot keep up (docs/deploy.md, "Background jobs"). A load balancer keeps sending traffic;
-  monitoring should page someone;
+- ``200 {"status": "degraded", "problems": [...]}``: up, but
+  ``"jobs"``: the oldest visit waiting to be applied to its case has waited longer than ``LAG_DEGRADED_SECONDS`` —
+  no job worker is running, or it cannot keep up (docs/deploy.md, "Background jobs"); phones' visits are still
+  received and acknowledged;
+  ``"storage"``: files cannot be stored — the bucket does not answer, or the disk under the media folder or the
+  upload spool has less than ``LASTMETER_STORAGE_MIN_FREE_BYTES`` free (``storage_problem`` says which); visits
+  with photos get 503/507 until it is mended (docs/deploy.md, "When things break").
+  A load balancer keeps sending traffic (pages, lists and visits without files still work); monitoring should page
+  someone;
 - ``503 {"status": "error"}``: the database cannot be reached.
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.extensions import db
+from server.media import media_storage
 from server.queries import submissions as submission_queries
 
 bp = Blueprint("health", __name__)
@@ -30,6 +36,7 @@ def healthz():
     except SQLAlchemyError as exc:
         return jsonify(status="error", database="unreachable", detail=exc.__class__.__name__), 503
     lag = (datetime.now(timezone.utc) - oldest).total_seconds() if oldest is not None else 0.0
-    problems = ["jobs"] if lag > LAG_DEGRADED_SECONDS else []
+    storage = media_storage().problem(int(current_app.config["STORAGE_MIN_FREE_BYTES"]))
+    problems = [name for name, failing in (("jobs", lag > LAG_DEGRADED_SECONDS), ("storage", storage)) if failing]
     return jsonify(status="degraded" if problems else "ok", problems=problems, database=db.engine.dialect.name,
-                   visits_waiting=waiting, oldest_waiting_seconds=round(max(lag, 0.0), 1))
+                   visits_waiting=waiting, oldest_waiting_seconds=round(max(lag, 0.0), 1), storage_problem=storage)

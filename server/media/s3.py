@@ -20,7 +20,8 @@ import boto3
 from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.response import StreamingBody
 
 from server.media.storage import (
@@ -29,6 +30,7 @@ from server.media.storage import (
     HashingUpload,
     KnownBlobs,
     StorageError,
+    StorageUnavailable,
     UploadSpool,
     blob_key,
     derived_key,
@@ -157,7 +159,7 @@ class S3Storage(UploadSpool):
                 for item in page.get("Contents", []):
                     yield item["LastModified"], item["Key"]
         except (ClientError, BotoCoreError) as exc:
-            raise StorageError(reason=f"list {prefix}: {exc}") from exc
+            raise _failure(f"list {prefix}", exc) from exc
 
     # Derived files (thumbnails) can always be made again from their blob.
     def open_derived(self, name: str) -> BinaryIO | None:
@@ -207,15 +209,25 @@ class S3Storage(UploadSpool):
         return io.BufferedReader(raw, CHUNK)  # type: ignore[return-value]
 
     def _request(self, operation: str, key: str, **params: Any) -> dict | None:
-        """One S3 call on one key: None when there is no such object, StorageError for any other failure."""
+        """One S3 call on one key: None when there is no such object, StorageUnavailable when the bucket cannot
+        be reached or answers with a server error (worth a retry), StorageError for any other failure."""
         try:
             return getattr(self._client, operation)(Bucket=self.bucket, Key=key, **params)
         except ClientError as exc:
             if _error_code(exc) in MISSING_CODES:
                 return None
-            raise StorageError(reason=f"{operation} {key}: {exc}") from exc
+            raise _failure(f"{operation} {key}", exc) from exc
         except (BotoCoreError, S3UploadFailedError) as exc:
-            raise StorageError(reason=f"{operation} {key}: {exc}") from exc
+            raise _failure(f"{operation} {key}", exc) from exc
+
+    def problem(self, min_free_bytes: int) -> str | None:
+        """Why files could not be stored now (``/healthz``), or None: the bucket does not answer, or the
+        local upload spool's disk is nearly full."""
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+        except (ClientError, BotoCoreError) as exc:
+            return f"bucket {self.bucket}: {exc.__class__.__name__}"
+        return self.spool_problem(min_free_bytes)
 
 
 def inline_disposition(download_name: str) -> str:
@@ -225,6 +237,18 @@ def inline_disposition(download_name: str) -> str:
     if ascii_name != download_name:
         header += f"; filename*=UTF-8''{quote(download_name, safe='!#$&+-.^_`|~')}"
     return header
+
+
+def _failure(what: str, exc: BaseException) -> StorageError:
+    """A failed call as the app's error: the bucket away (no connection, a timeout, a 5xx) is a retry later."""
+    # boto3 turns an upload's ClientError into S3UploadFailedError, raised while handling it
+    cause = (exc.__cause__ or exc.__context__) if isinstance(exc, S3UploadFailedError) else exc
+    away = isinstance(cause, (BotoConnectionError, HTTPClientError)) or (
+        isinstance(cause, ClientError)
+        and int(cause.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0) >= 500)
+    if away:
+        return StorageUnavailable(reason=f"{what}: {exc.__class__.__name__}")
+    return StorageError(reason=f"{what}: {exc}")
 
 
 def _error_code(exc: BaseException | None) -> str:

@@ -7,8 +7,10 @@ renamed into place: a blob either exists whole or not at all, whatever happens t
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import shutil
 import re
 import tempfile
 import time
@@ -29,11 +31,51 @@ class StorageError(LastmeterError):
     en = "Media storage failed: {reason}"
 
 
+class StorageUnavailable(StorageError):
+    """The object storage cannot be reached or answers with a server error: nothing of the request was kept, and a
+    phone sends its submission again after ``Retry-After`` seconds (docs/deploy.md, "When things break")."""
+
+    code = "503.2"
+    zh = "服务器暂时无法保存照片等文件（文件存储不可用），本次提交未保存，请 {retry_after} 秒后重试（手机会保留已填写的表单）。"
+    en = ("The server cannot store files just now (its file storage is unavailable); nothing was saved. Try again in "
+          "{retry_after} seconds (the phone keeps the filled form).")
+
+    def __init__(self, **details) -> None:
+        super().__init__(**{"retry_after": 30, **details})
+
+    def http_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.details["retry_after"])}
+
+
+class StorageFull(StorageError):
+    """The disk under the media folder or the upload spool is full (or a file would exceed the size the system
+    allows): nothing of the request was kept, no partial file remains."""
+
+    code = "507.1"
+    zh = "服务器存储空间已满，本次提交未保存。请联系管理员清理空间；手机会保留已填写的表单，稍后可重新发送。"
+    en = ("The server's storage is full; nothing was saved. Ask the administrator to free space; the phone keeps the "
+          "filled form and can send it again later.")
+
+    def http_headers(self) -> dict[str, str]:
+        return {"Retry-After": "300"}
+
+
+# What a full disk (or quota, or RLIMIT_FSIZE) answers a write with.
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS
+
+
 class HashingUpload:
     """A temporary file that computes SHA-256, MD5 and size as bytes are written to it."""
 
     def __init__(self, directory: Path) -> None:
-        handle, name = tempfile.mkstemp(dir=directory, prefix="upload-", suffix=".part")
+        try:
+            handle, name = tempfile.mkstemp(dir=directory, prefix="upload-", suffix=".part")
+        except OSError as exc:
+            raise StorageFull() if is_disk_full(exc) else exc
         self.path = Path(name)
         self._file = os.fdopen(handle, "w+b")
         self._sha256 = hashlib.sha256()
@@ -46,7 +88,10 @@ class HashingUpload:
         self._sha256.update(data)
         self._md5.update(data)
         self.size += len(data)
-        return self._file.write(data)
+        try:
+            return self._file.write(data)
+        except OSError as exc:
+            raise StorageFull() if is_disk_full(exc) else exc
 
     def read(self, size: int = -1) -> bytes:
         return self._file.read(size)
@@ -58,10 +103,16 @@ class HashingUpload:
         return self._file.tell()
 
     def flush(self) -> None:
-        self._file.flush()
+        try:
+            self._file.flush()
+        except OSError as exc:
+            raise StorageFull() if is_disk_full(exc) else exc
 
     def close(self) -> None:
-        self._file.close()
+        try:
+            self._file.close()
+        except OSError as exc:
+            raise StorageFull() if is_disk_full(exc) else exc
 
     @property
     def closed(self) -> bool:
@@ -89,7 +140,10 @@ class HashingUpload:
 
     def discard(self) -> None:
         if not self._file.closed:
-            self._file.close()
+            try:
+                self._file.close()
+            except OSError:  # what was buffered cannot be written (the disk is full): the file goes anyway
+                pass
         self.path.unlink(missing_ok=True)
 
 
@@ -115,6 +169,8 @@ class MediaStorage(Protocol):
     def delete_derived(self, name: str) -> None: ...
 
     def sweep_temporary(self, older_than_seconds: float = 3600) -> int: ...
+
+    def problem(self, min_free_bytes: int) -> str | None: ...
 
     def sweep_orphans(self, known: Callable[[list[str]], set[str]], older_than_seconds: float = 3600) -> list[str]: ...
 
@@ -181,6 +237,10 @@ class UploadSpool:
         self.tmp.mkdir(parents=True, exist_ok=True)
         return HashingUpload(self.tmp)
 
+    def spool_problem(self, min_free_bytes: int) -> str | None:
+        """Why uploads could not be taken now (the spool's disk nearly full), or None."""
+        return _low_space(self.tmp, min_free_bytes)
+
     def sweep_temporary(self, older_than_seconds: float = 3600) -> int:
         """Remove uploads abandoned by a crashed request; returns how many were removed."""
         if not self.tmp.exists():
@@ -194,12 +254,24 @@ class UploadSpool:
         return removed
 
 
+def _low_space(folder: Path, min_free_bytes: int) -> str | None:
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if existing is None:
+        return None
+    free = shutil.disk_usage(existing).free
+    return f"{free:,} bytes free under {folder}, fewer than {min_free_bytes:,}" if free < min_free_bytes else None
+
+
 class LocalStorage(UploadSpool):
     """Blobs in a local folder: ``<root>/blobs/ab/cd/abcd…``; uploads in ``<root>/tmp``."""
 
     def __init__(self, root: str) -> None:
         self.root = Path(root)
         super().__init__(self.root / "tmp")
+
+    def problem(self, min_free_bytes: int) -> str | None:
+        """Why files could not be stored now (``/healthz``), or None: the disk is nearly full."""
+        return _low_space(self.root, min_free_bytes) or self.spool_problem(min_free_bytes)
 
     def path_of(self, sha256: str) -> Path:
         return self.root / blob_key(sha256)
@@ -211,12 +283,18 @@ class LocalStorage(UploadSpool):
         if _touch(target):
             upload.discard()
             return False
-        upload.flush()
-        os.fsync(upload._file.fileno())
-        upload.close()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(upload.path, target)
-        _fsync_dir(target.parent)
+        try:
+            upload.flush()
+            os.fsync(upload._file.fileno())
+            upload.close()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(upload.path, target)
+            _fsync_dir(target.parent)
+        except OSError as exc:
+            upload.discard()
+            if is_disk_full(exc):
+                raise StorageFull() from exc
+            raise
         return True
 
     def store_bytes(self, data: bytes) -> tuple[HashingUpload, bool]:
