@@ -139,11 +139,19 @@ def _counting_visits():
             .group_by(Submission.case_id))
 
 
+def _lock(connection: Connection, chunk: list[str]) -> None:
+    """Lock the cases' rows before reading what they are computed from. On PostgreSQL a visit another transaction
+    has just written (and raised its case with) is then committed before the next statement looks, so a recount
+    never writes back a day that misses it. SQLite has one writer at a time and no row locks (nothing is emitted)."""
+    connection.execute(select(_cases.c.id).where(_cases.c.id.in_(chunk)).order_by(_cases.c.id).with_for_update())
+
+
 def recount_visits(connection: Connection, case_ids) -> None:
     """Look each case's latest counting visit up again (in sorted chunks: the same lock order everywhere)."""
     ordered = sorted(case_ids)
     for first in range(0, len(ordered), _CHUNK):
         chunk = ordered[first:first + _CHUNK]
+        _lock(connection, chunk)
         latest = dict(connection.execute(_counting_visits().where(Submission.case_id.in_(chunk))).all())
         connection.execute(update(_cases).where(_cases.c.id == bindparam("case"))
                            .values(counted_visit_on=bindparam("day"), updated_at=_cases.c.updated_at),
@@ -154,6 +162,7 @@ def _rekey(connection: Connection, case_ids) -> None:
     ordered = sorted(case_ids)
     for first in range(0, len(ordered), _CHUNK):
         chunk = ordered[first:first + _CHUNK]
+        _lock(connection, chunk)
         found: dict[str, list] = {case_id: [] for case_id in chunk}
         for case_id, category in connection.execute(select(CaseCategoryLink.case_id, CaseCategoryLink.category)
                                                     .where(CaseCategoryLink.case_id.in_(chunk))):

@@ -235,3 +235,46 @@ def test_the_model_sees_what_it_should(network):
     assert sum(1 for _, key in model.values() if "," in key) > 3
     stored = dict(db.session.execute(select(Case.id, Case.counted_visit_on)).all())
     assert stored == {case_id: day for case_id, (day, _) in model.items()}
+
+
+def test_a_recount_waits_for_a_visit_written_meanwhile(network, make_user):
+    """Two transactions at once (PostgreSQL's row locks; SQLite has one writer at a time): one stores a newer visit
+    of a case, the other rejects an older one and recounts the case. Whatever the interleaving, the case ends with
+    the newer visit as its latest — the recount locks the case row before it looks."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers: the two cannot interleave")
+    _load(7)
+    case_id = db.session.scalar(select(Case.id).where(Case.status == "open").limit(1))
+    visit_form = db.session.scalar(select(Form.id).where(Form.xml_form_id == VISIT_FORMS[0]))
+    old = Submission(form_id=visit_form, instance_id="uuid:old", station_code="530102001", case_id=case_id,
+                     review_state="received", visit_date=AS_OF - timedelta(days=100),
+                     created_at=datetime.now(timezone.utc))
+    db.session.add(old)
+    db.session.commit()
+    old_id = old.id
+    db.session.remove()
+    newest = AS_OF + timedelta(days=50)  # after every visit of the load
+    with Session(db.engine) as first, Session(db.engine) as second:
+        first.add(Submission(form_id=visit_form, instance_id="uuid:new", station_code="530102001", case_id=case_id,
+                             review_state="received", visit_date=newest, created_at=datetime.now(timezone.utc)))
+        first.flush()  # the new visit and its case's raise, not committed yet
+        done = threading.Event()
+
+        def reject() -> None:
+            second.get(Submission, old_id).review_state = "rejected"
+            second.flush()  # recounts the case: waits for the first transaction's lock on the case row
+            second.commit()
+            done.set()
+
+        thread = threading.Thread(target=reject)
+        thread.start()
+        assert not done.wait(1.0)  # held back by the row lock
+        first.commit()
+        thread.join(30)
+        assert done.is_set()
+    assert db.session.scalar(select(Case.counted_visit_on).where(Case.id == case_id)) == newest
+    assert _model_as_the_rules_see_it()[case_id][0] == newest
