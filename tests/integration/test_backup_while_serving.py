@@ -10,8 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -24,7 +22,7 @@ from server.media import media_storage
 from server.models import Blob, Submission, SubmissionAttachment, SubmissionVersion
 from server.services.accounts import active_collect_token
 from tests.conftest import _test_config
-from tests.support.collect import HEADERS, multipart_body, submission_parts
+from tests.support.collect import post_submission
 from tests.support.gunicorn import app_env, gunicorn
 from tests.support.visit_form import visit_xml
 
@@ -39,14 +37,7 @@ def target_url(database_url, request, tmp_path):
 
 
 def _post(url: str, instance: str, photo: bytes) -> int:
-    body, content_type = multipart_body(submission_parts(visit_xml(instance, photo="p.jpg"), [("p.jpg", photo)]))
-    request = urllib.request.Request(f"{url}/submission", data=body, method="POST",
-                                     headers={**HEADERS, "Content-Type": content_type})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
+    return post_submission(url, visit_xml(instance, photo="p.jpg"), [("p.jpg", photo)])[0]
 
 
 def _flask(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:

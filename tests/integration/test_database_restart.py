@@ -28,7 +28,7 @@ from server.models import Submission, SubmissionAttachment, SubmissionVersion
 from server.services.accounts import active_collect_token
 from server.services.forms import publish_form
 from tests.conftest import _test_config
-from tests.support.collect import HEADERS, CollectClient, multipart_body, submission_parts
+from tests.support.collect import CollectClient, post_submission
 from tests.support.gunicorn import Gunicorn, app_env
 from tests.support.instances import fill_instance
 from tests.support.postgres import PostgresUnavailable, start_cluster
@@ -69,14 +69,7 @@ def _visit(xform: bytes, photo: str) -> bytes:
 
 
 def _post(url: str, xml: bytes, photo: bytes) -> tuple[int, dict, bytes]:
-    body, content_type = multipart_body(submission_parts(xml, [("home.jpg", photo)]))
-    request = urllib.request.Request(f"{url}/submission", data=body, method="POST",
-                                     headers={**HEADERS, "Content-Type": content_type})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
+    return post_submission(url, xml, [("home.jpg", photo)], timeout=30)
 
 
 class Phone(threading.Thread):

@@ -14,24 +14,28 @@ def _open_queue(path: str, barrier, results) -> None:
         results.put(repr(exc))
 
 
+def _together(opener, folder, trials: int = 100, processes: int = 6) -> list[str]:
+    """Each trial, ``processes`` forked processes open one new file at the same instant; what each reported."""
+    ctx = multiprocessing.get_context("fork")
+    outcomes: list[str] = []
+    for trial in range(trials):
+        results, barrier = ctx.Queue(), ctx.Barrier(processes)
+        started = [ctx.Process(target=opener, args=(str(folder / f"file{trial}.sqlite3"), barrier, results))
+                   for _ in range(processes)]
+        for process in started:
+            process.start()
+        outcomes += [results.get(timeout=60) for _ in started]
+        for process in started:
+            process.join()
+    return outcomes
+
+
 def test_processes_opening_a_new_sqlite_queue_together_all_start(tmp_path):
     # Gunicorn forks its workers together and each opens the queue file; switching a new file to WAL
     # while another process does the same can answer "database is locked" at once, without SQLite's
     # busy wait, and a worker that fails there fails the whole server's boot. Huey's own storage failed
     # about one opening in fifty here; the queue's storage retries.
-    ctx = multiprocessing.get_context("fork")
-    failures = []
-    for trial in range(100):
-        results, barrier = ctx.Queue(), ctx.Barrier(6)
-        processes = [ctx.Process(target=_open_queue, args=(str(tmp_path / f"jobs{trial}.sqlite3"), barrier, results))
-                     for _ in range(6)]
-        for process in processes:
-            process.start()
-        outcomes = [results.get(timeout=60) for _ in processes]
-        for process in processes:
-            process.join()
-        failures += [outcome for outcome in outcomes if outcome != "ok"]
-    assert failures == []
+    assert [outcome for outcome in _together(_open_queue, tmp_path) if outcome != "ok"] == []
 
 
 def _open_database(path: str, barrier, results) -> None:
@@ -51,15 +55,4 @@ def _open_database(path: str, barrier, results) -> None:
 
 def test_processes_opening_a_new_sqlite_database_together_all_get_wal(tmp_path):
     # The same race for the app's own database file, opened by every gunicorn worker.
-    ctx = multiprocessing.get_context("fork")
-    outcomes = []
-    for trial in range(100):
-        results, barrier = ctx.Queue(), ctx.Barrier(6)
-        processes = [ctx.Process(target=_open_database, args=(str(tmp_path / f"db{trial}.sqlite3"), barrier, results))
-                     for _ in range(6)]
-        for process in processes:
-            process.start()
-        outcomes += [results.get(timeout=60) for _ in processes]
-        for process in processes:
-            process.join()
-    assert [outcome for outcome in outcomes if outcome != "wal"] == []
+    assert [outcome for outcome in _together(_open_database, tmp_path) if outcome != "wal"] == []

@@ -135,17 +135,6 @@ def limit(server: Gunicorn, size) -> None:
 
 
 def _post(url: str, xml: bytes, photo: bytes):
-    import urllib.error
-    import urllib.request
+    from tests.support.collect import post_submission
 
-    from tests.support.collect import HEADERS, multipart_body, submission_parts
-
-    body, content_type = multipart_body(submission_parts(xml, [("big.jpg", photo)]))
-    request = urllib.request.Request(f"{url}/submission", data=body, method="POST",
-                                     headers={**HEADERS, "Content-Type": content_type})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
-
+    return post_submission(url, xml, [("big.jpg", photo)])

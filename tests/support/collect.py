@@ -111,3 +111,20 @@ def _rewind(kwargs: dict) -> None:
 
 def _md5(text: str) -> str:
     return hashlib.md5(text.encode("utf-8")).hexdigest()
+
+
+def post_submission(url: str, xml: bytes, files: list[tuple[str, bytes]] = (),
+                    timeout: float = 60) -> tuple[int, dict, bytes]:
+    """POST a submission to a real server over HTTP as Collect does (``url`` ends before ``/submission``):
+    status, headers and body, whatever the status."""
+    import urllib.error
+    import urllib.request
+
+    body, content_type = multipart_body(submission_parts(xml, list(files)))
+    request = urllib.request.Request(f"{url}/submission", data=body, method="POST",
+                                     headers={**HEADERS, "Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
