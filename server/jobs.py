@@ -163,6 +163,16 @@ def sweep_media() -> int:
     return len(sweep_orphan_blobs(media_storage(), older_than_seconds=3600))
 
 
+@periodic("inspect-photos", minutes=1)
+def inspect_photos() -> int:
+    """Redo what thumbnail jobs lost (a worker killed mid-job): files still unchecked two minutes after arriving
+    are checked, flagged and given thumbnails (``services.media.inspect_unchecked_photos``)."""
+    from server.media import media_storage
+    from server.services.media import inspect_unchecked_photos
+
+    return inspect_unchecked_photos(media_storage())
+
+
 @periodic("purge-sessions", minutes=60)
 def purge_sessions() -> int:
     """Delete API and web session rows that ended more than 30 days ago (they only grow otherwise)."""

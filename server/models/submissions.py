@@ -35,8 +35,11 @@ class Blob(db.Model):
     size: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Whether the picture can be shown (``ImageCheck``: ok, too_large, unreadable; ``not_image``), found by the
-    # thumbnail job that decodes it anyway; None until then.
+    # thumbnail job that decodes it anyway; None until then — the job's durable "still to do", which the
+    # ``inspect-photos`` sweep takes up when a job was lost (a worker killed while it ran).
     image_check: Mapped[Optional[str]] = mapped_column(String(20))
+
+    __table_args__ = (Index("ix_blob_image_check", "image_check", "created_at"),)
 
 
 class Submission(db.Model):

@@ -256,6 +256,12 @@ def list_submissions_by_instance_ids(instance_ids: set[str]) -> list[Submission]
     return list(db.session.scalars(query))
 
 
+def list_unchecked_blobs(stored_before: datetime, limit: int) -> list[str]:
+    """Files no thumbnail job has looked at yet, stored before ``stored_before``, oldest first."""
+    return list(db.session.scalars(select(Blob.sha256).where(Blob.image_check.is_(None), Blob.created_at < stored_before)
+                                   .order_by(Blob.created_at).limit(limit)))
+
+
 def list_submissions_holding_image(sha256: str) -> list[Submission]:
     """Submissions with a version whose picture is this stored file."""
     holding = (select(SubmissionVersion.submission_id).join(SubmissionAttachment)

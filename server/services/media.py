@@ -7,6 +7,7 @@ The scope check has been made by then; the URL only outlives it by its expiry.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import BinaryIO
 
 from flask import current_app
@@ -125,6 +126,19 @@ def inspect_photo(sha256: str, storage: MediaStorage) -> int:
     if blob.image_check != ImageCheck.OK:
         return 0
     return prepare_thumbnails(sha256, storage)
+
+
+def inspect_unchecked_photos(storage: MediaStorage, older_than_seconds: float = 120, limit: int = 50) -> int:
+    """What thumbnail jobs left undone: a queue removes a job when a worker takes it, so a worker killed while
+    it ran loses it. A file's ``image_check`` stays empty until its job finishes, so the files still empty after
+    ``older_than_seconds`` are inspected here (their flags set, their thumbnails made). Returns how many."""
+    stored_before = datetime.now(timezone.utc) - timedelta(seconds=older_than_seconds)
+    done = 0
+    for sha256 in queries.list_unchecked_blobs(stored_before, limit):
+        inspect_photo(sha256, storage)
+        db.session.commit()  # one file at a time: a failure later keeps what was done
+        done += 1
+    return done
 
 
 def prepare_thumbnails(sha256: str, storage: MediaStorage) -> int:

@@ -278,3 +278,19 @@ def test_a_recount_waits_for_a_visit_written_meanwhile(network, make_user):
         assert done.is_set()
     assert db.session.scalar(select(Case.counted_visit_on).where(Case.id == case_id)) == newest
     assert _model_as_the_rules_see_it()[case_id][0] == newest
+
+
+def test_the_migration_builds_the_model_of_a_database_already_in_use(network):
+    """Migration e6a0c3f7b9d2 fills ``counted_visit_on`` and ``category_key`` from what is stored, on both databases."""
+    from flask_migrate import downgrade, upgrade
+
+    _load(8)
+    expected = _model_as_the_rules_see_it()
+    assert sum(1 for day, key in expected.values() if day and key) > 10
+    db.session.remove()
+    downgrade(revision="d5f9b2e4a6c1")
+    upgrade()
+    db.session.remove()
+    stored = {case_id: (day, key) for case_id, day, key in
+              db.session.execute(select(Case.id, Case.counted_visit_on, Case.category_key))}
+    assert stored == expected

@@ -147,3 +147,38 @@ def test_the_periodic_sweep_removes_only_old_abandoned_uploads(app):
     assert not old.path.exists() and fresh.path.exists()
     fresh.discard()
 
+
+
+class TestAThumbnailJobLostWithItsWorker:
+    """A queue removes a job when a worker takes it: a worker killed in the middle loses it. The photo's
+    ``image_check`` stays empty until the job finishes, and the ``inspect-photos`` sweep takes such photos up."""
+
+    @pytest.fixture
+    def media_config(self, tmp_path):
+        return {"JOBS_URL": f"sqlite:///{tmp_path / 'jobs.sqlite3'}"}  # a real queue, no worker reading it
+
+    def test_is_redone_by_the_sweep(self, app, collect):
+        from datetime import datetime, timedelta, timezone
+
+        from sqlalchemy import select
+
+        from server.jobs import inspect_photos
+        from server.models import Blob, Submission
+        from tests.support.visit_form import visit_xml
+
+        broken = b"\xff\xd8\xff\xe0" + b"not really a picture" * 500  # a JPEG's start, then nothing decodable
+        assert collect.submit(visit_xml("uuid:lost-job"), [("1714558951234.jpg", broken)]).status_code == 201
+        queue = app.extensions["jobs"]
+        assert queue.pending_count() == 1
+        claimed = queue.dequeue()  # what a worker does when it takes the job — and then it is killed
+        assert claimed.name == "thumbnails" and queue.pending_count() == 0
+        blob = db.session.scalar(select(Blob))
+        assert blob.image_check is None
+        assert inspect_photos() == 0  # too fresh: its job may still be running
+        blob.created_at = datetime.now(timezone.utc) - timedelta(minutes=5)
+        db.session.commit()
+        assert inspect_photos() == 1
+        db.session.remove()
+        assert db.session.scalar(select(Blob.image_check)) == "unreadable"
+        assert "image_unreadable" in db.session.scalar(select(Submission.flags))
+        assert inspect_photos() == 0  # done once
