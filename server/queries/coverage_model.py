@@ -173,15 +173,16 @@ def _rekey(connection: Connection, case_ids) -> None:
 
 
 def rebuild() -> None:
-    """Recompute the model of every case from the submissions and categories (after writes around the ORM):
-    one correlated UPDATE for the visits, the keys built here (SQLite promises no order to string aggregates)."""
+    """Recompute the model of every case from the submissions and categories (after writes around the ORM): the
+    latest visits in one grouped pass written with ``UPDATE … FROM`` (a correlated subquery per case can be planned
+    as a scan of the submissions per case on tables too fresh for statistics), the keys built here (SQLite
+    promises no order to string aggregates)."""
     connection = db.session.connection()
-    latest = (select(func.max(Submission.visit_date)).join(Form, Form.id == Submission.form_id)
-              .where(Submission.case_id == _cases.c.id, Form.xml_form_id.in_(VISIT_FORMS),
-                     Submission.review_state != ReviewState.REJECTED, Submission.visit_date.is_not(None))
-              .scalar_subquery())
-    connection.execute(update(_cases).values(counted_visit_on=latest, category_key="",
-                                             updated_at=_cases.c.updated_at))
+    connection.execute(update(_cases).values(counted_visit_on=None, category_key="", updated_at=_cases.c.updated_at))
+    latest = _counting_visits().with_only_columns(
+        Submission.case_id.label("case_id"), func.max(Submission.visit_date).label("day")).subquery()
+    connection.execute(update(_cases).where(_cases.c.id == latest.c.case_id)
+                       .values(counted_visit_on=latest.c.day, updated_at=_cases.c.updated_at))
     _rekey(connection, set(connection.scalars(select(CaseCategoryLink.case_id).distinct())))
 
 

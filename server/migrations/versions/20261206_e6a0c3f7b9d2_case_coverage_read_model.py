@@ -24,11 +24,15 @@ def upgrade():
         batch_op.add_column(sa.Column('category_key', sa.String(length=200), server_default='', nullable=False))
     forms = ", ".join(f"'{name}'" for name in VISIT_FORMS)
     # Each case's latest visit that counts: a visit form's submission, not rejected (updated_at is left alone).
+    # One grouped pass, written with UPDATE … FROM (SQLite 3.33+ and PostgreSQL).
     op.execute(f"""
-        UPDATE case_record SET counted_visit_on = (
-            SELECT max(submission.visit_date) FROM submission JOIN form ON form.id = submission.form_id
-            WHERE submission.case_id = case_record.id AND form.xml_form_id IN ({forms})
-              AND submission.review_state != 'rejected' AND submission.visit_date IS NOT NULL)""")
+        UPDATE case_record SET counted_visit_on = latest.day
+        FROM (SELECT submission.case_id AS case_id, max(submission.visit_date) AS day
+              FROM submission JOIN form ON form.id = submission.form_id
+              WHERE form.xml_form_id IN ({forms}) AND submission.review_state != 'rejected'
+                AND submission.visit_date IS NOT NULL AND submission.case_id IS NOT NULL
+              GROUP BY submission.case_id) AS latest
+        WHERE case_record.id = latest.case_id""")
     # Its categories, sorted and comma-joined: built here rather than with the dialects' string aggregates,
     # whose order SQLite does not promise.
     connection = op.get_bind()
