@@ -42,8 +42,9 @@ def job(name: str, polled: bool = False) -> Callable[[Callable[..., Any]], Calla
 
 
 def periodic(name: str, minutes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A job the workers run every ``minutes`` by themselves (each worker process's scheduler queues it, so a
-    periodic job must be harmless to run twice)."""
+    """A job the workers run every ``minutes`` by themselves. Every worker process's scheduler queues it, on every
+    machine; the first to claim the period in the database runs it and the others skip it (``once_per_period``).
+    It must still be harmless to run twice: a worker killed mid-run leaves it to the next period."""
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         PERIODIC[name] = (fn, minutes)
         return fn
@@ -56,9 +57,25 @@ def init_app(app: Flask) -> None:
     tasks = {name: queue.task(name=name, retries=3, retry_delay=30)(_in_app_context(app, fn))
              for name, fn in JOBS.items() if name not in POLLED or queue.immediate}
     for name, (fn, minutes) in PERIODIC.items():
-        tasks[name] = every_minutes(queue, name, minutes, _in_app_context(app, fn))
+        tasks[name] = every_minutes(queue, name, minutes, _in_app_context(app, once_per_period(name, minutes, fn)))
     app.extensions["jobs"] = queue
     app.extensions["job_tasks"] = tasks
+
+
+def once_per_period(name: str, minutes: int, fn: Callable[..., Any],
+                    clock: Callable[[], float] = time.time) -> Callable[..., Any]:
+    """``fn`` run only by the first caller in each ``minutes``-long period, whichever worker or machine it is on:
+    the period is claimed on a cursor row of the shared database (``outbox.claim_slot``), committed at once."""
+    from server.services.outbox import claim_slot
+
+    def run(*args: Any) -> Any:
+        if not claim_slot(f"periodic:{name}", int(clock() // (minutes * 60))):
+            return None  # another worker has this period's run
+        db.session.commit()
+        return fn(*args)
+
+    run.__name__ = fn.__name__
+    return run
 
 
 def _in_app_context(app: Flask, fn: Callable[..., Any]) -> Callable[..., Any]:

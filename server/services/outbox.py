@@ -17,6 +17,8 @@ import uuid
 from typing import Callable, Iterable
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from server.extensions import db
 from server.models import Area, Case, Submission
@@ -96,6 +98,20 @@ def claim(name: str) -> int:
         db.session.flush()
         return 0
     return claimed
+
+
+def claim_slot(name: str, slot: int) -> bool:
+    """Move cursor ``name`` forward to ``slot`` unless it is there already, in one statement: True for exactly one
+    caller per slot across every worker and machine sharing the database (a periodic job's run in one period)."""
+    table = OutboxCursor.__table__
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table).values(name=name, position=slot, updated_at=utcnow())
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.name],
+        set_={"position": statement.excluded.position, "updated_at": statement.excluded.updated_at},
+        where=table.c.position < statement.excluded.position)
+    # a row comes back only when inserted or moved (the driver's rowcount is not reliable for an upsert)
+    return db.session.execute(statement.returning(table.c.name)).first() is not None
 
 
 def sequence(limit: int = 5000) -> int:

@@ -182,3 +182,39 @@ class TestAThumbnailJobLostWithItsWorker:
         assert db.session.scalar(select(Blob.image_check)) == "unreadable"
         assert "image_unreadable" in db.session.scalar(select(Submission.flags))
         assert inspect_photos() == 0  # done once
+
+
+def test_a_periodic_job_runs_once_a_period_whichever_workers_ask(app):
+    """Every worker's scheduler queues each periodic job; two workers (threads here, each with its own connection
+    to the shared database) asking at the same moment run it once, and again in the next period."""
+    import threading
+
+    from server.jobs import _in_app_context, once_per_period
+
+    ran: list[int] = []
+    now = [1_800_000_000.0]
+    job = _in_app_context(app, once_per_period("test-sweep", 1, lambda: ran.append(1) or len(ran),
+                                               clock=lambda: now[0]))
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        start.wait()
+        try:
+            job()
+        except BaseException as exc:  # noqa: BLE001 — reported below
+            errors.append(exc)
+
+    for period in range(3):
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert errors == []
+        assert len(ran) == period + 1, period
+        now[0] += 60 if period else 30  # half a period later is still the same period: the second round moves on
+        if period == 0:
+            job()
+            assert len(ran) == 1
+            now[0] += 30
