@@ -49,6 +49,19 @@ class LastmeterError(Exception):
         }
 
 
+class RetryLater(LastmeterError):
+    """An error worth trying again later: every rendering carries ``Retry-After`` (``retry_after`` seconds, from
+    the details or the class's default), which ODK Collect and load balancers read."""
+
+    retry_after: ClassVar[int] = 30
+
+    def __init__(self, **details: Any) -> None:
+        super().__init__(**{"retry_after": self.retry_after, **details})
+
+    def http_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.details["retry_after"])}
+
+
 def _json_safe(value: Any) -> bool:
     return isinstance(value, (str, int, float, bool, type(None), list, dict))
 
@@ -183,20 +196,18 @@ class ReviewNotAllowed(LastmeterError):
     en = "{reason_en}"
 
 
-class TooManyAttempts(LastmeterError):
+class TooManyAttempts(RetryLater):
     """Too many failed sign-ins (or unknown Collect token URLs) lately from this address or for this account."""
 
     code = "429.1"
     zh = "登录失败次数过多，请 {retry_after} 秒后再试。"
     en = "Too many failed sign-in attempts. Try again in {retry_after} seconds."
-
-    def http_headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.details.get("retry_after", 60))}
+    retry_after = 60
 
 
 # --- 503: a part the app depends on is away for now ---------------------------------------
 
-class DatabaseUnavailable(LastmeterError):
+class DatabaseUnavailable(RetryLater):
     """The database cannot be reached (restarting, failing over, overloaded): nothing of the request was kept,
     and a phone keeps its submission and sends it again after ``Retry-After`` seconds."""
 
@@ -204,12 +215,6 @@ class DatabaseUnavailable(LastmeterError):
     zh = "服务器暂时无法访问数据库，本次提交未保存，请 {retry_after} 秒后重试（手机会保留已填写的表单）。"
     en = ("The server cannot reach its database just now; nothing was saved. Try again in {retry_after} seconds "
           "(the phone keeps the filled form).")
-
-    def __init__(self, **details: Any) -> None:
-        super().__init__(**{"retry_after": 30, **details})
-
-    def http_headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.details["retry_after"])}
 
 
 # --- 404: not there (or not yours) --------------------------------------------------------

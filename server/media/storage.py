@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator, Protocol, runtime_checkable
 
-from server.errors import LastmeterError
+from server.errors import LastmeterError, RetryLater
 
 SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 DERIVED_PATTERN = re.compile(r"[0-9a-f]{64}-[a-z0-9]+\.[a-z]+")  # <blob sha256>-<variant>.<ext>
@@ -31,7 +31,7 @@ class StorageError(LastmeterError):
     en = "Media storage failed: {reason}"
 
 
-class StorageUnavailable(StorageError):
+class StorageUnavailable(RetryLater, StorageError):
     """The object storage cannot be reached or answers with a server error: nothing of the request was kept, and a
     phone sends its submission again after ``Retry-After`` seconds (docs/deploy.md, "When things break")."""
 
@@ -40,14 +40,8 @@ class StorageUnavailable(StorageError):
     en = ("The server cannot store files just now (its file storage is unavailable); nothing was saved. Try again in "
           "{retry_after} seconds (the phone keeps the filled form).")
 
-    def __init__(self, **details) -> None:
-        super().__init__(**{"retry_after": 30, **details})
 
-    def http_headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.details["retry_after"])}
-
-
-class StorageFull(StorageError):
+class StorageFull(RetryLater, StorageError):
     """The disk under the media folder or the upload spool is full (or a file would exceed the size the system
     allows): nothing of the request was kept, no partial file remains."""
 
@@ -55,9 +49,7 @@ class StorageFull(StorageError):
     zh = "服务器存储空间已满，本次提交未保存。请联系管理员清理空间；手机会保留已填写的表单，稍后可重新发送。"
     en = ("The server's storage is full; nothing was saved. Ask the administrator to free space; the phone keeps the "
           "filled form and can send it again later.")
-
-    def http_headers(self) -> dict[str, str]:
-        return {"Retry-After": "300"}
+    retry_after = 300
 
 
 # What a full disk (or quota, or RLIMIT_FSIZE) answers a write with.
