@@ -120,7 +120,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("COLLECT_TOKEN_FAILURE_LIMIT", "20 per 10 minutes", _str,
             "Unknown or revoked Collect token URLs (/key/<token>/) allowed per client address."),
     Setting("RATELIMIT_STORAGE_URL", "memory://", _str,
-            "Where rate-limit counters live: memory:// (one process) or redis://host:6379 (several)."),
+            "Where rate-limit counters live: memory:// (one process) or redis://host:6379/0 (several processes or "
+            "machines count together). Redis away: each process counts alone until it answers again."),
     Setting("FEEDBACK_RATE_LIMIT_CLIENT", "10 per 10 minutes", _str,
             "Resident feedback submissions allowed per client address through a plaque link."),
     Setting("FEEDBACK_RATE_LIMIT_STATION", "300 per hour", _str,
@@ -239,6 +240,9 @@ def _check_map_tiles(values: dict[str, object]) -> None:
         raise ConfigError(setting="LASTMETER_MAP_TILE_URL", reason="is required with LASTMETER_MAP_TILES=custom")
 
 
+RATE_LIMIT_STORAGES = ("memory://", "redis://", "rediss://")
+# A Redis that does not answer must not hold a sign-in or a visit: give up quickly and count in the process.
+RATE_LIMIT_REDIS_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 RATE_LIMIT_KEYS = ("LOGIN_RATE_LIMIT", "SIGN_IN_FAILURE_LIMIT_CLIENT", "SIGN_IN_FAILURE_LIMIT_USER",
                    "COLLECT_TOKEN_FAILURE_LIMIT", "FEEDBACK_RATE_LIMIT_CLIENT", "FEEDBACK_RATE_LIMIT_STATION")
 
@@ -252,6 +256,9 @@ def _check_rate_limits(values: dict[str, object]) -> None:
             parse_many(str(values[key]))
         except ValueError:
             raise ConfigError(setting=f"LASTMETER_{key}", reason="must read like '10 per minute'") from None
+    if not str(values["RATELIMIT_STORAGE_URL"]).startswith(RATE_LIMIT_STORAGES):
+        raise ConfigError(setting="LASTMETER_RATELIMIT_STORAGE_URL",
+                          reason="must be memory:// or redis://host:port/db (rediss:// with TLS)")
 
 
 def _check_media(values: dict[str, object]) -> None:
@@ -302,6 +309,9 @@ def flask_settings(values: Mapping[str, object]) -> dict[str, object]:
         "SESSION_COOKIE_NAME": "lastmeter_session",
         "PERMANENT_SESSION_LIFETIME": 12 * 3600,
         "RATELIMIT_STORAGE_URI": values["RATELIMIT_STORAGE_URL"],
+        "RATELIMIT_STORAGE_OPTIONS": RATE_LIMIT_REDIS_OPTIONS if str(values["RATELIMIT_STORAGE_URL"]).startswith(
+            "redis") else {},
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,  # Redis away: per-process counting (server/throttle.py)
         "RATELIMIT_HEADERS_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": 12 * 3600,
         "BABEL_DEFAULT_LOCALE": "zh",

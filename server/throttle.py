@@ -12,9 +12,17 @@ per address (a generous limit) stops one machine guessing many accounts; countin
 tighter limit, from any address) stops many machines guessing one account. A worker who types the password
 right is never counted; the price is that someone guessing at one account can hold it locked for the window.
 Digest's first, credential-less request and stale-nonce retries are not failures either.
+
+Counters shared by several processes live in Redis. When Redis does not answer, each process counts alone in
+its memory (and the decorated limits of Flask-Limiter do the same, ``RATELIMIT_IN_MEMORY_FALLBACK_ENABLED``)
+until Redis is back, tried again every ``SHARED_RETRY_SECONDS``; ``/healthz`` says ``ratelimit`` meanwhile.
+Neither failing closed nor open: closed would refuse every sign-in and, since each Collect request signs in,
+every visit — a Redis outage would stop the county; open would leave passwords to unlimited guessing. Counting
+per process keeps a limit (as many times the configured one as there are processes) and keeps everyone working.
 """
 from __future__ import annotations
 
+import logging
 import math
 import time
 from contextlib import contextmanager
@@ -23,11 +31,31 @@ from typing import Iterator
 from flask import current_app
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
+from limits.strategies import RateLimiter
 
 from server.errors import Forbidden, InvalidCredentials, TooManyAttempts
 from server.extensions import limiter
 
 MAX_USERNAME_KEY = 64  # usernames are at most 64 characters; longer guesses share one counter
+SHARED_RETRY_SECONDS = 10  # how long a process counts alone after Redis failed to answer, before trying it again
+log = logging.getLogger(__name__)
+_local: RateLimiter | None = None
+_shared_down_until = 0.0
+
+
+def _with_counters(operation):
+    """``operation(strategy)`` on the shared counters, or on this process's own while they do not answer."""
+    global _local, _shared_down_until
+    if time.monotonic() >= _shared_down_until:
+        try:
+            return operation(limiter.limiter)
+        except limiter.storage.base_exceptions as error:
+            log.warning("rate-limit storage unreachable (%s): counting in this process", error.__class__.__name__)
+            _shared_down_until = time.monotonic() + SHARED_RETRY_SECONDS
+    if _local is None:
+        _local = type(limiter.limiter)(MemoryStorage())
+    return operation(_local)
 
 
 def _counters(username: str | None) -> list[tuple[RateLimitItem, str]]:
@@ -40,16 +68,21 @@ def _counters(username: str | None) -> list[tuple[RateLimitItem, str]]:
 
 
 def _refuse_if_exhausted(counters: list[tuple[RateLimitItem, str]]) -> None:
-    strategy = limiter.limiter
-    waits = [strategy.get_window_stats(item, key).reset_time - time.time()
-             for item, key in counters if not strategy.test(item, key)]
+    def waits(strategy: RateLimiter) -> list[float]:
+        return [strategy.get_window_stats(item, key).reset_time - time.time()
+                for item, key in counters if not strategy.test(item, key)]
+
+    waits = _with_counters(waits)
     if waits:
         raise TooManyAttempts(retry_after=max(1, math.ceil(max(waits))))
 
 
 def _count_failure(counters: list[tuple[RateLimitItem, str]]) -> None:
-    for item, key in counters:
-        limiter.limiter.hit(item, key)
+    def hit(strategy: RateLimiter) -> None:
+        for item, key in counters:
+            strategy.hit(item, key)
+
+    _with_counters(hit)
 
 
 @contextmanager
@@ -78,3 +111,8 @@ def collect_token_attempt() -> Iterator[None]:
     except Forbidden:
         _count_failure(counters)
         raise
+
+
+def shared_counters_answer() -> bool:
+    """Whether the counters every process shares can be reached (always, for ``memory://``)."""
+    return bool(limiter.storage.check())

@@ -7,7 +7,9 @@
   received and acknowledged;
   ``"storage"``: files cannot be stored — the bucket does not answer, or the disk under the media folder or the
   upload spool has less than ``LASTMETER_STORAGE_MIN_FREE_BYTES`` free (``storage_problem`` says which); visits
-  with photos get 503/507 until it is mended (docs/deploy.md, "When things break").
+  with photos get 503/507 until it is mended (docs/deploy.md, "When things break");
+  ``"ratelimit"``: the shared rate-limit counters (Redis, ``LASTMETER_RATELIMIT_STORAGE_URL``) do not answer —
+  each app process counts failed sign-ins and feedback alone meanwhile (``server/throttle.py``).
   A load balancer keeps sending traffic (pages, lists and visits without files still work); monitoring should page
   someone;
 - ``503 {"status": "error"}``: the database cannot be reached.
@@ -20,6 +22,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from server import throttle
 from server.extensions import db
 from server.media import media_storage
 from server.queries import submissions as submission_queries
@@ -37,6 +40,7 @@ def healthz():
         return jsonify(status="error", database="unreachable", detail=exc.__class__.__name__), 503
     lag = (datetime.now(timezone.utc) - oldest).total_seconds() if oldest is not None else 0.0
     storage = media_storage().problem(int(current_app.config["STORAGE_MIN_FREE_BYTES"]))
-    problems = [name for name, failing in (("jobs", lag > LAG_DEGRADED_SECONDS), ("storage", storage)) if failing]
+    problems = [name for name, failing in (("jobs", lag > LAG_DEGRADED_SECONDS), ("storage", storage),
+                                           ("ratelimit", not throttle.shared_counters_answer())) if failing]
     return jsonify(status="degraded" if problems else "ok", problems=problems, database=db.engine.dialect.name,
                    visits_waiting=waiting, oldest_waiting_seconds=round(max(lag, 0.0), 1), storage_problem=storage)

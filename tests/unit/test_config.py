@@ -66,3 +66,27 @@ def test_every_setting_is_documented_in_the_readme():
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     missing = [s.env_var for s in SETTINGS if s.env_var not in readme]
     assert missing == []
+
+
+@pytest.mark.parametrize("url, accepted", [("memory://", True), ("redis://10.0.0.5:6379/0", True),
+                                           ("rediss://cache.internal:6380/1", True), ("redis:/oops", False),
+                                           ("memcached://10.0.0.5", False)])
+def test_rate_limit_counters_live_in_memory_or_redis_and_a_typo_stops_the_app(tmp_path, url, accepted):
+    environ = {"LASTMETER_ENV": "development", "LASTMETER_RATELIMIT_STORAGE_URL": url}
+    if accepted:
+        assert load_config(environ, str(tmp_path))["RATELIMIT_STORAGE_URL"] == url
+    else:
+        with pytest.raises(ConfigError) as caught:
+            load_config(environ, str(tmp_path))
+        assert "LASTMETER_RATELIMIT_STORAGE_URL" in str(caught.value)
+
+
+def test_redis_counters_give_up_quickly_and_fall_back_to_the_process(tmp_path):
+    from server.config import flask_settings
+
+    redis = flask_settings(load_config({"LASTMETER_ENV": "development",
+                                        "LASTMETER_RATELIMIT_STORAGE_URL": "redis://10.0.0.5:6379/0"}, str(tmp_path)))
+    assert redis["RATELIMIT_STORAGE_OPTIONS"]["socket_connect_timeout"] <= 1
+    assert redis["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True
+    memory = flask_settings(load_config({"LASTMETER_ENV": "development"}, str(tmp_path)))
+    assert memory["RATELIMIT_STORAGE_OPTIONS"] == {}
