@@ -9,11 +9,13 @@ from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from server.adapters.signing import SessionInterface
 from server.errors import BadRequest, BodyTooLarge, DatabaseUnavailable, LastmeterError
 from server.extensions import db
 from server.media import discard_new_blobs, keep_new_blobs
 from server.media.storage import StorageFull, is_disk_full
 from server.media.uploads import UploadRequest
+from server.services import timekeeping
 
 log = logging.getLogger(__name__)
 # What the database driver raises when the database is away (a restart, a failover, a lost connection) or, for
@@ -70,7 +72,10 @@ class LastmeterRequest(UploadRequest):
 
 def init_app(app: Flask) -> None:
     app.request_class = LastmeterRequest
+    app.session_interface = SessionInterface()  # the session cookie's age by the app's clock
     app.json = BoundedJSONProvider(app)
+    timekeeping.restart(float(app.config["CLOCK_OFFSET_SECONDS"]))
+    app.before_request(timekeeping.keep_in_step)  # first: every "now" of the request by the database's clock
     app.before_request(_check_json_body)
     app.before_request(_refuse_nul_characters)
     app.after_request(_commit_or_roll_back)

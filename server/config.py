@@ -135,6 +135,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("JOBS_URL", None, _str,
             "Job queue: sqlite:///PATH (one machine; default `jobs.sqlite3` in the instance folder), "
             "postgresql://user:pass@host/db (several machines) or memory:// (run jobs at once, in the caller)."),
+    Setting("CLOCK_OFFSET_SECONDS", 0, _int,
+            "Shift of this machine's clock as the app reads it (a clock jump), for fault drills and tests; leave 0. "
+            "The app keeps time by the database's clock in any case (docs/deploy.md, \"When things break\")."),
     Setting("OUTBOX_POLL_SECONDS", 2, _int,
             "How often each job worker looks for new events to number, alert on and deliver (1–60 s)."),
     Setting("WEBHOOK_TIMEOUT_SECONDS", 10, _int,
@@ -313,7 +316,10 @@ def flask_settings(values: Mapping[str, object]) -> dict[str, object]:
             "redis") else {},
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,  # Redis away: per-process counting (server/throttle.py)
         "RATELIMIT_HEADERS_ENABLED": True,
-        "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+        # A CSRF token lives as long as its session (itself ended by the server at 12 h or sign-out): a timed
+        # token would be judged by the machine's clock, which Flask-WTF reads directly — one jump and every open
+        # form's token is "expired" or "from the future", and the user's work refused.
+        "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_TRANSLATION_DIRECTORIES": "translations",
     }

@@ -18,7 +18,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from server.adapters.queue import build_queue, every_minutes, run_workers
+from server.domain.clock import timestamp
 from server.extensions import db
+from server.services import timekeeping
 
 log = logging.getLogger(__name__)
 PENDING = "lastmeter_jobs"
@@ -63,7 +65,7 @@ def init_app(app: Flask) -> None:
 
 
 def once_per_period(name: str, minutes: int, fn: Callable[..., Any],
-                    clock: Callable[[], float] = time.time) -> Callable[..., Any]:
+                    clock: Callable[[], float] = timestamp) -> Callable[..., Any]:
     """``fn`` run only by the first caller in each ``minutes``-long period, whichever worker or machine it is on:
     the period is claimed on a cursor row of the shared database (``outbox.claim_slot``), committed at once."""
     from server.services.outbox import claim_slot
@@ -81,6 +83,7 @@ def once_per_period(name: str, minutes: int, fn: Callable[..., Any],
 def _in_app_context(app: Flask, fn: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any) -> Any:
         with app.app_context():
+            timekeeping.keep_in_step()
             try:
                 result = fn(*args)
                 db.session.commit()

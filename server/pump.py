@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from flask import Flask
 
 from server.adapters.http import post_json
+from server.domain import clock
 from server.domain.chat import ChatMessage, robot_error, robot_request
 from server.domain.events import ROBOT_KINDS, TEST_EVENT, AttemptOutcome, TargetKind, judge_response, webhook_signature
 from server.extensions import db
 from server.models.events import Alert, Delivery
-from server.services import alerts, outbox, webhooks
+from server.services import alerts, outbox, timekeeping, webhooks
 from server.services.submissions import APPLY_BATCH, apply_pending_visits
 from server.services.webhooks import DeliverySettings
 
@@ -61,6 +62,7 @@ class Pump:
         """One round; returns what each step did (for the command line and the tests)."""
         done: dict[str, int] = {}
         with self.app.app_context():
+            timekeeping.keep_in_step()
             done["applied"] = self._step(apply_pending_visits)  # visits acknowledged, not yet on their cases
             done["sequenced"] = self._step(outbox.sequence)
             done["alerts"] = self._step(lambda: _drain(alerts.CONSUMER, alerts.raise_from_events))
@@ -117,7 +119,7 @@ class Pump:
         try:
             headers = dict(item.headers)
             if item.secret is not None:  # signed now, so the timestamp is fresh however long the queue was
-                timestamp = int(time.time())
+                timestamp = int(clock.timestamp())
                 headers.update({"Lastmeter-Timestamp": str(timestamp),
                                 "Lastmeter-Signature": webhook_signature(item.secret, timestamp, item.body)})
             answer = post_json(item.url, item.body, headers, self.settings.timeout_seconds,
@@ -145,7 +147,7 @@ class Pump:
         message = self._chat_message(delivery)
         if message is None:
             return Prepared(delivery.id, delivery.attempts, subscription.kind, refused="预警已不存在 / the alert is gone")
-        url, body = robot_request(subscription.kind, subscription.url, subscription.secret, message, time.time())
+        url, body = robot_request(subscription.kind, subscription.url, subscription.secret, message, clock.timestamp())
         return Prepared(delivery.id, delivery.attempts, subscription.kind, url, body)
 
     def _prepare_webhook(self, delivery: Delivery) -> Prepared:
@@ -212,6 +214,7 @@ def run_applier(app: Flask, stop: threading.Event) -> None:
     while not stop.is_set():
         applied = 0
         with app.app_context():
+            timekeeping.keep_in_step()
             try:
                 applied = apply_pending_visits()
                 db.session.commit()

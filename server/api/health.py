@@ -9,20 +9,22 @@
   upload spool has less than ``LASTMETER_STORAGE_MIN_FREE_BYTES`` free (``storage_problem`` says which); visits
   with photos get 503/507 until it is mended (docs/deploy.md, "When things break");
   ``"ratelimit"``: the shared rate-limit counters (Redis, ``LASTMETER_RATELIMIT_STORAGE_URL``) do not answer —
-  each app process counts failed sign-ins and feedback alone meanwhile (``server/throttle.py``).
+  each app process counts failed sign-ins and feedback alone meanwhile (``server/throttle.py``);
+  ``"clock"``: this machine's clock is more than a minute from the database's (``clock_skew_seconds``, positive:
+  ahead) — the app keeps time by the database's clock meanwhile (``domain/clock.py``), but the machine's clock
+  should be mended (NTP);
   A load balancer keeps sending traffic (pages, lists and visits without files still work); monitoring should page
   someone;
 - ``503 {"status": "error"}``: the database cannot be reached.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from server import throttle
+from server.domain.clock import SKEW_TOLERANCE_SECONDS, elapsed_seconds, skew_seconds
 from server.extensions import db
 from server.media import media_storage
 from server.queries import submissions as submission_queries
@@ -38,9 +40,13 @@ def healthz():
         waiting, oldest = submission_queries.pending_versions_summary()
     except SQLAlchemyError as exc:
         return jsonify(status="error", database="unreachable", detail=exc.__class__.__name__), 503
-    lag = (datetime.now(timezone.utc) - oldest).total_seconds() if oldest is not None else 0.0
+    lag = elapsed_seconds(oldest) if oldest is not None else 0.0
     storage = media_storage().problem(int(current_app.config["STORAGE_MIN_FREE_BYTES"]))
+    skew = skew_seconds()
     problems = [name for name, failing in (("jobs", lag > LAG_DEGRADED_SECONDS), ("storage", storage),
-                                           ("ratelimit", not throttle.shared_counters_answer())) if failing]
+                                           ("ratelimit", not throttle.shared_counters_answer()),
+                                           ("clock", skew is not None and abs(skew) > SKEW_TOLERANCE_SECONDS))
+                if failing]
     return jsonify(status="degraded" if problems else "ok", problems=problems, database=db.engine.dialect.name,
-                   visits_waiting=waiting, oldest_waiting_seconds=round(max(lag, 0.0), 1), storage_problem=storage)
+                   visits_waiting=waiting, oldest_waiting_seconds=round(lag, 1), storage_problem=storage,
+                   clock_skew_seconds=None if skew is None else round(skew, 1))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator
 from urllib.parse import quote, urlsplit
@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.response import StreamingBody
 
+from server.domain.clock import utc_now
 from server.media.storage import (
     CHUNK,
     SHA256_PATTERN,
@@ -131,7 +132,7 @@ class S3Storage(UploadSpool):
     def sweep_orphans(self, known: KnownBlobs, older_than_seconds: float = 3600) -> list[str]:
         """Delete blobs (and their thumbnails) older than the grace period that no ``blob`` row names: what a
         process killed between storing a file and committing its row left behind. Returns their names."""
-        cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than_seconds)
+        cutoff = utc_now() - timedelta(seconds=older_than_seconds)
 
         def delete_if_still_old(sha256: str) -> bool:
             head = self._request("head_object", self.key_of(sha256))

@@ -7,6 +7,8 @@ from typing import TypeVar
 
 from sqlalchemy import DateTime, Enum, TypeDecorator
 
+from server.domain.clock import utc_now
+
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -39,4 +41,5 @@ class UTCDateTime(TypeDecorator):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """Column defaults take the app's one time source (``domain.clock.utc_now``)."""
+    return utc_now()

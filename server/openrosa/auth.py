@@ -7,13 +7,12 @@ Failed passwords and unknown tokens are counted (``server/throttle.py``): too ma
 """
 from __future__ import annotations
 
-import time
 
 from flask import current_app, g, request
 
 from server.errors import AuthenticationRequired, BadRequest, Forbidden, InvalidCredentials
 from server.models import User
-from server.domain import digest
+from server.domain import clock, digest
 from server.services import accounts
 from server.throttle import collect_token_attempt, sign_in_attempt
 
@@ -35,7 +34,7 @@ def authenticate_request(token: str | None) -> User:
 
 def _digest_user(params: dict[str, str]) -> User:
     secret = str(current_app.config["SECRET_KEY"])
-    state = digest.nonce_state(secret, params.get("nonce", ""), time.time())
+    state = digest.nonce_state(secret, params.get("nonce", ""), clock.timestamp())
     if state is digest.NonceState.INVALID or params.get("realm") != digest.REALM:
         raise InvalidCredentials()
     if not any(digest.uri_matches(params.get("uri", ""), uri) for uri in _request_uris()):

@@ -1,14 +1,13 @@
 """Building OpenRosa HTTP responses: the headers Collect checks, and errors as OpenRosaResponse XML."""
 from __future__ import annotations
 
-import time
 
 from flask import Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import http_date
 
 from server.errors import AuthenticationRequired, InvalidCredentials, LastmeterError
-from server.domain import digest
+from server.domain import clock, digest
 from server.openrosa.formats import render_response
 
 XML_TYPE = "text/xml; charset=utf-8"
@@ -24,7 +23,7 @@ def openrosa_response(body: bytes, status: int = 200, content_type: str = XML_TY
 def add_openrosa_headers(response: Response, cache: str) -> None:
     response.headers["X-OpenRosa-Version"] = "1.0"
     response.headers["X-OpenRosa-Accept-Content-Length"] = str(current_app.config["MAX_SUBMISSION_BYTES"])
-    response.headers["Date"] = http_date(time.time())
+    response.headers["Date"] = http_date(clock.timestamp())
     response.headers["Content-Language"] = "zh-CN"
     response.headers["Cache-Control"] = cache
 
@@ -57,6 +56,6 @@ def render_http_exception(exc: HTTPException) -> Response:
 def add_challenges(response: Response, stale: bool = False) -> None:
     """Digest always; Basic too when the request came over HTTPS (Collect never sends Basic over HTTP)."""
     secret = str(current_app.config["SECRET_KEY"])
-    response.headers.add("WWW-Authenticate", digest.challenge(secret, time.time(), stale=stale))
+    response.headers.add("WWW-Authenticate", digest.challenge(secret, clock.timestamp(), stale=stale))
     if request.scheme == "https":
         response.headers.add("WWW-Authenticate", f'Basic realm="{digest.REALM}", charset="UTF-8"')

@@ -4,11 +4,12 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from server.domain.access import ROLE_NAMES_ZH, STATION_ROLES, Role, Scope, scope_level_allowed
+from server.domain.clock import utc_now
 from server.domain.passwords import password_problem
 from server.domain.places import LEVEL_NAMES_ZH
 from server.errors import AuthenticationRequired, Conflict, Forbidden, InvalidCredentials, InvalidValue, NotFound
@@ -83,7 +84,7 @@ def set_password(user: User, password: str, now: datetime | None = None) -> None
     user.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
     user.digest_ha1 = ha1_for(user.username, password) if user.role in COLLECT_ROLES else None
     for session in queries.list_open_api_sessions(user.id):
-        session.revoked_at = now or datetime.now(timezone.utc)
+        session.revoked_at = now or utc_now()
     db.session.flush()
 
 
@@ -130,12 +131,12 @@ def user_for_web_session(session_id: int, now: datetime | None = None) -> tuple[
 
 def _live(session: ApiSession | None, now: datetime | None) -> bool:
     """Read from the database on every request: revocation holds at once, in every process."""
-    now = now or datetime.now(timezone.utc)
+    now = now or utc_now()
     return session is not None and session.revoked_at is None and session.expires_at > now and session.user.active
 
 
 def _new_session(user: User, now: datetime | None) -> tuple[str, ApiSession]:
-    now = now or datetime.now(timezone.utc)
+    now = now or utc_now()
     token = secrets.token_urlsafe(32)
     session = ApiSession(user_id=user.id, token_hash=_token_hash(token), created_at=now,
                          expires_at=now + API_SESSION_LIFETIME)
@@ -153,7 +154,7 @@ def user_for_api_token(token: str, now: datetime | None = None) -> tuple[User, A
 
 
 def close_api_session(session: ApiSession, now: datetime | None = None) -> None:
-    session.revoked_at = now or datetime.now(timezone.utc)
+    session.revoked_at = now or utc_now()
     db.session.flush()
 
 
@@ -164,7 +165,7 @@ def issue_collect_token(user: User, now: datetime | None = None) -> CollectToken
     if user.role not in COLLECT_ROLES:
         raise InvalidValue(field="role", reason="只有社工站账号使用 ODK Collect / only station accounts use ODK Collect")
     revoke_collect_tokens(user, now)
-    token = CollectToken(user_id=user.id, token=secrets.token_urlsafe(36), created_at=now or datetime.now(timezone.utc))
+    token = CollectToken(user_id=user.id, token=secrets.token_urlsafe(36), created_at=now or utc_now())
     db.session.add(token)
     db.session.flush()
     return token
@@ -173,7 +174,7 @@ def issue_collect_token(user: User, now: datetime | None = None) -> CollectToken
 def revoke_collect_tokens(user: User, now: datetime | None = None) -> int:
     revoked = 0
     for token in queries.list_active_collect_tokens(user.id):
-        token.revoked_at = now or datetime.now(timezone.utc)
+        token.revoked_at = now or utc_now()
         revoked += 1
     db.session.flush()
     return revoked
@@ -204,4 +205,4 @@ ENDED_SESSIONS_KEPT = timedelta(days=30)  # how long an ended session's row stay
 
 def purge_ended_sessions(now: datetime | None = None) -> int:
     """Delete API and web sessions that ended (expired or signed out) more than ENDED_SESSIONS_KEPT ago."""
-    return queries.delete_ended_api_sessions((now or datetime.now(timezone.utc)) - ENDED_SESSIONS_KEPT)
+    return queries.delete_ended_api_sessions((now or utc_now()) - ENDED_SESSIONS_KEPT)

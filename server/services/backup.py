@@ -13,13 +13,13 @@ import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from server.adapters import postgres_tools
+from server.domain.clock import utc_now
 from server.errors import BadRequest, Conflict
 from server.extensions import db
 from server.media.storage import CHUNK, MediaStorage
@@ -60,7 +60,7 @@ def backup(out: Path, storage: MediaStorage) -> BackupSummary:
         total += int(size)
     summary = BackupSummary(name, blobs, total, submissions)
     (out / MANIFEST).write_text(json.dumps({
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "database": name,
+        "created_at": utc_now().isoformat(timespec="seconds"), "database": name,
         "schema_revision": revision, "blobs": blobs, "bytes": total, "submissions": submissions}, indent=2))
     return summary
 

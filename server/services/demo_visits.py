@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from server.adapters.images import demo_photo
-from server.domain.clock import CHINA, today_in_china
+from server.domain.clock import CHINA, today_in_china, utc_now
 from server.domain.periods import last_complete_month
 from server.domain.instances import build_instance
 from server.domain.places import AreaLevel
@@ -187,7 +187,7 @@ def _date_last_event(submission: Submission, day: date) -> None:
     """Reviews happen on working days after the visit, not all at the moment the demo is loaded."""
     db.session.refresh(submission, ["events"])
     moment = datetime.combine(min(day, today_in_china()), time(16, 30), tzinfo=CHINA)
-    submission.events[-1].created_at = min(moment, datetime.now(CHINA))
+    submission.events[-1].created_at = min(moment, utc_now().astimezone(CHINA))
 
 
 def _edit(submission: Submission, day: date) -> None:
@@ -201,7 +201,7 @@ def _edit(submission: Submission, day: date) -> None:
     origin = Origin(submitter=submission.submitter, device_id=version.device_id, user_agent="Lastmeter demo")
     result = _ingest(xml, [], origin)
     moment = datetime.combine(day + timedelta(days=1), time(9, 5), tzinfo=CHINA)
-    result.version.created_at = result.submission.updated_at = min(moment, datetime.now(CHINA))
+    result.version.created_at = result.submission.updated_at = min(moment, utc_now().astimezone(CHINA))
 
 
 def _ingest(xml: bytes, files: list[IncomingFile], origin: Origin) -> IngestResult:
@@ -330,7 +330,7 @@ def load_demo_feedback() -> int:
                 answers = FeedbackAnswers(rng.choice(SERVICE_CHOICES[:7]), rng.choice("45") if satisfied else
                                           rng.choice("123"), rng.choice(["", "", "希望多来走访", "办事很耐心"]), "")
                 moment = datetime.combine(day, time(rng.randint(8, 20), rng.randint(0, 59)), tzinfo=CHINA)
-                moment = min(moment, datetime.now(CHINA))
+                moment = min(moment, utc_now().astimezone(CHINA))
                 result = submit_feedback(station, answers, f"demo-resident-{index}", "Lastmeter demo",
                                          media_storage(), now=moment)
                 result.submission.created_at = result.version.created_at = moment

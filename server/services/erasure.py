@@ -13,12 +13,13 @@ records who erased it and why.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import event
 
 from server.adapters.images import THUMBNAIL_SIZES
 from server.domain.access import Scope
+from server.domain.clock import utc_now
 from server.domain.events import EventType
 from server.errors import BadRequest, NotFound
 from server.extensions import db
@@ -46,7 +47,7 @@ def erase_case(case_id: str, reason: str, storage: MediaStorage, scope: Scope | 
         raise NotFound(what="服务对象", key=case_id)
     if not reason.strip():
         raise BadRequest(reason="请写明删除依据（如本人申请日期）/ give the reason (e.g. the person's request)")
-    now = datetime.now(timezone.utc)
+    now = utc_now()
     erased = [case, *case_queries.list_members(case.id)]
     for person in erased:
         _blank_case(person, now)

@@ -14,10 +14,10 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from server.adapters.signing import sign, unsign
-from server.domain.clock import CHINA
+from server.domain.clock import CHINA, utc_now
 from server.domain.stations import StaffRole
 from server.domain.instances import build_instance
 from server.errors import InvalidValue, LastmeterError, NotFound
@@ -70,7 +70,7 @@ class FeedbackAnswers:
 
 def issue_station_link(station: Station) -> StationLink:
     """A new plaque link for the station; the previous one stops working."""
-    now = datetime.now(timezone.utc)
+    now = utc_now()
     for link in place_queries.list_active_station_links(station.code):
         link.revoked_at = now
     token = "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
@@ -158,7 +158,7 @@ def submit_feedback(station: Station, answers: FeedbackAnswers, client: str, use
     form = form_queries.get_form_by_xml_form_id(FEEDBACK_FORM)
     if form is None or form.current_version is None:
         raise NotFound(what="表单", key=FEEDBACK_FORM)
-    now = now or datetime.now(timezone.utc)
+    now = now or utc_now()
     window = int(now.timestamp()) // DEDUPE_WINDOW_SECONDS
     fingerprint = "|".join((station.code, client, str(window), answers.service_received, answers.satisfaction,
                             answers.improvement, answers.contact))

@@ -7,12 +7,13 @@ The scope check has been made by then; the URL only outlives it by its expiry.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import BinaryIO
 
 from flask import current_app
 
 from server.adapters.images import THUMBNAIL_SIZES, ImageCheck, check_image, make_thumbnail
+from server.domain.clock import utc_now
 from server.domain.flags import SubmissionFlag, merged_flags
 from server.extensions import db
 from server.domain.access import Scope
@@ -132,7 +133,7 @@ def inspect_unchecked_photos(storage: MediaStorage, older_than_seconds: float = 
     """What thumbnail jobs left undone: a queue removes a job when a worker takes it, so a worker killed while
     it ran loses it. A file's ``image_check`` stays empty until its job finishes, so the files still empty after
     ``older_than_seconds`` are inspected here (their flags set, their thumbnails made). Returns how many."""
-    stored_before = datetime.now(timezone.utc) - timedelta(seconds=older_than_seconds)
+    stored_before = utc_now() - timedelta(seconds=older_than_seconds)
     done = 0
     for sha256 in queries.list_unchecked_blobs(stored_before, limit):
         inspect_photo(sha256, storage)

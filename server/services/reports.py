@@ -4,12 +4,12 @@ worst overdue cases, and what residents wrote (docs/indicators.md, "Dashboard an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any, BinaryIO
 
 from server.adapters.tabular import Sheet, write_workbook
 from server.domain.access import Scope
-from server.domain.clock import LABEL, beijing_time
+from server.domain.clock import LABEL, beijing_time, utc_now
 from server.domain.compliance import Check
 from server.domain.indicators import TARGET
 from server.domain.periods import Period, trend_months
@@ -103,7 +103,7 @@ def build_report(scope: Scope, area: Area, period: Period, today: date, comment_
                       "satisfaction": figures["satisfaction"]})
     overdue = case_queries.list_cases(area_scope, CaseFilters(overdue_on=today), OVERDUE_LIMIT)
     comments = [FeedbackComment(*row) for row in list_feedback_comments(area, period.start, as_of, comment_limit)]
-    return ReportPack(area=area, period=period, as_of=as_of, generated_at=datetime.now(timezone.utc),
+    return ReportPack(area=area, period=period, as_of=as_of, generated_at=utc_now(),
                       summary=indicators_of(area, period.start, as_of), trend=trend, stations=stations,
                       overdue_cases=overdue, comments=comments,
                       volunteering=volunteers.station_volunteering(area_scope, [s.code for s in in_scope],
