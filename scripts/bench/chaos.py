@@ -7,7 +7,7 @@ the rate-limit counters, and a webhook receiver subscribed to every event. Phone
 photo each, as ODK Collect does: each submission is sent until it is answered 201 (or 202), whatever came before
 (503/507 with Retry-After, a dropped connection).
 
-Faults, one at a time at random intervals: PostgreSQL restarted (``-m fast``, ``-m immediate``), the bucket's server
+Faults, one at a time every 8–20 s, each kind once in random order before any comes again: PostgreSQL restarted (``-m fast``, ``-m immediate``), the bucket's server
 stopped for a few seconds, Redis stopped, an app server or the job worker SIGKILLed and started again, the disk
 full under one server for a few seconds (its file size limit lowered), an app server restarted with its machine's
 clock days off.
@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import os
 import random
 import signal
@@ -361,6 +362,7 @@ def main() -> int:
     parser.add_argument("--phones", type=int, default=6)
     parser.add_argument("--seed", type=int, default=int(time.time()) % 100000)
     args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the bucket server's request lines
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="lastmeter-chaos-") as folder:
         deployment = Deployment(Path(folder), args.seed)
@@ -374,12 +376,15 @@ def main() -> int:
             for phone in phones:
                 phone.start()
             struck: Counter = Counter()
+            deck: list[str] = []  # every kind of fault once, in random order, then again: none is left out
             started = time.monotonic()
             while time.monotonic() - started < args.seconds:
                 time.sleep(rng.uniform(8, 20))
                 if time.monotonic() - started >= args.seconds:
                     break
-                fault = rng.choice(FAULTS)
+                if not deck:
+                    deck = rng.sample(FAULTS, len(FAULTS))
+                fault = deck.pop()
                 print(f"{time.monotonic() - started:6.0f} s  {FAULT_NAMES[fault]}", flush=True)
                 deployment.strike(fault)
                 struck[fault] += 1
