@@ -14,6 +14,8 @@ Route table — one module per resource:
 - ``review.py``    PATCH /submissions/<instance_id> {"reviewState"}, POST …/comments, POST …/return,
   PUT …/exclusion (resident feedback out of the indicators, with a reason)
 - ``volunteers.py`` GET /volunteers (the volunteer ledger: hours per volunteer and station)
+- ``projects.py``  GET|POST /projects, GET|PUT /projects/<id>, PUT /projects/<id>/spending/<YYYY-MM>,
+  GET|PUT /counties/<code>/money/<year> (purchased-service projects, their A1 budgets and spending; §4.5's cap)
 - ``openapi.py``  GET /openapi.json (public: this table as an OpenAPI 3 document; a test keeps them equal)
 - ``audit.py``     GET /audit (admin: the audit log, filters user, object_type, object_id, from, to)
 ``health.py`` holds ``GET /healthz`` outside the versioned prefix.
@@ -27,7 +29,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def init_app(app: Flask) -> None:
     from server.api import (alerts, audit, cases, changes, forms, health, indicators, openapi, review,  # noqa: F401
-                            sessions, stations, submissions, users, volunteers, webhooks)
+                            projects, sessions, stations, submissions, users, volunteers, webhooks)
 
     app.register_blueprint(bp)
     app.register_blueprint(health.bp)

@@ -19,6 +19,8 @@ from server.api import bp, schemas
 from server.api.alerts import AlertArgsSchema, AlertPageSchema
 from server.api.changes import ChangesArgsSchema, ChangesPageSchema
 from server.api.indicators import IndicatorArgsSchema
+from server.api.projects import (CountyMoneyAnswerSchema, CountyMoneySchema, ProjectBodySchema, ProjectListArgsSchema,
+                                 ProjectListSchema, ProjectSchema, SpendingBodySchema)
 from server.api.volunteers import VolunteerArgsSchema, VolunteerLedgerSchema
 from server.api.webhooks import (DeliveryArgsSchema, DeliveryPageSchema, DeliverySchema, PauseRequestSchema,
                                  SubscriptionListSchema, SubscriptionRequestSchema, SubscriptionSchema)
@@ -225,6 +227,8 @@ def _upload(description: str) -> dict:
 TABLE_FILE = _upload("a CSV (UTF-8 or GB18030) or XLSX file")
 INSTANCE_ID = _path("instance_id", "the instanceID (uuid:…)")
 SUBSCRIPTION_ID = _path("subscription_id", "the subscription", type="integer", minimum=1)
+PROJECT_ID = _path("project_id", "the project", type="integer", minimum=1)
+COUNTY_YEAR = [_path("county_code", "the county's area code"), _path("year", "the budget year", type="integer")]
 
 
 def _body(schema: Any) -> dict:
@@ -385,6 +389,35 @@ OPERATIONS: dict[str, dict[str, dict]] = {
         "summary": "The audit log, newest first; keyset pages (admin; others get 404)", "tags": ["audit"],
         "parameters": [{"in": "query", "schema": schemas.AuditArgsSchema}],
         "responses": {"200": _json(AuditPageSchema, "a page of events"), **_errors(*SCOPED)}}},
+    "/projects": {
+        "get": {"summary": "Purchased-service projects in the caller's scope (a station head: those covering the "
+                           "station), each with its A1 budget, checks, spending and months without a report",
+                "tags": ["money"], "parameters": [{"in": "query", "schema": ProjectListArgsSchema}],
+                "responses": {"200": _json(ProjectListSchema, "the projects"), **_errors(400, 401, 403)}},
+        "post": {"summary": "A new project with its stations and A1 budget (county, admin); a line naming a use A1 "
+                            "note 3 forbids is refused", "tags": ["money"], "requestBody": _body(ProjectBodySchema),
+                 "responses": {"201": _json(ProjectSchema, "created"), **_errors(400, 401, 403, 404)}}},
+    "/projects/{project_id}": {
+        "get": {"summary": "A project", "tags": ["money"], "parameters": [PROJECT_ID],
+                "responses": {"200": _json(ProjectSchema, "the project"), **_errors(401, 403, 404)}},
+        "put": {"summary": "The whole project again (county, admin); lines kept by group and name keep their "
+                           "spending", "tags": ["money"], "parameters": [PROJECT_ID],
+                "requestBody": _body(ProjectBodySchema),
+                "responses": {"200": _json(ProjectSchema, "updated"), **_errors(400, 401, 403, 404)}}},
+    "/projects/{project_id}/spending/{month}": {"put": {
+        "summary": "A month's spending per budget line, replacing that month's report (station head of a covered "
+                   "station, county, admin)", "tags": ["money"],
+        "parameters": [PROJECT_ID, _path("month", "YYYY-MM", pattern=r"^\d{4}-\d{2}$")],
+        "requestBody": _body(SpendingBodySchema),
+        "responses": {"200": _json(ProjectSchema, "the project with its spending"), **_errors(400, 401, 403, 404)}}},
+    "/counties/{county_code}/money/{year}": {
+        "get": {"summary": "A county's year for §4.5: social-assistance spending, its projects, the 5 % cap and the "
+                           "margin", "tags": ["money"], "parameters": COUNTY_YEAR,
+                "responses": {"200": _json(CountyMoneyAnswerSchema, "the county's year"), **_errors(401, 403, 404)}},
+        "put": {"summary": "Record the year's social-assistance spending (county, admin) or A1's tolerance in "
+                           "percentage points (admin only)", "tags": ["money"], "parameters": COUNTY_YEAR,
+                "requestBody": _body(CountyMoneySchema),
+                "responses": {"200": _json(CountyMoneyAnswerSchema, "recorded"), **_errors(400, 401, 403, 404)}}},
     "/volunteers": {"get": {
         "summary": "The volunteer ledger: hours and activities per volunteer and per station, from service records "
                    "not rejected (default: this year)", "tags": ["volunteers"],

@@ -102,6 +102,7 @@ class World:
     deliveries: dict[str, int] = field(default_factory=dict)  # site key → a test delivery of that webhook
     volunteers: dict[str, int] = field(default_factory=dict)  # site key → a volunteer of its station
     certificates: dict[str, tuple[str, str]] = field(default_factory=dict)  # site key → (number, token)
+    projects: dict[str, int] = field(default_factory=dict)  # site key → a purchased-service project of its station
 
     def client(self):
         return self.app.test_client()
@@ -157,7 +158,30 @@ def _seed(app, tmp_path) -> World:
     volunteers, certificates = _volunteers()
     return World(app=app, links=links, feedback_id=feedback_id, collect_tokens=collect_tokens, api_tokens=api_tokens,
                  subscriptions=subscriptions, deliveries=deliveries, volunteers=volunteers,
-                 certificates=certificates)
+                 certificates=certificates, projects=_projects())
+
+
+def _projects() -> dict[str, int]:
+    """A purchased-service project of each site's station, bought by its county."""
+    from datetime import date
+
+    from server.domain.money import Group, Source
+    from server.models import BudgetLine, Project, ProjectSource, ProjectStation
+
+    made = {}
+    for site in SITES:
+        project = Project(county_code=site.county, year=2026, name=f"{site.township_name}社工站购买服务项目",
+                          operator="某社会工作服务中心", starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31),
+                          amount=10_000_000)
+        project.stations = [ProjectStation(station_code=site.station)]
+        project.sources = [ProjectSource(source=Source.LOCAL_MATCHING, amount=10_000_000)]
+        project.lines = [BudgetLine(group=Group.STAFF_PAY, name="社工劳务费", amount=7_000_000, position=0),
+                         BudgetLine(group=Group.SERVICES, name="社区活动", amount=3_000_000, position=1)]
+        db.session.add(project)
+        db.session.flush()
+        made[site.key] = project.id
+    db.session.commit()
+    return made
 
 
 def _volunteers() -> tuple[dict[str, int], dict[str, tuple[str, str]]]:
@@ -459,6 +483,18 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("api.list_volunteers", "GET"): Call(lambda s, w: f"/api/v1/volunteers?station={s.station}",
                                          "401 401 200/404 200/404 200/404 200/404"),
     ("api.list_alerts", "GET"): Call("/api/v1/alerts", "401 401 403 200 200 200"),
+    ("api.list_projects", "GET"): Call("/api/v1/projects", "401 401 403 200 200 200"),
+    ("api.create_project", "POST"): Call("/api/v1/projects", "401 401 403 403 400 400", json={}),
+    ("api.get_project", "GET"): Call(lambda s, w: f"/api/v1/projects/{w.projects[s.key]}",
+                                     "401 401 403 200/404 200/404 200/404"),
+    ("api.update_project", "PUT"): Call(lambda s, w: f"/api/v1/projects/{w.projects[s.key]}",
+                                        "401 401 403 403 400/404 400/404", json={}),
+    ("api.report_spending", "PUT"): Call(lambda s, w: f"/api/v1/projects/{w.projects[s.key]}/spending/2026-01",
+                                         "401 401 403 400/404 400/404 400/404", json={}),
+    ("api.get_county_money", "GET"): Call(lambda s, w: f"/api/v1/counties/{s.county}/money/2026",
+                                          "401 401 403 403 200/404 200/404"),
+    ("api.set_county_money", "PUT"): Call(lambda s, w: f"/api/v1/counties/{s.county}/money/2026",
+                                          "401 401 403 403 400/404 400/404", json={}),
     ("api.list_subscriptions", "GET"): Call("/api/v1/subscriptions", "401 401 403 403 200 200"),
     ("api.create_subscription", "POST"): Call("/api/v1/subscriptions", "401 401 403 403 400 400", json={}),
     ("api.get_subscription", "GET"): Call(lambda s, w: f"/api/v1/subscriptions/{w.subscriptions[s.key]}",

@@ -1,0 +1,60 @@
+"""Projects and their money: the reads (docs/money.md)."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+
+from server.domain.access import Scope
+from server.extensions import db
+from server.models import Area, BudgetLine, CountyBudgetYear, Project, ProjectStation, SpendingReport
+
+
+def list_projects_in_scope(scope: Scope, year: int | None = None) -> list[Project]:
+    """A station-bound user's: the projects covering their station; an office user's: those of the counties in
+    their scope."""
+    query = select(Project)
+    if scope.is_station_bound:
+        query = query.join(ProjectStation).where(ProjectStation.station_code == scope.area_code)
+    else:
+        query = query.join(Area, Area.code == Project.county_code).where(Area.path.startswith(scope.area_path))
+    if year is not None:
+        query = query.where(Project.year == year)
+    return list(db.session.scalars(query.order_by(Project.county_code, Project.starts_on, Project.id)).unique())
+
+
+def get_project(project_id: int) -> Project | None:
+    return db.session.get(Project, project_id)
+
+
+def spent_by_line(project_id: int, until: date | None = None) -> dict[int, int]:
+    query = (select(SpendingReport.line_id, func.sum(SpendingReport.amount))
+             .where(SpendingReport.project_id == project_id).group_by(SpendingReport.line_id))
+    if until is not None:
+        query = query.where(SpendingReport.month <= until)
+    return {line_id: int(total) for line_id, total in db.session.execute(query)}
+
+
+def reported_months(project_id: int) -> set[date]:
+    return set(db.session.scalars(select(SpendingReport.month).where(SpendingReport.project_id == project_id)
+                                  .distinct()))
+
+
+def list_month_reports(project_id: int, month: date) -> list[SpendingReport]:
+    return list(db.session.scalars(select(SpendingReport).where(SpendingReport.project_id == project_id,
+                                                               SpendingReport.month == month)))
+
+
+def get_county_year(county_code: str, year: int) -> CountyBudgetYear | None:
+    return db.session.get(CountyBudgetYear, (county_code, year))
+
+
+def county_purchases(county_code: str, year: int) -> int:
+    """§4.5: the amounts of a county's projects of one year, fen."""
+    return int(db.session.scalar(select(func.coalesce(func.sum(Project.amount), 0))
+                                 .where(Project.county_code == county_code, Project.year == year)))
+
+
+def lines_of(project_id: int) -> list[BudgetLine]:
+    return list(db.session.scalars(select(BudgetLine).where(BudgetLine.project_id == project_id)
+                                   .order_by(BudgetLine.position)))

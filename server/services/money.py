@@ -1,0 +1,293 @@
+"""Projects and their money (docs/money.md): who may keep what, and each project's budget checked against A1.
+
+- County supervisors and the city's administrators keep the projects of the counties in their scope: the project,
+  its stations, its A1 budget (sources and lines; a line naming a forbidden use is refused, A1 note 3).
+- Station heads see the projects that cover their station and report their monthly spending per budget line;
+  county users may report too (an operator's paper report entered at the bureau). Workers see none of it.
+- A county's social-assistance spending of a year (§4.5's denominator) is recorded by its county users or an
+  administrator, every change in the audit log and shown beside the cap with who recorded it; the tolerance that
+  reads A1's "about" is set by the city's administrators, never by the county its checks judge.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from server.domain.access import Role, Scope
+from server.domain.clock import utc_now
+from server.domain.money import (
+    EXECUTION_LINES,
+    GROUP_NAMES_EN,
+    GROUP_NAMES_ZH,
+    MAX_TOLERANCE_BP,
+    SOURCE_NAMES_ZH,
+    CapCheck,
+    Finding,
+    Group,
+    Line,
+    Source,
+    check_budget,
+    check_county_cap,
+    forbidden_use,
+    format_yuan,
+    line_progress,
+    months_between,
+    months_without_report,
+)
+from server.domain.places import AreaLevel
+from server.errors import Forbidden, InvalidValue, NotFound
+from server.extensions import db
+from server.models import BudgetLine, CountyBudgetYear, Project, ProjectSource, ProjectStation, SpendingReport, User
+from server.queries import money as queries
+from server.queries import places as place_queries
+from server.services import audit
+
+MAX_LINES = 200
+OFFICE_ROLES = (Role.ADMIN, Role.COUNTY)
+
+
+@dataclass(frozen=True)
+class LineInput:
+    group: Group
+    name: str
+    amount: int  # fen
+
+
+@dataclass(frozen=True)
+class ProjectInput:
+    county_code: str
+    year: int
+    name: str
+    operator: str
+    contract_no: str
+    starts_on: date
+    ends_on: date
+    amount: int
+    stations: list[str]
+    sources: dict[Source, int]
+    lines: list[LineInput]
+
+
+def _require_office(user: User) -> None:
+    if user.role not in OFFICE_ROLES:
+        raise Forbidden()
+
+
+def projects_in_scope(scope: Scope, year: int | None = None) -> list[Project]:
+    return queries.list_projects_in_scope(scope, year)
+
+
+def project_in_scope(scope: Scope, project_id: int) -> Project:
+    """The project, if the caller's scope reaches it; else 404 (another county's projects are not there)."""
+    if any(p.id == project_id for p in queries.list_projects_in_scope(scope)):
+        return queries.get_project(project_id)
+    raise NotFound(what="项目 / project", key=str(project_id))
+
+
+def county_in_scope(scope: Scope, county_code: str):
+    county = place_queries.get_area_by_code(county_code)
+    if county is None or county.level != AreaLevel.COUNTY or not scope.contains_path(county.path):
+        raise NotFound(what="县（市、区） / county", key=county_code)
+    return county
+
+
+def _line_name(line: LineInput, index: int) -> str:
+    name = " ".join(line.name.split())[:200]
+    if not name:
+        raise InvalidValue(field=f"lines[{index}].name", reason="请填写支出项目 / name the line")
+    use = forbidden_use(name)
+    if use is not None:
+        raise InvalidValue(field=f"lines[{index}].name",
+                           reason=f"A1 预算编制说明第3条：不得列支{use.name_zh} / A1 note 3 forbids {use.name_en}")
+    if line.group == Group.EXECUTION:
+        for standard in EXECUTION_LINES.values():
+            bare = standard.split(".", 1)[1]
+            if name in (standard, bare) or name.lstrip("0123456789.、 ").startswith(bare):
+                return standard + name.lstrip("0123456789.、 ")[len(bare):]
+        raise InvalidValue(field=f"lines[{index}].name",
+                           reason="项目执行费用只能列交通费、培训费、会议费、管理费、印刷宣传费（A1） / execution lines are "
+                                  "A1's five: transport, training, meetings, management, printing and publicity")
+    return name
+
+
+def _validate(data: ProjectInput, scope: Scope) -> None:
+    county = county_in_scope(scope, data.county_code)
+    if data.ends_on < data.starts_on:
+        raise InvalidValue(field="ends_on", reason="结束日期早于开始日期 / ends before it starts")
+    if not data.stations:
+        raise InvalidValue(field="stations", reason="请至少选择一个社工站 / at least one station")
+    for code in data.stations:
+        station = place_queries.get_station_by_code(code)
+        township = place_queries.get_area_by_code(code)
+        if station is None or township is None or township.parent_code != county.code:
+            raise InvalidValue(field="stations", reason=f"{code} 不是{county.name}的社工站 / not a station of the county")
+    if len(data.lines) > MAX_LINES:
+        raise InvalidValue(field="lines", reason=f"最多 {MAX_LINES} 行 / at most {MAX_LINES} lines")
+
+
+def _write_budget(project: Project, sources: dict[Source, int], lines: list[LineInput]) -> None:
+    names = [_line_name(line, i) for i, line in enumerate(lines)]
+    kept = {(line.group, line.name): line for line in project.lines}
+    project.sources = [ProjectSource(source=source, amount=amount) for source, amount in sources.items()]
+    new_lines = []
+    for position, (line, name) in enumerate(zip(lines, names)):
+        existing = kept.pop((line.group, name), None)  # a line kept by group and name keeps its spending
+        if existing is None:
+            existing = BudgetLine(group=line.group, name=name)
+        existing.amount, existing.position = line.amount, position
+        new_lines.append(existing)
+    project.lines = new_lines
+
+
+def create_project(user: User, scope: Scope, data: ProjectInput) -> Project:
+    _require_office(user)
+    _validate(data, scope)
+    project = Project(county_code=data.county_code, year=data.year, name=data.name, operator=data.operator,
+                      contract_no=data.contract_no, starts_on=data.starts_on, ends_on=data.ends_on, amount=data.amount)
+    project.stations = [ProjectStation(station_code=code) for code in sorted(set(data.stations))]
+    _write_budget(project, data.sources, data.lines)
+    db.session.add(project)
+    db.session.flush()
+    audit.record("project.create", "project", str(project.id), {"name": data.name, "amount": data.amount}, user)
+    return project
+
+
+def update_project(user: User, scope: Scope, project: Project, data: ProjectInput) -> Project:
+    _require_office(user)
+    _validate(data, scope)
+    for key in ("county_code", "year", "name", "operator", "contract_no", "starts_on", "ends_on", "amount"):
+        setattr(project, key, getattr(data, key))
+    wanted = sorted(set(data.stations))
+    if [s.station_code for s in project.stations] != wanted:
+        project.stations = [ProjectStation(station_code=code) for code in wanted]
+    _write_budget(project, data.sources, data.lines)
+    project.updated_at = utc_now()
+    db.session.flush()
+    audit.record("project.update", "project", str(project.id), {"amount": data.amount}, user)
+    return project
+
+
+def report_spending(user: User, project: Project, month: date, amounts: dict[int, int], note: str,
+                    today: date) -> list[SpendingReport]:
+    """Replace ``month``'s report: what was spent on each budget line (lines not named: nothing)."""
+    if user.role == Role.WORKER:
+        raise Forbidden()
+    month = month.replace(day=1)
+    if month not in months_between(project.starts_on, project.ends_on):
+        raise InvalidValue(field="month", reason="不在项目期内 / outside the project's months")
+    if month > today.replace(day=1):
+        raise InvalidValue(field="month", reason="不能填报未来月份 / a month still to come")
+    lines = {line.id: line for line in project.lines}
+    unknown = sorted(set(amounts) - set(lines))
+    if unknown:
+        raise InvalidValue(field="lines", reason=f"不是本项目的预算行 / not this project's lines: {unknown[:5]}")
+    for report in queries.list_month_reports(project.id, month):
+        db.session.delete(report)
+    db.session.flush()
+    reports = [SpendingReport(project_id=project.id, line_id=line_id, month=month, amount=amount, note=note[:2000],
+                              reported_by_id=user.id) for line_id, amount in sorted(amounts.items())]
+    db.session.add_all(reports)
+    db.session.flush()
+    audit.record("project.spending", "project", str(project.id),
+                 {"month": month.isoformat(), "total": sum(amounts.values())}, user)
+    return reports
+
+
+def set_county_year(user: User, scope: Scope, county_code: str, year: int, social_assistance: int | None,
+                    tolerance_bp: int | None) -> CountyBudgetYear:
+    _require_office(user)
+    county_in_scope(scope, county_code)
+    if tolerance_bp is not None and user.role != Role.ADMIN:
+        raise Forbidden()  # the county does not set how its own projects are judged
+    if tolerance_bp is not None and not 0 <= tolerance_bp <= MAX_TOLERANCE_BP:
+        raise InvalidValue(field="tolerance_points", reason="应在 0 至 5 之间 / between 0 and 5")
+    row = queries.get_county_year(county_code, year) or CountyBudgetYear(county_code=county_code, year=year,
+                                                                         tolerance_bp=0)
+    if social_assistance is not None:
+        row.social_assistance = social_assistance
+    if tolerance_bp is not None:
+        row.tolerance_bp = tolerance_bp
+    row.updated_at, row.updated_by_id = utc_now(), user.id
+    db.session.add(row)
+    db.session.flush()
+    audit.record("county.money", "area", county_code,
+                 {"year": year, "social_assistance": social_assistance, "tolerance_bp": tolerance_bp}, user)
+    return row
+
+
+# --- what a project's page and the API show ---------------------------------------------------------------------
+
+def tolerance_of(county_code: str, year: int) -> int:
+    row = queries.get_county_year(county_code, year)
+    return row.tolerance_bp if row else 0
+
+
+def budget_findings(project: Project) -> list[Finding]:
+    return check_budget([Line(line.group, line.name, line.amount) for line in project.lines],
+                        {source.source: source.amount for source in project.sources}, project.amount,
+                        tolerance_of(project.county_code, project.year))
+
+
+def county_cap(county_code: str, year: int) -> CapCheck | None:
+    row = queries.get_county_year(county_code, year)
+    if row is None or row.social_assistance is None:
+        return None
+    return check_county_cap(row.social_assistance, queries.county_purchases(county_code, year))
+
+
+def yuan_view(fen: int) -> dict[str, Any]:
+    return {"fen": fen, "yuan": format_yuan(fen)}
+
+
+def _username(user_id: int | None) -> str | None:
+    user = db.session.get(User, user_id) if user_id else None
+    return user.username if user else None
+
+
+def project_view(project: Project, today: date) -> dict[str, Any]:
+    spent = queries.spent_by_line(project.id)
+    progress = {p.key: p for p in line_progress({str(line.id): line.amount for line in project.lines},
+                                                {str(k): v for k, v in spent.items()})}
+    missing = months_without_report(project.starts_on, project.ends_on, queries.reported_months(project.id), today)
+    cap = county_cap(project.county_code, project.year)
+    county_row = queries.get_county_year(project.county_code, project.year)
+    county = place_queries.get_area_by_code(project.county_code)
+    return {
+        "id": project.id, "name": project.name, "operator": project.operator, "contract_no": project.contract_no,
+        "county": {"code": project.county_code, "name": county.name if county else None}, "year": project.year,
+        "starts_on": project.starts_on.isoformat(), "ends_on": project.ends_on.isoformat(),
+        "amount": yuan_view(project.amount),
+        "stations": [s.station_code for s in project.stations],
+        "sources": [{"source": s.source.value, "name": SOURCE_NAMES_ZH[s.source], **yuan_view(s.amount)}
+                    for s in project.sources],
+        "lines": [{"id": line.id, "group": line.group.value, "group_name": GROUP_NAMES_ZH[line.group],
+                   "group_name_en": GROUP_NAMES_EN[line.group], "name": line.name, "budget": yuan_view(line.amount),
+                   "spent": yuan_view(progress[str(line.id)].spent), "remaining": yuan_view(progress[str(line.id)].remaining),
+                   "over_budget": progress[str(line.id)].over} for line in project.lines],
+        "spent": yuan_view(sum(spent.values())),
+        "checks": [{"code": f.code, "clause": f.clause, "severity": f.severity, "message": f.message_zh,
+                    "message_en": f.message_en} for f in budget_findings(project)],
+        "tolerance_points": (county_row.tolerance_bp if county_row else 0) / 100,
+        "months_without_report": [m.strftime("%Y-%m") for m in missing],
+        "county_cap": None if cap is None else {
+            "social_assistance": yuan_view(cap.spending), "purchases": yuan_view(cap.purchases), "cap": yuan_view(cap.cap),
+            "margin": yuan_view(cap.margin), "within": cap.within,
+            "recorded_by": _username(county_row.updated_by_id) if county_row else None,
+            "recorded_at": county_row.updated_at.isoformat() if county_row and county_row.updated_at else None},
+    }
+
+
+def county_money_view(county_code: str, year: int) -> dict[str, Any]:
+    row = queries.get_county_year(county_code, year)
+    cap = county_cap(county_code, year)
+    return {"county": county_code, "year": year,
+            "social_assistance": None if row is None or row.social_assistance is None
+            else yuan_view(row.social_assistance),
+            "tolerance_points": (row.tolerance_bp if row else 0) / 100,
+            "purchases": yuan_view(queries.county_purchases(county_code, year)),
+            "cap": None if cap is None else yuan_view(cap.cap),
+            "margin": None if cap is None else yuan_view(cap.margin),
+            "within": None if cap is None else cap.within,
+            "recorded_by": _username(row.updated_by_id) if row else None,
+            "recorded_at": row.updated_at.isoformat() if row and row.updated_at else None}

@@ -1,0 +1,167 @@
+"""Purchased-service projects through the REST API (docs/money.md): kept by the county, seen and reported on by the
+station head, judged against A1 and §4.5 — amounts exact to the fen."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from server.domain.clock import today_in_china
+from server.extensions import db
+from server.models import AuditEvent, BudgetLine, Project, SpendingReport
+
+PASSWORD = "Money-pass-2026"
+
+
+@pytest.fixture
+def people(make_user):
+    for username, role, scope in (("wuhua", "county", "530102"), ("panlong", "county", "530103"),
+                                  ("city", "admin", "530100"), ("huashan", "station", "530102001"),
+                                  ("tuodong", "station", "530103001"), ("worker1", "worker", "530102001")):
+        make_user(username, role, scope, PASSWORD)
+
+
+def auth(client, username: str) -> dict:
+    token = client.post("/api/v1/sessions", json={"username": username, "password": PASSWORD}).json["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def body(**changes) -> dict:
+    """A 200 000-yuan project for 华山 with pay at exactly 70 %."""
+    year = today_in_china().year
+    project = {
+        "county": "530102", "year": year, "name": "华山街道社工站2026年度购买服务项目", "operator": "昆明市五华区启明社会工作服务中心",
+        "contract_no": "WH-2026-017", "starts_on": f"{year}-01-01", "ends_on": f"{year}-12-31",
+        "amount_yuan": "200000.00", "stations": ["530102001"],
+        "sources": {"ministry_province": "120000", "local_matching": "70000", "donations": "10000.00"},
+        "lines": [{"group": "II", "name": "社工劳务费 4人×12月", "amount_yuan": "130000"},
+                  {"group": "III", "name": "志愿者补贴和保险", "amount_yuan": "10000"},
+                  {"group": "I", "name": "个案、小组、社区活动", "amount_yuan": "30000"},
+                  {"group": "IV", "name": "交通费", "amount_yuan": "6000"},
+                  {"group": "IV", "name": "4.管理费", "amount_yuan": "4000"},
+                  {"group": "V", "name": "场地租金", "amount_yuan": "20000"}],
+    }
+    project.update(changes)
+    return project
+
+
+def create(client, headers, **changes):
+    return client.post("/api/v1/projects", json=body(**changes), headers=headers)
+
+
+def test_a_county_keeps_a_project_and_its_budget_meets_a1(client, people):
+    wuhua = auth(client, "wuhua")
+    response = create(client, wuhua)
+    assert response.status_code == 201, response.json
+    project = response.json
+    assert project["checks"] == [] and project["amount"] == {"fen": 20_000_000, "yuan": "200,000.00"}
+    assert [line["name"] for line in project["lines"] if line["group"] == "IV"] == ["1.交通费", "4.管理费"]
+    assert project["county"] == {"code": "530102", "name": "五华区"}
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "project.create")) == 1
+
+
+def test_pay_one_fen_over_70_percent_is_reported_as_a_breach_of_a1_note_2(client, people):
+    lines = body()["lines"]
+    lines[0] = {**lines[0], "amount_yuan": "130000.01"}
+    lines[2] = {**lines[2], "amount_yuan": "29999.99"}
+    project = create(client, auth(client, "wuhua"), lines=lines).json
+    assert [(c["code"], c["severity"], c["clause"]) for c in project["checks"]] == \
+        [("pay_share", "breach", "A1 预算编制说明第2条")]
+
+
+@pytest.mark.parametrize("line, words", [({"group": "I", "name": "购买汽车一辆", "amount_yuan": "1"}, "购买汽车"),
+                                         ({"group": "IV", "name": "按8%提取管理费", "amount_yuan": "1"}, "管理费"),
+                                         ({"group": "IV", "name": "餐费", "amount_yuan": "1"}, "项目执行费用只能列")])
+def test_a_forbidden_use_or_a_line_a1_does_not_have_is_refused_and_nothing_is_stored(client, people, line, words):
+    response = create(client, auth(client, "wuhua"), lines=body()["lines"] + [line])
+    assert response.status_code == 400 and words in response.json["message"]
+    assert db.session.scalar(select(func.count()).select_from(Project)) == 0
+
+
+@pytest.mark.parametrize("amount", ["12.345", "-1", "1e5", 12.5, True, "十万"])
+def test_an_amount_that_is_not_yuan_with_two_decimals_is_refused(client, people, amount):
+    response = create(client, auth(client, "wuhua"), amount_yuan=amount)
+    assert response.status_code == 400 and "amount_yuan" in response.json["details"]["fields"]
+
+
+def test_scope_the_other_county_and_its_station_head_do_not_see_it_workers_never(client, people):
+    project_id = create(client, auth(client, "wuhua")).json["id"]
+    assert client.get(f"/api/v1/projects/{project_id}", headers=auth(client, "panlong")).status_code == 404
+    assert client.get(f"/api/v1/projects/{project_id}", headers=auth(client, "tuodong")).status_code == 404
+    assert client.get(f"/api/v1/projects/{project_id}", headers=auth(client, "worker1")).status_code == 403
+    assert client.get("/api/v1/projects", headers=auth(client, "panlong")).json["projects"] == []
+    assert [p["id"] for p in client.get("/api/v1/projects", headers=auth(client, "huashan")).json["projects"]] \
+        == [project_id]
+    assert [p["id"] for p in client.get("/api/v1/projects", headers=auth(client, "city")).json["projects"]] \
+        == [project_id]
+    # A county cannot buy for another county's station, nor put a project in another county.
+    assert create(client, auth(client, "wuhua"), stations=["530103001"]).status_code == 400
+    assert create(client, auth(client, "panlong")).status_code == 404
+    # A station head reads, never edits.
+    assert client.put(f"/api/v1/projects/{project_id}", json=body(), headers=auth(client, "huashan")).status_code == 403
+
+
+def test_the_station_head_reports_a_months_spending_and_sees_lines_over_budget_and_months_missing(client, people):
+    today = today_in_china()
+    if today.month < 3:
+        pytest.skip("needs two complete months of the year behind today")
+    wuhua, huashan = auth(client, "wuhua"), auth(client, "huashan")
+    project = create(client, wuhua).json
+    lines = {line["name"]: line["id"] for line in project["lines"]}
+    month = f"{today.year}-02"
+    report = {"lines": [{"line_id": lines["1.交通费"], "amount_yuan": "5000"},
+                        {"line_id": lines["1.交通费"], "amount_yuan": "1000.01"},
+                        {"line_id": lines["场地租金"], "amount_yuan": "1666.67"}], "note": "2月报表"}
+    response = client.put(f"/api/v1/projects/{project['id']}/spending/{month}", json=report, headers=huashan)
+    assert response.status_code == 200, response.json
+    seen = {line["name"]: line for line in response.json["lines"]}
+    assert seen["1.交通费"]["spent"]["fen"] == 600_001 and seen["1.交通费"]["over_budget"]
+    assert seen["1.交通费"]["remaining"] == {"fen": -1, "yuan": "-0.01"}
+    assert seen["场地租金"]["remaining"]["yuan"] == "18,333.33" and not seen["场地租金"]["over_budget"]
+    assert f"{today.year}-01" in response.json["months_without_report"]
+    assert month not in response.json["months_without_report"]
+    # Reporting the month again replaces it; a month to come, or another project's line, is refused.
+    again = {"lines": [{"line_id": lines["1.交通费"], "amount_yuan": "100"}]}
+    assert client.put(f"/api/v1/projects/{project['id']}/spending/{month}", json=again,
+                      headers=huashan).json["spent"]["fen"] == 10_000
+    assert db.session.scalar(select(func.count()).select_from(SpendingReport)) == 1
+    assert client.put(f"/api/v1/projects/{project['id']}/spending/{today.year + 1}-01", json=again,
+                      headers=huashan).status_code == 400
+    foreign = {"lines": [{"line_id": 999_999, "amount_yuan": "1"}]}
+    assert client.put(f"/api/v1/projects/{project['id']}/spending/{month}", json=foreign,
+                      headers=huashan).status_code == 400
+    assert client.put(f"/api/v1/projects/{project['id']}/spending/{month}", json=again,
+                      headers=auth(client, "tuodong")).status_code == 404
+
+
+def test_editing_the_budget_keeps_the_spending_of_lines_kept_by_group_and_name(client, people):
+    today = today_in_china()
+    wuhua = auth(client, "wuhua")
+    project = create(client, wuhua).json
+    rent = next(line["id"] for line in project["lines"] if line["name"] == "场地租金")
+    month = f"{today.year}-{today.month:02d}"
+    client.put(f"/api/v1/projects/{project['id']}/spending/{month}",
+               json={"lines": [{"line_id": rent, "amount_yuan": "500"}]}, headers=wuhua)
+    edited = body(name="改名后的项目")
+    edited["lines"][5] = {**edited["lines"][5], "amount_yuan": "20000.00"}
+    response = client.put(f"/api/v1/projects/{project['id']}", json=edited, headers=wuhua)
+    assert response.status_code == 200 and response.json["name"] == "改名后的项目"
+    assert next(line for line in response.json["lines"] if line["name"] == "场地租金")["spent"]["fen"] == 50_000
+    assert db.session.scalar(select(func.count()).select_from(BudgetLine)) == 6
+
+
+def test_the_county_cap_of_section_4_5_with_the_margin_and_who_recorded_the_spending(client, people):
+    wuhua, city = auth(client, "wuhua"), auth(client, "city")
+    year = today_in_china().year
+    create(client, wuhua)  # 200 000 yuan
+    url = f"/api/v1/counties/530102/money/{year}"
+    assert client.get(url, headers=wuhua).json["cap"] is None  # nothing recorded yet
+    at_cap = client.put(url, json={"social_assistance_yuan": "4000000"}, headers=wuhua).json  # 5 % = 200 000
+    assert at_cap["within"] and at_cap["margin"] == {"fen": 0, "yuan": "0.00"} and at_cap["recorded_by"] == "wuhua"
+    over = client.put(url, json={"social_assistance_yuan": "3999999.99"}, headers=wuhua).json
+    assert not over["within"] and over["margin"]["fen"] == -1  # 5 % of it is 199 999.9995 yuan: a fen short
+    # The county does not set how A1's "about" is read for its own projects; the city does, and it shows.
+    assert client.put(url, json={"tolerance_points": 2}, headers=wuhua).status_code == 403
+    assert client.put(url, json={"tolerance_points": 2}, headers=city).json["tolerance_points"] == 2.0
+    assert client.get(url, headers=auth(client, "panlong")).status_code == 404
+    assert client.get(url, headers=auth(client, "huashan")).status_code == 403
