@@ -13,6 +13,7 @@ from pathlib import Path
 
 from server.adapters.tabular import ImportLimits, read_table
 from server.domain.access import Role, Scope
+from server.domain.clock import today_in_china
 from server.domain.places import AREA_COLUMNS, AreaLevel
 from server.domain.stations import (
     Certificate,
@@ -28,6 +29,7 @@ from server.models import Station
 from server.queries import accounts as account_queries
 from server.queries import places as place_queries
 from server.services import accounts, places
+from server.services.demo_money import load_demo_projects
 from server.services.demo_visits import WORKER_PASSWORD, load_demo_feedback, load_demo_visits, load_demo_volunteering
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
@@ -56,6 +58,7 @@ class DemoReport:
     visits_created: int = 0
     feedback_created: int = 0
     volunteer_records: int = 0
+    projects_created: int = 0
 
     def lines(self) -> list[str]:
         out = [f"区划新增 {self.areas_created}，社工站新增 {self.stations_created}，工作人员新增 {self.staff_created} / "
@@ -67,7 +70,8 @@ class DemoReport:
         out += [f"服务对象新增 {self.cases_created}，走访新增 {self.visits_created} / "
                 f"cases +{self.cases_created}, visits +{self.visits_created}",
                 f"居民评价新增 {self.feedback_created} / resident feedback +{self.feedback_created}",
-                f"志愿服务记录新增 {self.volunteer_records} / volunteer service records +{self.volunteer_records}"]
+                f"志愿服务记录新增 {self.volunteer_records} / volunteer service records +{self.volunteer_records}",
+                f"购买服务项目新增 {self.projects_created} / projects +{self.projects_created}"]
         return out
 
 
@@ -88,6 +92,7 @@ def load_demo() -> DemoReport:
     report.cases_created, report.visits_created = load_demo_visits()
     report.feedback_created = load_demo_feedback()
     report.volunteer_records = load_demo_volunteering()
+    report.projects_created = load_demo_projects(today_in_china())
     db.session.flush()
     return report
 

@@ -51,9 +51,37 @@ def test_load_demo_is_idempotent_and_prints_accounts(runner):
     assert second.exit_code == 0, second.output
     assert re.search(r"home_visit \d{10} \(unchanged\)", second.output)
     assert (count(Area), count(Station), count(StaffMember), count(User)) == counts
-    assert "cases +0, visits +0" in second.output
+    assert "cases +0, visits +0" in second.output and "projects +0" in second.output
     _every_demo_station_is_staffed_and_serving()
     _the_demo_looks_like_a_live_county_today()
+    _the_demos_money_shows_what_a_supervisor_must_catch()
+
+
+def _the_demos_money_shows_what_a_supervisor_must_catch():
+    """Every county has a project this year within A1; 五华区 has one over its 70 % line, an overspent line, a month
+    not reported (from April on) and its purchases near §4.5's cap."""
+    from server.domain.access import Role, Scope
+    from server.domain.clock import today_in_china
+    from server.models import Project
+    from server.services import money
+
+    today = today_in_china()
+    projects = db.session.scalars(select(Project).where(Project.year == today.year)).all()
+    assert len({p.county_code for p in projects}) == 14 and len(projects) == 15
+    breaches = {p.county_code: [f.code for f in money.budget_findings(p) if f.severity == "breach"] for p in projects
+                if money.budget_findings(p)}
+    assert breaches == {"530102": ["pay_share"]}
+    cap = money.county_cap("530102", today.year)
+    assert cap.within and 0 < cap.margin * 100 <= cap.cap * 5  # within, by at most 5 % of the cap
+    wuhua = db.session.scalars(select(Project).where(Project.county_code == "530102")).all()
+    views = [money.project_view(p, today) for p in wuhua]
+    if today.month > 1:
+        assert any(line["over_budget"] for view in views for line in view["lines"]) or today.month < 5
+    if today.month > 3:
+        assert any(view["months_without_report"] for view in views)
+    county = db.session.get(Area, "530102")
+    scope = Scope(role=Role.COUNTY, area_code=county.code, area_path=county.path)
+    assert {p.id for p in money.projects_in_scope(scope)} == {p.id for p in wuhua}
 
 
 def _the_demo_looks_like_a_live_county_today():
