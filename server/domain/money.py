@@ -236,10 +236,10 @@ def check_budget(lines: list[Line], sources: dict[Source, int], contract_amount:
     pay = sum(totals[g] for g in PAY_GROUPS)
     other = sum(totals[g] for g in OTHER_GROUPS)
     for finding in (_share_finding("pay_share", pay, total, PAY_LIMIT_BP, tolerance_bp,
-                                   "社工、督导劳务和保险费及志愿者补贴、保险费（二＋三）",
+                                   "社工、督导劳务和保险费及志愿者补贴、保险费（第二、三项）",
                                    "Pay and insurance of social workers, supervisors and volunteers (II + III)"),
                     _share_finding("other_share", other, total, OTHER_LIMIT_BP, tolerance_bp,
-                                   "社会服务、项目执行和场所支出（一＋四＋五）",
+                                   "社会服务、项目执行和场所支出（第一、四、五项）",
                                    "Services, execution and premises (I + IV + V)")):
         if finding:
             findings.append(finding)

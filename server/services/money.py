@@ -260,7 +260,7 @@ def project_view(project: Project, today: date) -> dict[str, Any]:
         "amount": yuan_view(project.amount),
         "stations": [s.station_code for s in project.stations],
         "sources": [{"source": s.source.value, "name": SOURCE_NAMES_ZH[s.source], **yuan_view(s.amount)}
-                    for s in project.sources],
+                    for s in sorted(project.sources, key=lambda s: list(Source).index(s.source))],
         "lines": [{"id": line.id, "group": line.group.value, "group_name": GROUP_NAMES_ZH[line.group],
                    "group_name_en": GROUP_NAMES_EN[line.group], "name": line.name, "budget": yuan_view(line.amount),
                    "spent": yuan_view(progress[str(line.id)].spent), "remaining": yuan_view(progress[str(line.id)].remaining),

@@ -41,7 +41,7 @@ LANGUAGES = ("zh", "en")
 
 def init_app(app: Flask) -> None:
     from server.web import (audit, auth, cases, dashboard, feedback, fill, integrations,  # noqa: F401  (routes register on bp)
-                            maps, stations, submissions, volunteers)
+                            maps, projects, stations, submissions, volunteers)
 
     from server.domain.clock import beijing_time
 

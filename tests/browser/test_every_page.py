@@ -39,7 +39,45 @@ PAGES = [
     ("alerts", lambda area: "/alerts", ("admin", "county", "station")),
     ("integrations", lambda area: "/integrations", ("admin", "county")),
     ("integration", lambda area: f"/integrations/{_subscription_id()}", ("admin", "county")),
+    ("projects", lambda area: "/projects", ("admin", "county", "station")),
+    ("project", lambda area: f"/projects/{_project_id()}", ("admin", "county", "station")),
 ]
+
+
+def _project_id() -> int:
+    from sqlalchemy import select
+
+    from server.models import Project
+
+    return db.session.scalar(select(Project.id))
+
+
+def _project() -> None:
+    """A 五华区 project with its pay over A1's 70 %, a month's spending with one line overspent, and the county's
+    year recorded near its cap."""
+    from datetime import date
+
+    from server.domain.access import Role, Scope
+    from server.domain.clock import today_in_china
+    from server.domain.money import Group, Source
+    from server.models import Area
+    from server.queries.accounts import get_user_by_username
+    from server.services import money
+
+    county, user = db.session.get(Area, "530102"), get_user_by_username("wuhua")
+    scope = Scope(role=Role.COUNTY, area_code=county.code, area_path=county.path)
+    year = today_in_china().year
+    lines = [money.LineInput(Group.STAFF_PAY, "社工劳务费和保险", 14_600_000),
+             money.LineInput(Group.SERVICES, "个案、小组、社区活动", 3_400_000),
+             money.LineInput(Group.EXECUTION, "交通费", 1_000_000), money.LineInput(Group.PREMISES, "场地租金", 1_000_000)]
+    project = money.create_project(user, scope, money.ProjectInput(
+        "530102", year, "华山街道社工站年度购买服务项目", "昆明市五华区启明社会工作服务中心", "WH-2026-017", date(year, 1, 1),
+        date(year, 12, 31), 20_000_000, ["530102001"],
+        {Source.MINISTRY_PROVINCE: 12_000_000, Source.LOCAL_MATCHING: 8_000_000}, lines))
+    travel = next(line for line in project.lines if line.group == Group.EXECUTION)
+    money.report_spending(user, project, date(year, 1, 1), {travel.id: 1_200_000}, "1月报表", date(year, 12, 1))
+    money.set_county_year(user, scope, "530102", year, 420_000_000, None)
+    db.session.commit()
 
 
 def _subscription_id() -> int:
@@ -61,6 +99,7 @@ def world(collect, network, make_user, visit_form):
     for role, (username, scope) in USERS.items():
         make_user(username, role, scope, PASSWORD)
     _events_out()
+    _project()
     return current_station_link(db.session.get(Station, "530102001")).token
 
 

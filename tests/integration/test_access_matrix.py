@@ -393,6 +393,11 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("web.dashboard_report", "GET"): Call(lambda s, w: f"/dashboard/report.xlsx?area={s.township}", PAGE),
     ("web.audit_log", "GET"): Call("/audit", "302 302 302 404 404 200"),  # admins only; others: no such page
     ("web.alert_list", "GET"): Call("/alerts", LIST_PAGE),
+    # Projects and money: seen by station heads (their station's), county supervisors and admins in scope.
+    ("web.project_list", "GET"): Call("/projects", LIST_PAGE),
+    ("web.project_detail", "GET"): Call(lambda s, w: f"/projects/{w.projects[s.key]}", PAGE),
+    ("web.project_spending", "POST"): Call(lambda s, w: f"/projects/{w.projects[s.key]}/spending",
+                                           "302 302 302 400/404 400/404 400/404", data={"month": "x"}),
     # Volunteer certificates: issued, printed and revoked by station heads, county supervisors and admins in scope.
     ("web.certificate_issue", "POST"): Call(lambda s, w: f"/stations/{s.station}/volunteers/{w.volunteers[s.key]}"
                                             "/certificates", "302 302 302 400/404 400/404 400/404",
@@ -689,6 +694,8 @@ CSRF: dict[tuple[str, str], Change] = {
                                                                  "url": "https://1.1.1.1/hook",
                                                                  "topics": "case.created"}, 302),
     ("web.integration_test", "POST"): Change(lambda w: f"/integrations/{w.subscriptions[HUASHAN.key]}/test", {}, 302),
+    ("web.project_spending", "POST"): Change(lambda w: f"/projects/{w.projects[HUASHAN.key]}/spending",
+                                             {"month": "2026-01"}, 302),
     ("web.integration_pause", "POST"): Change(lambda w: f"/integrations/{w.subscriptions[HUASHAN.key]}/pause", {},
                                               302),
     ("web.integration_resume", "POST"): Change(lambda w: f"/integrations/{w.subscriptions[HUASHAN.key]}/resume", {},

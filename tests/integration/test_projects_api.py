@@ -165,3 +165,47 @@ def test_the_county_cap_of_section_4_5_with_the_margin_and_who_recorded_the_spen
     assert client.put(url, json={"tolerance_points": 2}, headers=city).json["tolerance_points"] == 2.0
     assert client.get(url, headers=auth(client, "panlong")).status_code == 404
     assert client.get(url, headers=auth(client, "huashan")).status_code == 403
+
+
+# --- the pages ----------------------------------------------------------------------------------------------
+
+def test_the_station_head_reports_on_the_page_and_a_mistake_keeps_what_was_typed(client, people):
+    from tests.support.web import csrf_token, sign_in
+
+    today = today_in_china()
+    project = create(client, auth(client, "wuhua")).json
+    rent = next(line["id"] for line in project["lines"] if line["name"] == "场地租金")
+    travel = next(line["id"] for line in project["lines"] if line["name"] == "1.交通费")
+    sign_in(client, "huashan", PASSWORD)
+    page = client.get(f"/projects/{project['id']}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "二、社工、督导劳务和保险费支出" in html and "符合附件1的各项规定" in html
+    month = f"{today.year}-{today.month:02d}"
+    wrong = client.post(f"/projects/{project['id']}/spending",
+                        data={"csrf_token": csrf_token(html), "month": month, f"line-{rent}": "1666.67",
+                              f"line-{travel}": "12.345", "note": "本月报表"})
+    text = wrong.get_data(as_text=True)
+    assert wrong.status_code == 400 and "1.交通费" in text and "最多两位小数" in text
+    assert 'value="1666.67"' in text and 'value="本月报表"' in text  # the head's work is kept
+    assert db.session.scalar(select(func.count()).select_from(SpendingReport)) == 0
+    saved = client.post(f"/projects/{project['id']}/spending",
+                        data={"csrf_token": csrf_token(text), "month": month, f"line-{rent}": "1666.67",
+                              f"line-{travel}": "12.34"})
+    assert saved.status_code == 302
+    after = client.get(f"/projects/{project['id']}").get_data(as_text=True)
+    assert "1,679.01" in after and "18,333.33" in after  # spent in all; rent remaining
+
+
+def test_the_county_page_lists_its_projects_with_their_checks_and_the_cap(client, people):
+    from tests.support.web import sign_in
+
+    lines = body()["lines"]
+    lines[0] = {**lines[0], "amount_yuan": "140000"}
+    lines[2] = {**lines[2], "amount_yuan": "20000"}
+    create(client, auth(client, "wuhua"), lines=lines)
+    client.put(f"/api/v1/counties/530102/money/{today_in_china().year}", json={"social_assistance_yuan": "3000000"},
+               headers=auth(client, "wuhua"))
+    sign_in(client, "wuhua", PASSWORD)
+    html = client.get("/projects").get_data(as_text=True)
+    assert "占 75.0 %，超过约 70 % 的上限" in html
+    assert "150,000.00" in html and "-50,000.00" in html and "超出上限" in html  # 5 % of 3 000 000 = 150 000
