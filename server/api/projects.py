@@ -168,6 +168,7 @@ class ProjectListSchema(Schema):
 
 class CountyMoneyAnswerSchema(Schema):
     county = fields.String(required=True)
+    county_name = fields.String(required=True, allow_none=True)
     year = fields.Integer(required=True)
     social_assistance = fields.Nested(YuanAmountSchema, required=True, allow_none=True)
     tolerance_points = fields.Float(required=True)

@@ -318,3 +318,63 @@ def months_without_report(starts_on: date, ends_on: date, reported: set[date], t
     last_complete = date(today.year, today.month, 1)
     months = [m for m in months_between(starts_on, ends_on) if m < last_complete]
     return [m for m in months if m not in reported]
+
+
+# --- attachment A1 as the county files it ------------------------------------------------------------------------
+
+A1_NOTES = (
+    "立项单位应当在了解项目相关管理规定、做好调查研究、科学设计、充分预计项目支出的基础上，确定项目资金的来源及金额，在确定配套资金金额时"
+    "应量力而行，并保证配套资金足额投入并使用。",
+    "预算主要包括社工、督导劳务和保险费，志愿者补贴、保险费，社会服务、交通差旅、培训、管理费、场地费等内容。社工、督导劳务和保险费，志愿者"
+    "补贴、保险费约占经费的70%以内；社会服务、交通差旅、培训、管理费、场地费约占经费的30%以内。",
+    "立项单位不得列支购买或修建楼堂馆所、缴纳罚款罚金、偿还债务、对外投资、购买汽车等支出，不得列支与项目无关的捐赠、赞助支出等，不得以任何"
+    "名义从项目资金中提取管理费。",
+)
+
+
+@dataclass(frozen=True)
+class A1Row:
+    name: str
+    amount: int  # fen
+
+    @property
+    def wan(self) -> str:
+        return format_wan(self.amount)
+
+
+@dataclass(frozen=True)
+class A1Group:
+    name: str
+    amount: int
+    lines: tuple[A1Row, ...]
+
+    @property
+    def wan(self) -> str:
+        return format_wan(self.amount)
+
+
+@dataclass(frozen=True)
+class A1Budget:
+    sources: tuple[A1Row, ...]
+    sources_total: int
+    groups: tuple[A1Group, ...]
+    lines_total: int
+
+
+def a1_budget(lines: list[Line], sources: dict[Source, int]) -> A1Budget:
+    """The budget in A1's order: its three sources (each shown, zero or not), its five groups with their lines (group
+    IV's five always shown, in A1's order), and the totals — the table of 附件1 as printed."""
+    rows = tuple(A1Row(SOURCE_NAMES_ZH[source], sources.get(source, 0)) for source in Source)
+    groups = []
+    for group in Group:
+        mine = [line for line in lines if line.group == group]
+        if group == Group.EXECUTION:
+            named = [A1Row(standard, sum(line.amount for line in mine if line.name.startswith(standard)))
+                     for standard in EXECUTION_LINES.values()]
+            extra = [A1Row(line.name, line.amount) for line in mine
+                     if not any(line.name.startswith(s) for s in EXECUTION_LINES.values())]
+            group_rows = tuple(named + extra)
+        else:
+            group_rows = tuple(A1Row(line.name, line.amount) for line in mine)
+        groups.append(A1Group(GROUP_NAMES_ZH[group], sum(line.amount for line in mine), group_rows))
+    return A1Budget(rows, sum(sources.values()), tuple(groups), sum(line.amount for line in lines))

@@ -11,12 +11,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from server.domain.access import Role, Scope
 from server.domain.clock import utc_now
 from server.domain.money import (
+    A1_NOTES,
+    A1Budget,
+    a1_budget,
     EXECUTION_LINES,
     GROUP_NAMES_EN,
     GROUP_NAMES_ZH,
@@ -76,6 +79,23 @@ def _require_office(user: User) -> None:
 
 def projects_in_scope(scope: Scope, year: int | None = None) -> list[Project]:
     return queries.list_projects_in_scope(scope, year)
+
+
+def money_of_period(scope: Scope, start: date, end: date) -> dict[str, Any]:
+    """What a report pack says of money for a period: the projects running in it (as of its last day) and the cap
+    of each county among them for the period's year."""
+    projects = [project_view(p, end, as_of=end) for p in queries.list_projects_in_scope(scope)
+                if p.starts_on <= end and p.ends_on >= start]
+    counties = sorted({p["county"]["code"] for p in projects})
+    return {"projects": projects, "caps": [county_money_view(code, end.year) for code in counties],
+            "breaches": sum(1 for p in projects if any(c["severity"] == "breach" for c in p["checks"])),
+            "lines_over": sum(1 for p in projects for line in p["lines"] if line["over_budget"]),
+            "months_missing": sum(len(p["months_without_report"]) for p in projects),
+            "over_cap": sum(1 for cap in counties_caps(counties, end.year) if not cap.within)}
+
+
+def counties_caps(counties: list[str], year: int) -> list[CapCheck]:
+    return [cap for cap in (county_cap(code, year) for code in counties) if cap is not None]
 
 
 def project_in_scope(scope: Scope, project_id: int) -> Project:
@@ -218,6 +238,43 @@ def set_county_year(user: User, scope: Scope, county_code: str, year: int, socia
 
 # --- what a project's page and the API show ---------------------------------------------------------------------
 
+def a1_of(project: Project) -> A1Budget:
+    return a1_budget([Line(line.group, line.name, line.amount) for line in project.lines],
+                     {source.source: source.amount for source in project.sources})
+
+
+def station_names(project: Project) -> list[str]:
+    stations = [place_queries.get_station_by_code(s.station_code) for s in project.stations]
+    return [station.official_name for station in stations if station is not None]
+
+
+def write_a1_xlsx(project: Project, out) -> None:
+    """Attachment A1's budget part as a workbook laid out as the attachment (万元, its rows in its order)."""
+    from decimal import Decimal
+
+    from server.adapters.tabular import Sheet, write_workbook
+
+    def wan(fen: int) -> Decimal:
+        return Decimal(fen) / 1_000_000
+
+    table = a1_of(project)
+    county = place_queries.get_area_by_code(project.county_code)
+    rows: list[list[Any]] = [["昆明市乡镇（街道）社会工作服务站建设项目申报书", ""],
+                             ["项目名称", project.name], ["申报单位", project.operator],
+                             ["社工站项目建设地区", f"{county.name if county else project.county_code}："
+                                              + "、".join(station_names(project))],
+                             ["合同编号", project.contract_no], ["项目期", f"{project.starts_on} 至 {project.ends_on}"],
+                             [], ["项目经费预算", ""], ["资金来源", "金额（万元）"]]
+    rows += [[row.name, wan(row.amount)] for row in table.sources]
+    rows += [["资金总额合计", wan(table.sources_total)], [], ["预算资金支出明细", ""], ["项目", "金额（万元）"]]
+    for group in table.groups:
+        rows.append([group.name, wan(group.amount)])
+        rows += [[f"    {row.name}", wan(row.amount)] for row in group.lines]
+    rows += [["资金支出合计", wan(table.lines_total)], [], ["预算编制说明", ""]]
+    rows += [[f"{n}. {note}", ""] for n, note in enumerate(A1_NOTES, start=1)]
+    write_workbook([Sheet("附件1 项目申报书", rows, widths=(60, 16))], out)
+
+
 def tolerance_of(county_code: str, year: int) -> int:
     row = queries.get_county_year(county_code, year)
     return row.tolerance_bp if row else 0
@@ -245,8 +302,12 @@ def _username(user_id: int | None) -> str | None:
     return user.username if user else None
 
 
-def project_view(project: Project, today: date) -> dict[str, Any]:
-    spent = queries.spent_by_line(project.id)
+def project_view(project: Project, today: date, as_of: date | None = None) -> dict[str, Any]:
+    """The project as pages, the API and report packs show it; ``as_of`` (a report's last day): spending reported
+    for months up to it, and months missing before the month after it."""
+    if as_of is not None:
+        today = as_of + timedelta(days=1)
+    spent = queries.spent_by_line(project.id, until=as_of)
     progress = {p.key: p for p in line_progress({str(line.id): line.amount for line in project.lines},
                                                 {str(k): v for k, v in spent.items()})}
     missing = months_without_report(project.starts_on, project.ends_on, queries.reported_months(project.id), today)
@@ -281,7 +342,8 @@ def project_view(project: Project, today: date) -> dict[str, Any]:
 def county_money_view(county_code: str, year: int) -> dict[str, Any]:
     row = queries.get_county_year(county_code, year)
     cap = county_cap(county_code, year)
-    return {"county": county_code, "year": year,
+    county = place_queries.get_area_by_code(county_code)
+    return {"county": county_code, "county_name": county.name if county else None, "year": year,
             "social_assistance": None if row is None or row.social_assistance is None
             else yuan_view(row.social_assistance),
             "tolerance_points": (row.tolerance_bp if row else 0) / 100,

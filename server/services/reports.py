@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, BinaryIO
 
 from server.adapters.tabular import Sheet, write_workbook
@@ -20,7 +21,7 @@ from server.queries import cases as case_queries
 from server.queries import places as place_queries
 from server.queries.cases import CaseFilters
 from server.queries.indicators import list_feedback_comments
-from server.services import volunteers
+from server.services import money, volunteers
 from server.services.compliance import station_compliance
 from server.services.indicators import indicators_of, indicators_of_townships
 
@@ -69,6 +70,7 @@ class ReportPack:
     comments: list[FeedbackComment] = field(default_factory=list)
     volunteering: dict[str, Any] = field(default_factory=dict)   # station code → StationVolunteering
     volunteer_ledger: list[Any] = field(default_factory=list)    # LedgerRow per volunteer who served
+    money: dict[str, Any] = field(default_factory=dict)          # services.money.money_of_period
 
     @property
     def non_compliant(self) -> list[StationReport]:
@@ -108,7 +110,8 @@ def build_report(scope: Scope, area: Area, period: Period, today: date, comment_
                       overdue_cases=overdue, comments=comments,
                       volunteering=volunteers.station_volunteering(area_scope, [s.code for s in in_scope],
                                                                    period.start, as_of),
-                      volunteer_ledger=volunteers.ledger(area_scope, period.start, as_of))
+                      volunteer_ledger=volunteers.ledger(area_scope, period.start, as_of),
+                      money=money.money_of_period(area_scope, period.start, as_of))
 
 
 STATUS_ZH = {"met": "达标", "not_met": "未达标", "insufficient": "样本不足", "no_cases": "无应访个案"}
@@ -117,7 +120,41 @@ STATUS_ZH = {"met": "达标", "not_met": "未达标", "insufficient": "样本不
 def write_report_xlsx(pack: ReportPack, out: BinaryIO, today: date) -> None:
     """The report pack as a workbook: summary, stations, compliance, overdue cases, comments, trend."""
     write_workbook([_summary_sheet(pack), _stations_sheet(pack), _compliance_sheet(pack), _volunteer_sheet(pack),
-                    _overdue_sheet(pack, today), _comments_sheet(pack), _trend_sheet(pack)], out)
+                    _money_sheet(pack), _overdue_sheet(pack, today), _comments_sheet(pack), _trend_sheet(pack)], out)
+
+
+def _yuan(amount: dict) -> Decimal:
+    """Fen as an exact decimal number of yuan for a cell (Excel shows it with two decimals)."""
+    return Decimal(amount["fen"]) / 100
+
+
+def _money_sheet(pack: ReportPack) -> Sheet:
+    """资金使用: each project's A1 lines with budget, spending to the period's end and what remains; its checks and
+    unreported months; then each county's §4.5 cap (docs/money.md)."""
+    rows: list[list[Any]] = [["项目 Project", "县（市、区） County", "承接机构 Operator", "类别 Group", "支出项目 Line",
+                              "预算（元） Budget", "截至期末支出（元） Spent", "剩余（元） Remaining", "超预算 Over"]]
+    for project in pack.money.get("projects", []):
+        for line in project["lines"]:
+            rows.append([project["name"], project["county"]["name"], project["operator"], line["group_name"],
+                         line["name"], _yuan(line["budget"]), _yuan(line["spent"]), _yuan(line["remaining"]),
+                         "超预算" if line["over_budget"] else ""])
+        rows.append([project["name"], project["county"]["name"], project["operator"], "合计", "",
+                     _yuan(project["amount"]), _yuan(project["spent"]), None, ""])
+        for check in project["checks"]:
+            rows.append([project["name"], "", "", "核对", f"{check['message']}（{check['clause']}）", None, None, None,
+                         "违反" if check["severity"] == "breach" else "提示"])
+        if project["months_without_report"]:
+            rows.append([project["name"], "", "", "未报月份", "、".join(project["months_without_report"]), None, None,
+                         None, ""])
+    rows.append([])
+    rows.append(["县级上限 County cap (§4.5)", "县（市、区） County", "社会救助支出（元） Social assistance",
+                 "本年度项目（元） Projects", "上限 5%（元） Cap", "余量（元） Margin", "在上限内 Within", "填报人 Recorded by"])
+    for cap in pack.money.get("caps", []):
+        rows.append(["", cap["county_name"] or cap["county"], _yuan(cap["social_assistance"]) if cap["social_assistance"] else "未填报",
+                     _yuan(cap["purchases"]), _yuan(cap["cap"]) if cap["cap"] else None,
+                     _yuan(cap["margin"]) if cap["margin"] else None,
+                     "" if cap["within"] is None else ("是" if cap["within"] else "否"), cap["recorded_by"] or ""])
+    return Sheet("资金使用 Money", rows, widths=(36, 12, 30, 22, 40, 14, 16, 14, 10))
 
 
 def _rate(value: float | None) -> float | None:

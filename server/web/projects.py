@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
+from io import BytesIO
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
 from server.domain.access import Role
 from server.domain.clock import today_in_china
-from server.domain.money import GROUP_NAMES_EN, GROUP_NAMES_ZH, Group, MoneyError, months_between, parse_yuan
+from server.domain.money import (A1_NOTES, GROUP_NAMES_EN, GROUP_NAMES_ZH, Group, MoneyError, format_wan, months_between,
+                                 parse_yuan)
 from server.errors import InvalidValue, LastmeterError
-from server.services import money
+from server.services import audit, money
 from server.web import bp
 from server.web.auth import current_scope, current_user, login_required
 from server.web.labels import in_page_language, refusal
@@ -70,3 +72,27 @@ def project_spending(project_id: int):
         return _project_page(project, typed, refusal(error), 400)
     flash(_("The spending of %(month)s is saved.", month=month.strftime("%Y-%m")), "ok")
     return redirect(url_for("web.project_detail", project_id=project.id))
+
+
+@bp.get("/projects/<int:project_id>/a1")
+@login_required
+def project_a1(project_id: int):
+    """Attachment A1 (项目申报书) as printed: the budget part, filled from the project; the rest for the operator."""
+    project = money.project_in_scope(current_scope(), project_id)
+    table = money.a1_of(project)
+    return render_template("project_a1.html", project=money.project_view(project, today_in_china()),
+                           station_names=money.station_names(project), sources=table.sources,
+                           sources_total=format_wan(table.sources_total), groups=table.groups,
+                           lines_total=format_wan(table.lines_total), notes=A1_NOTES)
+
+
+@bp.get("/projects/<int:project_id>/a1.xlsx")
+@login_required
+def project_a1_xlsx(project_id: int):
+    project = money.project_in_scope(current_scope(), project_id)
+    out = BytesIO()
+    money.write_a1_xlsx(project, out)
+    out.seek(0)
+    audit.record("project.export_a1", "project", str(project.id))
+    return send_file(out, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     as_attachment=True, download_name=f"项目申报书-{project.id}.xlsx")

@@ -41,6 +41,7 @@ PAGES = [
     ("integration", lambda area: f"/integrations/{_subscription_id()}", ("admin", "county")),
     ("projects", lambda area: "/projects", ("admin", "county", "station")),
     ("project", lambda area: f"/projects/{_project_id()}", ("admin", "county", "station")),
+    ("project-a1", lambda area: f"/projects/{_project_id()}/a1", ("admin", "county", "station")),
 ]
 
 

@@ -396,6 +396,8 @@ ROUTES: dict[tuple[str, str], Call] = {
     # Projects and money: seen by station heads (their station's), county supervisors and admins in scope.
     ("web.project_list", "GET"): Call("/projects", LIST_PAGE),
     ("web.project_detail", "GET"): Call(lambda s, w: f"/projects/{w.projects[s.key]}", PAGE),
+    ("web.project_a1", "GET"): Call(lambda s, w: f"/projects/{w.projects[s.key]}/a1", PAGE),
+    ("web.project_a1_xlsx", "GET"): Call(lambda s, w: f"/projects/{w.projects[s.key]}/a1.xlsx", PAGE),
     ("web.project_spending", "POST"): Call(lambda s, w: f"/projects/{w.projects[s.key]}/spending",
                                            "302 302 302 400/404 400/404 400/404", data={"month": "x"}),
     # Volunteer certificates: issued, printed and revoked by station heads, county supervisors and admins in scope.

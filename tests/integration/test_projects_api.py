@@ -209,3 +209,62 @@ def test_the_county_page_lists_its_projects_with_their_checks_and_the_cap(client
     html = client.get("/projects").get_data(as_text=True)
     assert "占 75.0 %，超过约 70 % 的上限" in html
     assert "150,000.00" in html and "-50,000.00" in html and "超出上限" in html  # 5 % of 3 000 000 = 150 000
+
+
+def test_the_report_pack_has_a_money_sheet_and_the_dashboard_flags_what_needs_a_look(client, people):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from tests.support.web import sign_in
+
+    today = today_in_china()
+    wuhua = auth(client, "wuhua")
+    lines = body()["lines"]
+    lines[0] = {**lines[0], "amount_yuan": "140000"}
+    lines[2] = {**lines[2], "amount_yuan": "20000"}
+    project = create(client, wuhua, lines=lines).json
+    travel = next(line["id"] for line in project["lines"] if line["name"] == "1.交通费")
+    month = f"{today.year}-{today.month:02d}"
+    client.put(f"/api/v1/projects/{project['id']}/spending/{month}",
+               json={"lines": [{"line_id": travel, "amount_yuan": "6000.01"}]}, headers=wuhua)
+    client.put(f"/api/v1/counties/530102/money/{today.year}", json={"social_assistance_yuan": "4000000"}, headers=wuhua)
+    sign_in(client, "wuhua", PASSWORD)
+    book = load_workbook(BytesIO(client.get(f"/dashboard/report.xlsx?area=530102&period={month}").data))
+    rows = [tuple(cell.value for cell in row) for row in book["资金使用 Money"].iter_rows()]
+    by_line = {row[4]: row for row in rows[1:] if row and row[3] not in ("合计", "核对", "未报月份")}
+    # Written exactly from fen; a spreadsheet cell holds them as its numbers.
+    assert by_line["1.交通费"][5:] == (6000, 6000.01, -0.01, "超预算")
+    assert by_line["社工劳务费 4人×12月"][5:] == (140000, 0, 140000, None)
+    total = next(row for row in rows if row[3] == "合计")
+    assert total[5:7] == (200000, 6000.01)
+    check = next(row for row in rows if row[3] == "核对")
+    assert "75.0 %" in check[4] and "A1 预算编制说明第2条" in check[4] and check[8] == "违反"
+    cap = next(row for row in rows if row[1] == "五华区" and not row[0])
+    assert cap[2:8] == (4000000, 200000, 200000, 0, "是", "wuhua")
+    dashboard = client.get(f"/dashboard?area=530102&period={month}").get_data(as_text=True)
+    assert "违反附件1规定：1 个" in dashboard and "超预算支出项目：1 行" in dashboard
+
+
+def test_the_project_prints_as_attachment_a1_and_downloads_as_its_spreadsheet(client, people):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from tests.support.web import sign_in
+
+    project = create(client, auth(client, "wuhua")).json
+    sign_in(client, "wuhua", PASSWORD)
+    html = client.get(f"/projects/{project['id']}/a1").get_data(as_text=True)
+    assert "项目经费预算" in html and "资金总额合计" in html and "昆明市五华区华山街道社会工作服务站" in html
+    assert "<td>20</td>" in html and "<td>14</td>" not in html  # 200 000 yuan = 20 万元; II is 13, III 1
+    assert "2.培训费" in html and "不得以任何名义从项目资金中提取管理费" in html
+    download = client.get(f"/projects/{project['id']}/a1.xlsx")
+    assert download.status_code == 200 and "attachment" in download.headers["Content-Disposition"]
+    rows = {row[0].strip(): row[1] for row in load_workbook(BytesIO(download.data)).active.iter_rows(values_only=True)
+            if row and row[0]}
+    assert rows["申请部省级资金"] == 12 and rows["社会募集资金"] == 1 and rows["资金总额合计"] == 20
+    assert rows["二、社工、督导劳务和保险费支出"] == 13 and rows["1.交通费"] == 0.6 and rows["2.培训费"] == 0
+    assert rows["资金支出合计"] == 20
+    sign_in(client, "panlong", PASSWORD)
+    assert client.get(f"/projects/{project['id']}/a1.xlsx").status_code == 404

@@ -162,3 +162,18 @@ def test_months_without_a_report_count_only_complete_months_of_the_project():
     reported = {date(2026, 3, 1), date(2026, 5, 1)}
     missing = months_without_report(date(2026, 2, 15), date(2027, 1, 31), reported, today=date(2026, 7, 10))
     assert missing == [date(2026, 2, 1), date(2026, 4, 1), date(2026, 6, 1)]  # July is not complete yet
+
+
+def test_a1_table_lists_every_source_and_group_ivs_five_lines_in_the_attachments_order():
+    from server.domain.money import a1_budget
+
+    lines = [Line(Group.STAFF_PAY, "社工劳务费", 14_000_000), Line(Group.EXECUTION, "4.管理费（记账）", 123_456),
+             Line(Group.EXECUTION, "1.交通费", 500_000), Line(Group.SERVICES, "个案工作", 5_376_544)]
+    table = a1_budget(lines, {Source.LOCAL_MATCHING: 20_000_000})
+    assert [(row.name, row.wan) for row in table.sources] == [("申请部省级资金", "0"), ("州（市）、县（市、区）配套资金", "20"),
+                                                             ("社会募集资金", "0")]
+    assert [group.name[:2] for group in table.groups] == ["一、", "二、", "三、", "四、", "五、"]
+    execution = table.groups[3]
+    assert [(row.name, row.wan) for row in execution.lines] == [
+        ("1.交通费", "0.5"), ("2.培训费", "0"), ("3.会议费", "0"), ("4.管理费", "0.123456"), ("5.印刷宣传费", "0")]
+    assert execution.wan == "0.623456" and table.lines_total == table.sources_total == 20_000_000
