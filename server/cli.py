@@ -22,6 +22,7 @@ from server.extensions import db
 def init_app(app: Flask) -> None:
     for command in (init_db, import_areas, create_user, load_demo, publish_forms, collect_settings, reissue_token,
                     revoke_token, import_cases, erase_case, set_visit_interval, plaque, report, import_stations,
+                    import_projects,
                     import_staff, jobs_worker, jobs_ping, outbox_pump, backup, restore, sweep_media,
                     volunteer_certificate):
         app.cli.add_command(command)
@@ -345,6 +346,24 @@ def report(area_code: str, period_key: str, out: str) -> None:
 def _whole_tree() -> Scope:
     """The command line acts as an admin of the whole tree."""
     return Scope(role=Role.ADMIN, area_code="", area_path="/")
+
+
+@click.command("import-projects")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--as-user", "username", required=True, help="the county user or admin the projects are imported as")
+@in_transaction
+def import_projects(file: str, username: str) -> None:
+    """Create or update purchased-service projects from a CSV/XLSX, one row per budget line (docs/money.md)."""
+    from server.queries.accounts import get_user_by_username
+    from server.services import accounts as account_service
+    from server.services.money import import_projects as run_import
+
+    user = get_user_by_username(username)
+    if user is None:
+        raise click.ClickException(f"没有用户 {username} / no such user")
+    summary = run_import(_read(file, ()), account_service.scope_of(user), user)
+    click.echo(f"项目新增 {summary.created}，更新 {summary.updated} / projects created {summary.created}, "
+               f"updated {summary.updated}")
 
 
 @click.command("import-stations")

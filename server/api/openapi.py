@@ -19,8 +19,8 @@ from server.api import bp, schemas
 from server.api.alerts import AlertArgsSchema, AlertPageSchema
 from server.api.changes import ChangesArgsSchema, ChangesPageSchema
 from server.api.indicators import IndicatorArgsSchema
-from server.api.projects import (CountyMoneyAnswerSchema, CountyMoneySchema, ProjectBodySchema, ProjectListArgsSchema,
-                                 ProjectListSchema, ProjectSchema, SpendingBodySchema)
+from server.api.projects import (CountyMoneyAnswerSchema, CountyMoneySchema, ProjectBodySchema, ProjectImportResultSchema,
+                                 ProjectListArgsSchema, ProjectListSchema, ProjectSchema, SpendingBodySchema)
 from server.api.volunteers import VolunteerArgsSchema, VolunteerLedgerSchema
 from server.api.webhooks import (DeliveryArgsSchema, DeliveryPageSchema, DeliverySchema, PauseRequestSchema,
                                  SubscriptionListSchema, SubscriptionRequestSchema, SubscriptionSchema)
@@ -397,6 +397,11 @@ OPERATIONS: dict[str, dict[str, dict]] = {
         "post": {"summary": "A new project with its stations and A1 budget (county, admin); a line naming a use A1 "
                             "note 3 forbids is refused", "tags": ["money"], "requestBody": _body(ProjectBodySchema),
                  "responses": {"201": _json(ProjectSchema, "created"), **_errors(400, 401, 403, 404)}}},
+    "/projects/import": {"post": {
+        "summary": "Create or update projects from a file, one row per budget line (admin, county); a contract number "
+                   "known in its county updates that project; all or nothing", "tags": ["money"],
+        "requestBody": TABLE_FILE,
+        "responses": {"200": _json(ProjectImportResultSchema, "imported"), **_errors(400, 401, 403, 413)}}},
     "/projects/{project_id}": {
         "get": {"summary": "A project", "tags": ["money"], "parameters": [PROJECT_ID],
                 "responses": {"200": _json(ProjectSchema, "the project"), **_errors(401, 403, 404)}},

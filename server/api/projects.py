@@ -6,6 +6,8 @@
   GET  /api/v1/projects/<id>
   PUT  /api/v1/projects/<id>                      (county, admin) the whole project again (lines kept by group and name
                                                   keep their spending)
+  POST /api/v1/projects/import                    (county, admin) projects from a CSV/XLSX, one row per budget line
+                                                  (docs/money.md, "Importing projects"); all or nothing
   PUT  /api/v1/projects/<id>/spending/<YYYY-MM>   (station head of a covered station, county, admin) the month's
                                                   spending per budget line, replacing that month's report
   GET  /api/v1/counties/<code>/money/<year>       the county's year for §4.5: social-assistance spending, the cap
@@ -24,6 +26,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from server.api import bp
 from server.api.auth import authenticated, current_user
 from server.api.schemas import load, load_args
+from server.api.uploads import uploaded_table
 from server.domain.access import Role
 from server.domain.clock import FIRST_DAY, LAST_DAY, today_in_china
 from server.domain.money import Group, MoneyError, Source, parse_yuan
@@ -162,6 +165,11 @@ class ProjectSchema(Schema):
     county_cap = fields.Nested(_CountyCapSchema, required=True, allow_none=True)
 
 
+class ProjectImportResultSchema(Schema):
+    created = fields.Integer(required=True)
+    updated = fields.Integer(required=True)
+
+
 class ProjectListSchema(Schema):
     projects = fields.List(fields.Nested(ProjectSchema), required=True)
 
@@ -222,6 +230,14 @@ def create_project():
     body = load(ProjectBodySchema(), request.get_json(silent=True))
     project = service.create_project(current_user(), accounts.scope_of(current_user()), _input(body))
     return service.project_view(project, today_in_china()), 201
+
+
+@bp.post("/projects/import")
+@authenticated(Role.ADMIN, Role.COUNTY)
+def import_projects():
+    table = uploaded_table(())
+    summary = service.import_projects(table, accounts.scope_of(current_user()), current_user())
+    return {"created": summary.created, "updated": summary.updated}
 
 
 @bp.get("/projects/<int:project_id>")

@@ -58,3 +58,9 @@ def county_purchases(county_code: str, year: int) -> int:
 def lines_of(project_id: int) -> list[BudgetLine]:
     return list(db.session.scalars(select(BudgetLine).where(BudgetLine.project_id == project_id)
                                    .order_by(BudgetLine.position)))
+
+
+def get_project_by_contract(county_code: str, contract_no: str) -> Project | None:
+    return db.session.scalars(select(Project).where(Project.county_code == county_code,
+                                                    Project.contract_no == contract_no)
+                              .order_by(Project.id)).first()

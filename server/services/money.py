@@ -39,7 +39,8 @@ from server.domain.money import (
     months_without_report,
 )
 from server.domain.places import AreaLevel
-from server.errors import Forbidden, InvalidValue, NotFound
+from server.domain.project_rows import HEADER_ALIASES, REQUIRED_COLUMNS, check_project_rows
+from server.errors import BadRequest, Forbidden, InvalidRows, InvalidValue, NotFound, RowProblem
 from server.extensions import db
 from server.models import BudgetLine, CountyBudgetYear, Project, ProjectSource, ProjectStation, SpendingReport, User
 from server.queries import money as queries
@@ -186,6 +187,50 @@ def update_project(user: User, scope: Scope, project: Project, data: ProjectInpu
     db.session.flush()
     audit.record("project.update", "project", str(project.id), {"amount": data.amount}, user)
     return project
+
+
+@dataclass(frozen=True)
+class ProjectImportSummary:
+    created: int
+    updated: int
+
+
+def import_projects(table, scope: Scope, user: User) -> ProjectImportSummary:
+    """Projects from a file, one row per budget line (``domain/project_rows.py``); a contract number already
+    known in its county updates that project. All or nothing: every problem of every row is reported, by line."""
+    _require_office(user)
+    columns = {HEADER_ALIASES.get(c, c) for c in table.columns}
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise BadRequest(reason=f"缺少列 / missing column(s): {', '.join(missing)}")
+    projects, problems = check_project_rows(table.rows, table.first_line)
+    inputs = []
+    for rows in projects:
+        data = ProjectInput(rows.county, rows.year, rows.name, rows.operator, rows.contract_no, rows.starts_on,
+                            rows.ends_on, rows.amount, rows.stations, rows.sources,
+                            [LineInput(group, name, amount) for group, name, amount in rows.lines])
+        try:
+            _validate(data, scope)
+            for index, line in enumerate(data.lines):
+                if forbidden_use(line.name) is None:  # (already reported on its own row)
+                    _line_name(line, index)
+        except (InvalidValue, NotFound) as error:
+            zh, _, en = str(error.details.get("reason") or error.message("zh")).partition(" / ")
+            problems.append(RowProblem(rows.first_line, f"合同 {rows.contract_no}：{zh}",
+                                       f"contract {rows.contract_no}: {en or zh}"))
+        inputs.append(data)
+    if problems:
+        raise InvalidRows(sorted(problems, key=lambda p: p.line))
+    created = updated = 0
+    for data in inputs:
+        existing = queries.get_project_by_contract(data.county_code, data.contract_no)
+        if existing is None:
+            create_project(user, scope, data)
+            created += 1
+        else:
+            update_project(user, scope, existing, data)
+            updated += 1
+    return ProjectImportSummary(created, updated)
 
 
 def report_spending(user: User, project: Project, month: date, amounts: dict[int, int], note: str,
