@@ -59,6 +59,12 @@ class LineSchema(Schema):
     amount_yuan = Yuan(required=True)
 
 
+class ServiceSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["brand", "other"]),
+                         metadata={"description": "A2's \"2 + N\": brand (品牌服务项目) or other (自选项目)"})
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
 class ProjectBodySchema(Schema):
     county = fields.String(required=True, validate=validate.Length(max=12))
     year = fields.Integer(required=True, validate=YEARS)
@@ -73,6 +79,7 @@ class ProjectBodySchema(Schema):
     sources = fields.Dict(keys=fields.String(validate=validate.OneOf([s.value for s in Source])), values=Yuan(),
                           load_default=dict)
     lines = fields.List(fields.Nested(LineSchema), load_default=list, validate=validate.Length(max=service.MAX_LINES))
+    services = fields.List(fields.Nested(ServiceSchema), load_default=list, validate=validate.Length(max=30))
 
 
 class SpendingLineSchema(Schema):
@@ -156,6 +163,7 @@ class ProjectSchema(Schema):
     ends_on = fields.String(required=True)
     amount = fields.Nested(YuanAmountSchema, required=True)
     stations = fields.List(fields.String(), required=True)
+    services = fields.List(fields.Nested(ServiceSchema), required=True)
     sources = fields.List(fields.Nested(_ProjectSourceSchema), required=True)
     lines = fields.List(fields.Nested(_ProjectLineSchema), required=True)
     spent = fields.Nested(YuanAmountSchema, required=True)
@@ -201,7 +209,8 @@ def _input(body: dict) -> service.ProjectInput:
         contract_no=body["contract_no"].strip(), starts_on=body["starts_on"], ends_on=body["ends_on"],
         amount=body["amount_yuan"], stations=body["stations"],
         sources={Source(key): value for key, value in body["sources"].items()},
-        lines=[service.LineInput(Group(line["group"]), line["name"], line["amount_yuan"]) for line in body["lines"]])
+        lines=[service.LineInput(Group(line["group"]), line["name"], line["amount_yuan"]) for line in body["lines"]],
+        services=[(item["kind"], item["name"]) for item in body["services"]])
 
 
 def _month(text: str) -> date:

@@ -4,7 +4,8 @@ from server.models.accounts import ApiSession, CollectToken, User
 from server.models.cases import Case, CaseCategoryLink, CaseEvent, CaseListCache, VisitInterval
 from server.models.events import Alert, Delivery, OutboxCursor, OutboxEvent, Subscription
 from server.models.forms import Form, FormState, FormVersion
-from server.models.money import BudgetLine, CountyBudgetYear, Project, ProjectSource, ProjectStation, SpendingReport
+from server.models.money import (BudgetLine, CountyBudgetYear, Project, ProjectService, ProjectSource, ProjectStation,
+                                 SpendingReport)
 from server.models.places import Area, StaffMember, Station, StationLink
 from server.models.volunteers import VolunteerCertificate, VolunteerHours
 from server.models.submissions import (Blob, ReviewState, Submission, SubmissionAttachment, SubmissionEvent,
@@ -14,4 +15,4 @@ __all__ = ["Alert", "Delivery", "OutboxCursor", "OutboxEvent", "Subscription", "
            "FormVersion", "ReviewState", "StaffMember", "Station", "StationLink", "Submission", "SubmissionAttachment",
            "SubmissionEvent", "SubmissionEventKind", "SubmissionTally", "SubmissionVersion", "User",
            "VisitInterval", "VolunteerCertificate", "VolunteerHours", "BudgetLine", "CountyBudgetYear", "Project",
-           "ProjectSource", "ProjectStation", "SpendingReport"]
+           "ProjectService", "ProjectSource", "ProjectStation", "SpendingReport"]

@@ -37,6 +37,8 @@ class Project(db.Model):
     sources: Mapped[list["ProjectSource"]] = relationship(cascade="all, delete-orphan",
                                                           order_by="ProjectSource.source")
     lines: Mapped[list["BudgetLine"]] = relationship(cascade="all, delete-orphan", order_by="BudgetLine.position")
+    services: Mapped[list["ProjectService"]] = relationship(cascade="all, delete-orphan",
+                                                            order_by="ProjectService.position")
 
     __table_args__ = (CheckConstraint("amount >= 0", name="amount_not_negative"),
                       CheckConstraint("ends_on >= starts_on", name="ends_after_start"))
@@ -47,6 +49,21 @@ class ProjectStation(db.Model):
 
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), primary_key=True)
     station_code: Mapped[str] = mapped_column(ForeignKey("station.code"), primary_key=True, index=True)
+
+
+class ProjectService(db.Model):
+    """One of the project's services in A2's "2 + N": a local flagship (品牌服务项目, kind ``brand``) or one the
+    township chose (自选项目, ``other``)."""
+
+    __tablename__ = "project_service"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("kind IN ('brand', 'other')", name="kind_known"),)
 
 
 class ProjectSource(db.Model):

@@ -64,3 +64,10 @@ def get_project_by_contract(county_code: str, contract_no: str) -> Project | Non
     return db.session.scalars(select(Project).where(Project.county_code == county_code,
                                                     Project.contract_no == contract_no)
                               .order_by(Project.id)).first()
+
+
+def projects_of_station(station_code: str, day: date) -> list[Project]:
+    """The projects covering a station that run on ``day``."""
+    return list(db.session.scalars(select(Project).join(ProjectStation)
+                                   .where(ProjectStation.station_code == station_code, Project.starts_on <= day,
+                                          Project.ends_on >= day)))

@@ -10,7 +10,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -42,7 +42,8 @@ from server.domain.places import AreaLevel
 from server.domain.project_rows import HEADER_ALIASES, REQUIRED_COLUMNS, check_project_rows
 from server.errors import BadRequest, Forbidden, InvalidRows, InvalidValue, NotFound, RowProblem
 from server.extensions import db
-from server.models import BudgetLine, CountyBudgetYear, Project, ProjectSource, ProjectStation, SpendingReport, User
+from server.models import (BudgetLine, CountyBudgetYear, Project, ProjectService, ProjectSource, ProjectStation,
+                           SpendingReport, User)
 from server.queries import money as queries
 from server.queries import places as place_queries
 from server.services import audit
@@ -71,6 +72,7 @@ class ProjectInput:
     stations: list[str]
     sources: dict[Source, int]
     lines: list[LineInput]
+    services: list[tuple[str, str]] = field(default_factory=list)  # A2's "2 + N": (brand | other, name)
 
 
 def _require_office(user: User) -> None:
@@ -161,6 +163,21 @@ def _write_budget(project: Project, sources: dict[Source, int], lines: list[Line
     project.lines = new_lines
 
 
+def _write_services(project: Project, services: list[tuple[str, str]]) -> None:
+    wanted = [(kind, " ".join(name.split())[:200]) for kind, name in services if name.strip()]
+    if [(s.kind, s.name) for s in project.services] != wanted:
+        project.services = [ProjectService(kind=kind, name=name, position=n) for n, (kind, name) in enumerate(wanted)]
+
+
+def brand_services_of_station(station_code: str, day: date) -> int | None:
+    """A2's flagship count of a station from the projects covering it on ``day``: the distinct brand services they
+    list; None when none of them lists its services (the station record's own count then stands)."""
+    projects = queries.projects_of_station(station_code, day)
+    if not any(p.services for p in projects):
+        return None
+    return len({s.name for p in projects for s in p.services if s.kind == "brand"})
+
+
 def create_project(user: User, scope: Scope, data: ProjectInput) -> Project:
     _require_office(user)
     _validate(data, scope)
@@ -168,6 +185,7 @@ def create_project(user: User, scope: Scope, data: ProjectInput) -> Project:
                       contract_no=data.contract_no, starts_on=data.starts_on, ends_on=data.ends_on, amount=data.amount)
     project.stations = [ProjectStation(station_code=code) for code in sorted(set(data.stations))]
     _write_budget(project, data.sources, data.lines)
+    _write_services(project, data.services)
     db.session.add(project)
     db.session.flush()
     audit.record("project.create", "project", str(project.id), {"name": data.name, "amount": data.amount}, user)
@@ -183,6 +201,7 @@ def update_project(user: User, scope: Scope, project: Project, data: ProjectInpu
     if [s.station_code for s in project.stations] != wanted:
         project.stations = [ProjectStation(station_code=code) for code in wanted]
     _write_budget(project, data.sources, data.lines)
+    _write_services(project, data.services)
     project.updated_at = utc_now()
     db.session.flush()
     audit.record("project.update", "project", str(project.id), {"amount": data.amount}, user)
@@ -365,6 +384,7 @@ def project_view(project: Project, today: date, as_of: date | None = None) -> di
         "starts_on": project.starts_on.isoformat(), "ends_on": project.ends_on.isoformat(),
         "amount": yuan_view(project.amount),
         "stations": [s.station_code for s in project.stations],
+        "services": [{"kind": s.kind, "name": s.name} for s in project.services],
         "sources": [{"source": s.source.value, "name": SOURCE_NAMES_ZH[s.source], **yuan_view(s.amount)}
                     for s in sorted(project.sources, key=lambda s: list(Source).index(s.source))],
         "lines": [{"id": line.id, "group": line.group.value, "group_name": GROUP_NAMES_ZH[line.group],

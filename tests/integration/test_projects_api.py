@@ -312,3 +312,26 @@ def test_a_bad_projects_file_reports_every_problem_by_line_and_imports_nothing(c
     assert {(6, "line"), (7, "group"), (7, "line_yuan")} <= problems
     assert any(p["line"] == 8 and "县" in p["message"] for p in response.json["details"]["problems"])  # not theirs
     assert db.session.scalar(select(func.count()).select_from(Project)) == 0
+
+
+def test_a2s_flagship_services_listed_on_a_project_replace_the_stations_bare_count(client, people):
+    from server.models import Station
+
+    station = db.session.get(Station, "530102001")
+    station.flagship_projects = 3  # the record says three
+    db.session.commit()
+    wuhua = auth(client, "wuhua")
+
+    def two_plus_n() -> dict:
+        checks = client.get("/api/v1/stations/530102001/compliance", headers=wuhua).json["checks"]
+        return next(c for c in checks if c["rule"] == "two_plus_n")
+
+    assert two_plus_n()["passed"] is True
+    services = [{"kind": "brand", "name": "“一老一小”关爱"}, {"kind": "other", "name": "四点半课堂"}]
+    project = create(client, wuhua, services=services).json
+    assert project["services"] == services
+    check = two_plus_n()
+    assert check["passed"] is False and "1 个" in check["detail"]  # the project lists one flagship only
+    services.append({"kind": "brand", "name": "困境儿童个案管理"})
+    client.put(f"/api/v1/projects/{project['id']}", json=body(services=services), headers=wuhua)
+    assert two_plus_n()["passed"] is True and "2 个" in two_plus_n()["detail"]

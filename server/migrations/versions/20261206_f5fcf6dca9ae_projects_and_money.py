@@ -71,6 +71,19 @@ def upgrade():
     sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_project_source_project_id_project'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('project_id', 'source', name=op.f('pk_project_source'))
     )
+    op.create_table('project_service',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.CheckConstraint("kind IN ('brand', 'other')", name=op.f('ck_project_service_kind_known')),
+    sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_project_service_project_id_project'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_project_service'))
+    )
+    with op.batch_alter_table('project_service', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_project_service_project_id'), ['project_id'], unique=False)
+
     op.create_table('project_station',
     sa.Column('project_id', sa.Integer(), nullable=False),
     sa.Column('station_code', sa.String(length=12), nullable=False),
@@ -107,6 +120,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_project_station_station_code'))
 
     op.drop_table('project_station')
+    with op.batch_alter_table('project_service', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_project_service_project_id'))
+
+    op.drop_table('project_service')
     op.drop_table('project_source')
     op.drop_table('county_budget_year')
     with op.batch_alter_table('budget_line', schema=None) as batch_op:
