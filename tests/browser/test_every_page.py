@@ -42,6 +42,7 @@ PAGES = [
     ("projects", lambda area: "/projects", ("admin", "county", "station")),
     ("project", lambda area: f"/projects/{_project_id()}", ("admin", "county", "station")),
     ("project-a1", lambda area: f"/projects/{_project_id()}/a1", ("admin", "county", "station")),
+    ("project-edit", lambda area: f"/projects/{_project_id()}/edit", ("admin", "county")),
 ]
 
 

@@ -396,6 +396,11 @@ ROUTES: dict[tuple[str, str], Call] = {
     # Projects and money: seen by station heads (their station's), county supervisors and admins in scope.
     ("web.project_list", "GET"): Call("/projects", LIST_PAGE),
     ("web.project_detail", "GET"): Call(lambda s, w: f"/projects/{w.projects[s.key]}", PAGE),
+    ("web.project_new", "GET"): Call("/projects/new", "302 302 302 404 200 200"),
+    ("web.project_create", "POST"): Call("/projects/new", "302 302 302 404 400 400", data={}),
+    ("web.project_edit", "GET"): Call(lambda s, w: f"/projects/{w.projects[s.key]}/edit", "302 302 302 404 200/404 200/404"),
+    ("web.project_update", "POST"): Call(lambda s, w: f"/projects/{w.projects[s.key]}/edit",
+                                         "302 302 302 404 400/404 400/404", data={}),
     ("web.project_a1", "GET"): Call(lambda s, w: f"/projects/{w.projects[s.key]}/a1", PAGE),
     ("web.project_a1_xlsx", "GET"): Call(lambda s, w: f"/projects/{w.projects[s.key]}/a1.xlsx", PAGE),
     ("web.project_spending", "POST"): Call(lambda s, w: f"/projects/{w.projects[s.key]}/spending",
@@ -699,6 +704,16 @@ CSRF: dict[tuple[str, str], Change] = {
     ("web.integration_test", "POST"): Change(lambda w: f"/integrations/{w.subscriptions[HUASHAN.key]}/test", {}, 302),
     ("web.project_spending", "POST"): Change(lambda w: f"/projects/{w.projects[HUASHAN.key]}/spending",
                                              {"month": "2026-01"}, 302),
+    ("web.project_create", "POST"): Change("/projects/new", {
+        "county": "530102", "year": "2026", "name": "CSRF 项目", "operator": "某中心", "starts_on": "2026-01-01",
+        "ends_on": "2026-12-31", "amount_yuan": "100", "stations": "530102001", "line-0-group": "II",
+        "line-0-name": "劳务", "line-0-yuan": "70", "line-1-group": "I", "line-1-name": "活动", "line-1-yuan": "30"},
+        302),
+    ("web.project_update", "POST"): Change(lambda w: f"/projects/{w.projects[HUASHAN.key]}/edit", {
+        "county": "530102", "year": "2026", "name": "华山街道社工站购买服务项目", "operator": "某社会工作服务中心",
+        "starts_on": "2026-01-01", "ends_on": "2026-12-31", "amount_yuan": "100000", "stations": "530102001",
+        "source-local_matching": "100000", "line-0-group": "II", "line-0-name": "社工劳务费", "line-0-yuan": "70000",
+        "line-1-group": "I", "line-1-name": "社区活动", "line-1-yuan": "30000"}, 302),
     ("web.integration_pause", "POST"): Change(lambda w: f"/integrations/{w.subscriptions[HUASHAN.key]}/pause", {},
                                               302),
     ("web.integration_resume", "POST"): Change(lambda w: f"/integrations/{w.subscriptions[HUASHAN.key]}/resume", {},

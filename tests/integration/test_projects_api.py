@@ -335,3 +335,36 @@ def test_a2s_flagship_services_listed_on_a_project_replace_the_stations_bare_cou
     services.append({"kind": "brand", "name": "困境儿童个案管理"})
     client.put(f"/api/v1/projects/{project['id']}", json=body(services=services), headers=wuhua)
     assert two_plus_n()["passed"] is True and "2 个" in two_plus_n()["detail"]
+
+
+def test_a_county_keeps_a_project_on_the_page_and_a_refused_line_keeps_the_form(client, people):
+    from tests.support.web import csrf_token, sign_in
+
+    year = today_in_china().year
+    sign_in(client, "wuhua", PASSWORD)
+    page = client.get("/projects/new").get_data(as_text=True)
+    assert "新建项目" in page and "昆明市五华区华山街道社会工作服务站" in page and "拓东" not in page
+    form = {"csrf_token": csrf_token(page), "county": "530102", "year": str(year), "name": "华山项目",
+            "operator": "启明中心", "contract_no": "WH-9", "starts_on": f"{year}-01-01", "ends_on": f"{year}-12-31",
+            "amount_yuan": "100000", "stations": "530102001", "source-local_matching": "100000",
+            "line-0-group": "II", "line-0-name": "社工劳务费", "line-0-yuan": "70000",
+            "line-1-group": "I", "line-1-name": "购买汽车", "line-1-yuan": "30000",
+            "service-0-kind": "brand", "service-0-name": "一老一小"}
+    refused = client.post("/projects/new", data=form)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "不得列支购买汽车" in html
+    assert 'value="社工劳务费"' in html and 'value="一老一小"' in html and 'value="WH-9"' in html
+    assert db.session.scalar(select(func.count()).select_from(Project)) == 0
+    form.update({"csrf_token": csrf_token(html), "line-1-name": "社区活动"})
+    saved = client.post("/projects/new", data=form)
+    assert saved.status_code == 302
+    project = db.session.scalars(select(Project)).one()
+    assert [line.name for line in project.lines] == ["社工劳务费", "社区活动"] and project.services[0].name == "一老一小"
+    edit = client.get(f"/projects/{project.id}/edit").get_data(as_text=True)
+    assert 'value="70000.00"' in edit
+    form.update({"csrf_token": csrf_token(edit), "name": "华山项目（调整）"})
+    assert client.post(f"/projects/{project.id}/edit", data=form).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Project, project.id).name == "华山项目（调整）"
+    sign_in(client, "huashan", PASSWORD)
+    assert client.get("/projects/new").status_code == 404  # a station head reads projects, never keeps them
