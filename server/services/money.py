@@ -101,6 +101,10 @@ def counties_caps(counties: list[str], year: int) -> list[CapCheck]:
     return [cap for cap in (county_cap(code, year) for code in counties) if cap is not None]
 
 
+def projects_of_station(station_code: str, day: date) -> list[Project]:
+    return queries.projects_of_station(station_code, day)
+
+
 def project_in_scope(scope: Scope, project_id: int) -> Project:
     """The project, if the caller's scope reaches it; else 404 (another county's projects are not there)."""
     if any(p.id == project_id for p in queries.list_projects_in_scope(scope)):

@@ -30,8 +30,9 @@ def project_list():
     today = today_in_china()
     projects = [money.project_view(p, today) for p in money.projects_in_scope(current_scope(), today.year)]
     caps = {}
-    if current_user().role in (Role.ADMIN, Role.COUNTY):
-        caps = {p["county"]["code"]: money.county_money_view(p["county"]["code"], today.year) for p in projects}
+    if current_user().role in KEEPERS:
+        caps = {county.code: money.county_money_view(county.code, today.year)
+                for county in place_queries.list_areas_in_scope(current_scope(), AreaLevel.COUNTY)}
     return render_template("projects.html", projects=projects, caps=caps, year=today.year)
 
 
@@ -241,3 +242,39 @@ def project_update(project_id: int):
         return _edit_page(values, project, refusal(error) or _("The project could not be saved."), 400)
     flash(_("The project is saved."), "ok")
     return redirect(url_for("web.project_detail", project_id=project.id))
+
+
+@bp.post("/counties/<county_code>/money")
+@login_required
+def county_money(county_code: str):
+    """Record a county's year for §4.5: its social-assistance spending (county, admin), A1's tolerance (admin)."""
+    _keeper_only()
+    money.county_in_scope(current_scope(), county_code)  # another county's: not there
+    form = request.form
+    try:
+        try:
+            year = int(form.get("year", ""))
+        except ValueError:
+            raise InvalidValue(field="year", reason="年度应为四位年份 / the year has four digits") from None
+        spending_text = form.get("social_assistance_yuan", "").strip()
+        try:
+            spending = parse_yuan(spending_text) if spending_text else None
+        except MoneyError as error:
+            raise InvalidValue(field="social_assistance_yuan", reason=error.reason) from None
+        tolerance_text = form.get("tolerance_points", "").strip()
+        tolerance = None
+        if tolerance_text:
+            try:
+                tolerance = parse_yuan(tolerance_text)  # points with two decimals read exactly, as hundredths
+            except MoneyError:
+                raise InvalidValue(field="tolerance_points", reason="容差应为 0 至 5 的数 / tolerance between 0 "
+                                                                     "and 5") from None
+        if spending is None and tolerance is None:
+            raise InvalidValue(field="social_assistance_yuan", reason="请填写社会救助支出 / give the spending")
+        money.set_county_year(current_user(), current_scope(), county_code, year, spending, tolerance)
+    except LastmeterError as error:
+        db.session.rollback()
+        flash(refusal(error) or _("Not saved: you may not change this."), "error")
+        return redirect(url_for("web.project_list"))
+    flash(_("Saved."), "ok")
+    return redirect(url_for("web.project_list"))

@@ -16,6 +16,7 @@ from server.queries import places as place_queries
 from server.queries import submissions as submission_queries
 from server.queries.cases import CaseFilters
 from server.queries.submissions import SubmissionFilters
+from server.services import money
 from server.services.accounts import active_collect_token
 from server.services.compliance import station_compliance
 from server.services.station_records import update_station_record
@@ -63,6 +64,7 @@ def _station_page(station, errors: dict[str, str] | None = None, typed: dict[str
         recent=submission_queries.list_submissions(scope, SubmissionFilters(station=code), 20),
         users=account_queries.list_station_users_in_scope(station.township.path),
         checks=station_compliance(station, today), can_edit=current_user().role in RECORD_KEEPERS,
+        projects=[money.project_view(p, today) for p in money.projects_of_station(code, today)],
         can_reissue=current_user().role in LINK_KEEPERS,
         statuses=list(StationStatus), inspections=list(InspectionResult),
         has_token=lambda user: active_collect_token(user) is not None), status

@@ -396,6 +396,8 @@ ROUTES: dict[tuple[str, str], Call] = {
     # Projects and money: seen by station heads (their station's), county supervisors and admins in scope.
     ("web.project_list", "GET"): Call("/projects", LIST_PAGE),
     ("web.project_detail", "GET"): Call(lambda s, w: f"/projects/{w.projects[s.key]}", PAGE),
+    ("web.county_money", "POST"): Call(lambda s, w: f"/counties/{s.county}/money", "302 302 302 404 302/404 302/404",
+                                       data={"year": "2026"}),
     ("web.project_new", "GET"): Call("/projects/new", "302 302 302 404 200 200"),
     ("web.project_create", "POST"): Call("/projects/new", "302 302 302 404 400 400", data={}),
     ("web.project_edit", "GET"): Call(lambda s, w: f"/projects/{w.projects[s.key]}/edit", "302 302 302 404 200/404 200/404"),
@@ -704,6 +706,8 @@ CSRF: dict[tuple[str, str], Change] = {
     ("web.integration_test", "POST"): Change(lambda w: f"/integrations/{w.subscriptions[HUASHAN.key]}/test", {}, 302),
     ("web.project_spending", "POST"): Change(lambda w: f"/projects/{w.projects[HUASHAN.key]}/spending",
                                              {"month": "2026-01"}, 302),
+    ("web.county_money", "POST"): Change(f"/counties/{HUASHAN.county}/money",
+                                         {"year": "2026", "social_assistance_yuan": "4000000"}, 302),
     ("web.project_create", "POST"): Change("/projects/new", {
         "county": "530102", "year": "2026", "name": "CSRF 项目", "operator": "某中心", "starts_on": "2026-01-01",
         "ends_on": "2026-12-31", "amount_yuan": "100", "stations": "530102001", "line-0-group": "II",

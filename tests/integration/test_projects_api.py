@@ -368,3 +368,38 @@ def test_a_county_keeps_a_project_on_the_page_and_a_refused_line_keeps_the_form(
     assert db.session.get(Project, project.id).name == "华山项目（调整）"
     sign_in(client, "huashan", PASSWORD)
     assert client.get("/projects/new").status_code == 404  # a station head reads projects, never keeps them
+
+
+def test_the_county_records_its_years_spending_on_the_page_and_only_the_city_its_tolerance(client, people):
+    from tests.support.web import csrf_token, sign_in
+
+    year = today_in_china().year
+    sign_in(client, "wuhua", PASSWORD)
+    page = client.get("/projects").get_data(as_text=True)
+    assert 'id="spending-530102"' in page and 'id="tolerance-530102"' not in page and "spending-530103" not in page
+    saved = client.post("/counties/530102/money", data={"csrf_token": csrf_token(page), "year": str(year),
+                                                        "social_assistance_yuan": "4,000,000.00"})
+    assert saved.status_code == 302
+    page = client.get("/projects").get_data(as_text=True)
+    assert "4,000,000.00" in page and "wuhua" in page
+    refused = client.post("/counties/530102/money", data={"csrf_token": csrf_token(page), "year": str(year),
+                                                          "tolerance_points": "2"}, follow_redirects=True)
+    assert "未保存" in refused.get_data(as_text=True)
+    sign_in(client, "city", PASSWORD)
+    page = client.get("/projects").get_data(as_text=True)
+    client.post("/counties/530102/money", data={"csrf_token": csrf_token(page), "year": str(year),
+                                                "tolerance_points": "2.5"})
+    assert client.get(f"/api/v1/counties/530102/money/{year}",
+                      headers=auth(client, "city")).json["tolerance_points"] == 2.5
+
+
+def test_the_station_page_shows_the_projects_covering_it(client, people):
+    from tests.support.web import sign_in
+
+    create(client, auth(client, "wuhua"))
+    sign_in(client, "huashan", PASSWORD)
+    html = client.get("/stations/530102001").get_data(as_text=True)
+    assert 'id="station-projects"' in html and "华山街道社工站2026年度购买服务项目"[:6] in html and "200,000.00" in html
+    sign_in(client, "panlong", PASSWORD)
+    other = client.get("/stations/530103001").get_data(as_text=True)
+    assert "目前没有覆盖本站的购买服务项目" in other
