@@ -20,7 +20,8 @@ from server.api.alerts import AlertArgsSchema, AlertPageSchema
 from server.api.changes import ChangesArgsSchema, ChangesPageSchema
 from server.api.indicators import IndicatorArgsSchema
 from server.api.projects import (CountyMoneyAnswerSchema, CountyMoneySchema, ProjectBodySchema, ProjectImportResultSchema,
-                                 ProjectListArgsSchema, ProjectListSchema, ProjectSchema, SpendingBodySchema)
+                                 ProjectListArgsSchema, ProjectListSchema, ProjectSchema, SpendingBodySchema,
+                                 SpendingImportResultSchema)
 from server.api.volunteers import VolunteerArgsSchema, VolunteerLedgerSchema
 from server.api.webhooks import (DeliveryArgsSchema, DeliveryPageSchema, DeliverySchema, PauseRequestSchema,
                                  SubscriptionListSchema, SubscriptionRequestSchema, SubscriptionSchema)
@@ -402,6 +403,11 @@ OPERATIONS: dict[str, dict[str, dict]] = {
                    "known in its county updates that project; all or nothing", "tags": ["money"],
         "requestBody": TABLE_FILE,
         "responses": {"200": _json(ProjectImportResultSchema, "imported"), **_errors(400, 401, 403, 413)}}},
+    "/projects/spending/import": {"post": {
+        "summary": "Monthly spending from a file, one row per project (contract number), month and budget line; each "
+                   "project's month named is replaced (station head, county, admin); all or nothing",
+        "tags": ["money"], "requestBody": TABLE_FILE,
+        "responses": {"200": _json(SpendingImportResultSchema, "imported"), **_errors(400, 401, 403, 413)}}},
     "/projects/{project_id}": {
         "get": {"summary": "A project", "tags": ["money"], "parameters": [PROJECT_ID],
                 "responses": {"200": _json(ProjectSchema, "the project"), **_errors(401, 403, 404)}},

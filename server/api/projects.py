@@ -8,6 +8,8 @@
                                                   keep their spending)
   POST /api/v1/projects/import                    (county, admin) projects from a CSV/XLSX, one row per budget line
                                                   (docs/money.md, "Importing projects"); all or nothing
+  POST /api/v1/projects/spending/import           (station head, county, admin) monthly spending from a CSV/XLSX,
+                                                  one row per project, month and line; all or nothing
   PUT  /api/v1/projects/<id>/spending/<YYYY-MM>   (station head of a covered station, county, admin) the month's
                                                   spending per budget line, replacing that month's report
   GET  /api/v1/counties/<code>/money/<year>       the county's year for §4.5: social-assistance spending, the cap
@@ -178,6 +180,11 @@ class ProjectImportResultSchema(Schema):
     updated = fields.Integer(required=True)
 
 
+class SpendingImportResultSchema(Schema):
+    months = fields.Integer(required=True, metadata={"description": "(project, month) reports replaced"})
+    lines = fields.Integer(required=True)
+
+
 class ProjectListSchema(Schema):
     projects = fields.List(fields.Nested(ProjectSchema), required=True)
 
@@ -247,6 +254,14 @@ def import_projects():
     table = uploaded_table(())
     summary = service.import_projects(table, accounts.scope_of(current_user()), current_user())
     return {"created": summary.created, "updated": summary.updated}
+
+
+@bp.post("/projects/spending/import")
+@authenticated(Role.ADMIN, Role.COUNTY, Role.STATION)
+def import_spending():
+    table = uploaded_table(())
+    summary = service.import_spending(table, accounts.scope_of(current_user()), current_user(), today_in_china())
+    return {"months": summary.months, "lines": summary.lines}
 
 
 @bp.get("/projects/<int:project_id>")

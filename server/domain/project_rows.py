@@ -151,3 +151,45 @@ def _read_project(project: ProjectRows, row: dict[str, str], line: int, problems
     project.sources = {source: _yuan(row.get(column, ""), line, column, problems, blank_is_zero=True)
                        for source, column in SOURCE_COLUMNS.items()}
     project.sources = {source: amount for source, amount in project.sources.items() if amount}
+
+
+# --- a spending report file: one row per project, month and budget line ----------------------------------------
+
+SPENDING_REQUIRED = ("contract_no", "month", "line", "amount_yuan")
+SPENDING_ALIASES = {"合同编号": "contract_no", "月份": "month", "支出项目": "line", "金额（元）": "amount_yuan",
+                    "本月支出（元）": "amount_yuan", "备注": "note", "县（市、区）代码": "county", "县代码": "county"}
+
+
+@dataclass(frozen=True)
+class SpendingRow:
+    line_number: int
+    contract_no: str
+    county: str
+    month: date
+    line: str
+    amount: int
+    note: str
+
+
+def check_spending_rows(rows: Iterable[Mapping[str, str | None]], first_line: int = 2) \
+        -> tuple[list[SpendingRow], list[RowProblem]]:
+    parsed, problems = [], []
+    for number, raw in enumerate(rows, start=first_line):
+        row = {SPENDING_ALIASES.get(k, k): ("" if v is None else str(v).strip()) for k, v in raw.items()}
+        if not any(row.values()):
+            continue
+        contract = row.get("contract_no", "")
+        if not contract:
+            problems.append(RowProblem(number, "合同编号不能为空", "contract_no is empty", "contract_no"))
+        try:
+            month = date.fromisoformat(f"{row.get('month', '')[:7]}-01")
+        except ValueError:
+            problems.append(RowProblem(number, "月份应为 YYYY-MM", "month is YYYY-MM", "month"))
+            month = FIRST_DAY
+        line = " ".join(row.get("line", "").split())
+        if not line:
+            problems.append(RowProblem(number, "支出项目不能为空", "line is empty", "line"))
+        amount = _yuan(row.get("amount_yuan", ""), number, "amount_yuan", problems)
+        parsed.append(SpendingRow(number, contract, row.get("county", ""), month, line, amount,
+                                  row.get("note", "")[:2000]))
+    return parsed, problems

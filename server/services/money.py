@@ -39,7 +39,8 @@ from server.domain.money import (
     months_without_report,
 )
 from server.domain.places import AreaLevel
-from server.domain.project_rows import HEADER_ALIASES, REQUIRED_COLUMNS, check_project_rows
+from server.domain.project_rows import (HEADER_ALIASES, REQUIRED_COLUMNS, SPENDING_ALIASES, SPENDING_REQUIRED,
+                                       check_project_rows, check_spending_rows)
 from server.errors import BadRequest, Forbidden, InvalidRows, InvalidValue, NotFound, RowProblem
 from server.extensions import db
 from server.models import (BudgetLine, CountyBudgetYear, Project, ProjectService, ProjectSource, ProjectStation,
@@ -254,6 +255,68 @@ def import_projects(table, scope: Scope, user: User) -> ProjectImportSummary:
             update_project(user, scope, existing, data)
             updated += 1
     return ProjectImportSummary(created, updated)
+
+
+@dataclass(frozen=True)
+class SpendingImportSummary:
+    months: int
+    lines: int
+
+
+def _line_key(name: str) -> str:
+    """A budget line's name as the file may write it: group IV's "交通费" is "1.交通费"."""
+    bare = name.lstrip("0123456789.、 ")
+    for standard in EXECUTION_LINES.values():
+        if bare.startswith(standard.split(".", 1)[1]):
+            return standard + bare[len(standard.split(".", 1)[1]):]
+    return name
+
+
+def import_spending(table, scope: Scope, user: User, today: date) -> SpendingImportSummary:
+    """Monthly spending from a file, one row per project (by contract number), month and budget line (by name);
+    each (project, month) the file names is replaced by its rows. All or nothing, every problem by line."""
+    if user.role == Role.WORKER:
+        raise Forbidden()
+    columns = {SPENDING_ALIASES.get(c, c) for c in table.columns}
+    missing = [c for c in SPENDING_REQUIRED if c not in columns]
+    if missing:
+        raise BadRequest(reason=f"缺少列 / missing column(s): {', '.join(missing)}")
+    rows, problems = check_spending_rows(table.rows, table.first_line)
+    in_scope = queries.list_projects_in_scope(scope)
+    reports: dict[tuple[int, date], dict[int, int]] = {}
+    notes: dict[tuple[int, date], str] = {}
+    projects: dict[int, Project] = {}
+    for row in rows:
+        if not row.contract_no or not row.line:
+            continue
+        found = [p for p in in_scope if p.contract_no == row.contract_no and row.county in ("", p.county_code)]
+        if len(found) != 1:
+            problems.append(RowProblem(row.line_number, f"找不到合同编号为 {row.contract_no} 的项目" if not found else
+                                       f"合同编号 {row.contract_no} 对应多个县的项目，请填写县（市、区）代码",
+                                       f"no project with contract {row.contract_no}" if not found else
+                                       f"contract {row.contract_no} is in several counties: give the county",
+                                       "contract_no"))
+            continue
+        project = projects[found[0].id] = found[0]
+        lines = {line.name: line.id for line in project.lines}
+        line_id = lines.get(row.line) or lines.get(_line_key(row.line))
+        if line_id is None:
+            problems.append(RowProblem(row.line_number, f"项目 {row.contract_no} 没有预算行“{row.line}”",
+                                       f"contract {row.contract_no} has no budget line {row.line}", "line"))
+            continue
+        if row.month not in months_between(project.starts_on, project.ends_on) or row.month > today.replace(day=1):
+            problems.append(RowProblem(row.line_number, "月份不在项目期内或尚未到来", "month outside the project or to come",
+                                       "month"))
+            continue
+        month_lines = reports.setdefault((project.id, row.month), {})
+        month_lines[line_id] = month_lines.get(line_id, 0) + row.amount
+        if row.note:
+            notes[(project.id, row.month)] = row.note
+    if problems:
+        raise InvalidRows(sorted(problems, key=lambda p: p.line))
+    for (project_id, month), amounts in sorted(reports.items()):
+        report_spending(user, projects[project_id], month, amounts, notes.get((project_id, month), ""), today)
+    return SpendingImportSummary(len(reports), sum(len(a) for a in reports.values()))
 
 
 def report_spending(user: User, project: Project, month: date, amounts: dict[int, int], note: str,

@@ -500,6 +500,7 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("api.list_projects", "GET"): Call("/api/v1/projects", "401 401 403 200 200 200"),
     ("api.create_project", "POST"): Call("/api/v1/projects", "401 401 403 403 400 400", json={}),
     ("api.import_projects", "POST"): Call("/api/v1/projects/import", "401 401 403 403 400 400", data={}),
+    ("api.import_spending", "POST"): Call("/api/v1/projects/spending/import", "401 401 403 400 400 400", data={}),
     ("api.get_project", "GET"): Call(lambda s, w: f"/api/v1/projects/{w.projects[s.key]}",
                                      "401 401 403 200/404 200/404 200/404"),
     ("api.update_project", "PUT"): Call(lambda s, w: f"/api/v1/projects/{w.projects[s.key]}",

@@ -403,3 +403,33 @@ def test_the_station_page_shows_the_projects_covering_it(client, people):
     sign_in(client, "panlong", PASSWORD)
     other = client.get("/stations/530103001").get_data(as_text=True)
     assert "目前没有覆盖本站的购买服务项目" in other
+
+
+def test_monthly_spending_imports_from_a_file_by_contract_and_line_and_a_bad_row_stops_it(client, people):
+    from io import BytesIO
+
+    today = today_in_china()
+    if today.month < 2:
+        pytest.skip("needs a complete month of the year behind today")
+    create(client, auth(client, "wuhua"))
+    month = f"{today.year}-01"
+    good = ("合同编号,月份,支出项目,金额（元）,备注\n"
+            f"WH-2026-017,{month},交通费,500.50,1月\nWH-2026-017,{month},场地租金,1666.67,\n").encode()
+    huashan = auth(client, "huashan")
+
+    def send(data: bytes):
+        return client.post("/api/v1/projects/spending/import", headers=huashan, content_type="multipart/form-data",
+                           data={"file": (BytesIO(data), "spending.csv")})
+
+    assert send(good).json == {"months": 1, "lines": 2}
+    project = client.get("/api/v1/projects", headers=huashan).json["projects"][0]
+    assert project["spent"]["fen"] == 50_050 + 166_667 and month not in project["months_without_report"]
+    bad = good + (f"WH-2026-017,{month},餐费,1,\nWX-404,{month},交通费,1,\n"
+                  f"WH-2026-017,{today.year + 1}-01,交通费,1,\n").encode()
+    response = send(bad)
+    assert response.status_code == 400
+    assert [p["line"] for p in response.json["details"]["problems"]] == [4, 5, 6]
+    assert client.get("/api/v1/projects", headers=huashan).json["projects"][0]["spent"]["fen"] == 216_717
+    assert client.post("/api/v1/projects/spending/import", headers=auth(client, "tuodong"),
+                       content_type="multipart/form-data",
+                       data={"file": (BytesIO(good), "spending.csv")}).status_code == 400  # not theirs: not found
