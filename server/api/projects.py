@@ -216,7 +216,7 @@ def _input(body: dict) -> service.ProjectInput:
         contract_no=body["contract_no"].strip(), starts_on=body["starts_on"], ends_on=body["ends_on"],
         amount=body["amount_yuan"], stations=body["stations"],
         sources={Source(key): value for key, value in body["sources"].items()},
-        lines=[service.LineInput(Group(line["group"]), line["name"], line["amount_yuan"]) for line in body["lines"]],
+        lines=[service.Line(Group(line["group"]), line["name"], line["amount_yuan"]) for line in body["lines"]],
         services=[(item["kind"], item["name"]) for item in body["services"]])
 
 

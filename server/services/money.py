@@ -54,13 +54,6 @@ OFFICE_ROLES = (Role.ADMIN, Role.COUNTY)
 
 
 @dataclass(frozen=True)
-class LineInput:
-    group: Group
-    name: str
-    amount: int  # fen
-
-
-@dataclass(frozen=True)
 class ProjectInput:
     county_code: str
     year: int
@@ -72,7 +65,7 @@ class ProjectInput:
     amount: int
     stations: list[str]
     sources: dict[Source, int]
-    lines: list[LineInput]
+    lines: list[Line]
     services: list[tuple[str, str]] = field(default_factory=list)  # A2's "2 + N": (brand | other, name)
 
 
@@ -120,7 +113,7 @@ def county_in_scope(scope: Scope, county_code: str):
     return county
 
 
-def _line_name(line: LineInput, index: int) -> str:
+def _line_name(line: Line, index: int) -> str:
     name = " ".join(line.name.split())[:200]
     if not name:
         raise InvalidValue(field=f"lines[{index}].name", reason="请填写支出项目 / name the line")
@@ -154,7 +147,7 @@ def _validate(data: ProjectInput, scope: Scope) -> None:
         raise InvalidValue(field="lines", reason=f"最多 {MAX_LINES} 行 / at most {MAX_LINES} lines")
 
 
-def _write_budget(project: Project, sources: dict[Source, int], lines: list[LineInput]) -> None:
+def _write_budget(project: Project, sources: dict[Source, int], lines: list[Line]) -> None:
     names = [_line_name(line, i) for i, line in enumerate(lines)]
     kept = {(line.group, line.name): line for line in project.lines}
     project.sources = [ProjectSource(source=source, amount=amount) for source, amount in sources.items()]
@@ -232,7 +225,7 @@ def import_projects(table, scope: Scope, user: User) -> ProjectImportSummary:
     for rows in projects:
         data = ProjectInput(rows.county, rows.year, rows.name, rows.operator, rows.contract_no, rows.starts_on,
                             rows.ends_on, rows.amount, rows.stations, rows.sources,
-                            [LineInput(group, name, amount) for group, name, amount in rows.lines])
+                            [Line(group, name, amount) for group, name, amount in rows.lines])
         try:
             _validate(data, scope)
             for index, line in enumerate(data.lines):

@@ -163,7 +163,7 @@ def _input_from(values: dict) -> money.ProjectInput:
             group = values[f"line-{n}-group"]
             if group not in Group._value2member_map_:
                 raise InvalidValue(field="group", reason="请选择类别 / choose the group")
-            lines.append(money.LineInput(Group(group), name, yuan(f"line-{n}-yuan", name or "支出项目")))
+            lines.append(money.Line(Group(group), name, yuan(f"line-{n}-yuan", name or "支出项目")))
         n += 1
     services, n = [], 0
     while f"service-{n}-kind" in values:
@@ -206,18 +206,29 @@ def project_new():
     return _edit_page({"year": str(year), "starts_on": f"{year}-01-01", "ends_on": f"{year}-12-31", "stations": []})
 
 
+def _save(project_id: int | None = None):
+    """Create (no ``project_id``) or update a project from the form; a refusal shows the form again as typed."""
+    _keeper_only()
+    project = money.project_in_scope(current_scope(), project_id) if project_id else None
+    values = _typed_values()
+    try:
+        data = _input_from(values)
+        if project is None:
+            project = money.create_project(current_user(), current_scope(), data)
+        else:
+            money.update_project(current_user(), current_scope(), project, data)
+    except LastmeterError as error:
+        db.session.rollback()  # nothing of a refused form is kept
+        project = money.project_in_scope(current_scope(), project_id) if project_id else None
+        return _edit_page(values, project, refusal(error) or _("The project could not be saved."), 400)
+    flash(_("The project is saved."), "ok")
+    return redirect(url_for("web.project_detail", project_id=project.id))
+
+
 @bp.post("/projects/new")
 @login_required
 def project_create():
-    _keeper_only()
-    values = _typed_values()
-    try:
-        project = money.create_project(current_user(), current_scope(), _input_from(values))
-    except LastmeterError as error:
-        db.session.rollback()
-        return _edit_page(values, error=refusal(error) or _("The project could not be saved."), status=400)
-    flash(_("The project is saved."), "ok")
-    return redirect(url_for("web.project_detail", project_id=project.id))
+    return _save()
 
 
 @bp.get("/projects/<int:project_id>/edit")
@@ -231,17 +242,7 @@ def project_edit(project_id: int):
 @bp.post("/projects/<int:project_id>/edit")
 @login_required
 def project_update(project_id: int):
-    _keeper_only()
-    project = money.project_in_scope(current_scope(), project_id)
-    values = _typed_values()
-    try:
-        money.update_project(current_user(), current_scope(), project, _input_from(values))
-    except LastmeterError as error:
-        db.session.rollback()
-        project = money.project_in_scope(current_scope(), project_id)
-        return _edit_page(values, project, refusal(error) or _("The project could not be saved."), 400)
-    flash(_("The project is saved."), "ok")
-    return redirect(url_for("web.project_detail", project_id=project.id))
+    return _save(project_id)
 
 
 @bp.post("/counties/<county_code>/money")

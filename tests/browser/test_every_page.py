@@ -69,9 +69,9 @@ def _project() -> None:
     county, user = db.session.get(Area, "530102"), get_user_by_username("wuhua")
     scope = Scope(role=Role.COUNTY, area_code=county.code, area_path=county.path)
     year = today_in_china().year
-    lines = [money.LineInput(Group.STAFF_PAY, "社工劳务费和保险", 14_600_000),
-             money.LineInput(Group.SERVICES, "个案、小组、社区活动", 3_400_000),
-             money.LineInput(Group.EXECUTION, "交通费", 1_000_000), money.LineInput(Group.PREMISES, "场地租金", 1_000_000)]
+    lines = [money.Line(Group.STAFF_PAY, "社工劳务费和保险", 14_600_000),
+             money.Line(Group.SERVICES, "个案、小组、社区活动", 3_400_000),
+             money.Line(Group.EXECUTION, "交通费", 1_000_000), money.Line(Group.PREMISES, "场地租金", 1_000_000)]
     project = money.create_project(user, scope, money.ProjectInput(
         "530102", year, "华山街道社工站年度购买服务项目", "昆明市五华区启明社会工作服务中心", "WH-2026-017", date(year, 1, 1),
         date(year, 12, 31), 20_000_000, ["530102001"],
