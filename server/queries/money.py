@@ -11,16 +11,15 @@ from server.models import Area, BudgetLine, CountyBudgetYear, Project, ProjectSt
 
 
 def list_projects_in_scope(scope: Scope, year: int | None = None) -> list[Project]:
-    """A station-bound user's: the projects covering their station; an office user's: those of the counties in
-    their scope."""
-    query = select(Project)
-    if scope.is_station_bound:
-        query = query.join(ProjectStation).where(ProjectStation.station_code == scope.area_code)
-    else:
-        query = query.join(Area, Area.code == Project.county_code).where(Area.path.startswith(scope.area_path))
+    """The projects covering a station inside the scope: a station head's, their station's; a county's or the
+    city's, those of their stations (every project covers stations of its own county only); an office user looking
+    at one township (a dashboard of a station), those covering it."""
+    covering = (select(ProjectStation.project_id).join(Area, Area.code == ProjectStation.station_code)
+                .where(Area.path.startswith(scope.area_path)))
+    query = select(Project).where(Project.id.in_(covering))
     if year is not None:
         query = query.where(Project.year == year)
-    return list(db.session.scalars(query.order_by(Project.county_code, Project.starts_on, Project.id)).unique())
+    return list(db.session.scalars(query.order_by(Project.county_code, Project.starts_on, Project.id)))
 
 
 def get_project(project_id: int) -> Project | None:

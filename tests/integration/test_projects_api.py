@@ -242,8 +242,9 @@ def test_the_report_pack_has_a_money_sheet_and_the_dashboard_flags_what_needs_a_
     assert "75.0 %" in check[4] and "A1 预算编制说明第2条" in check[4] and check[8] == "违反"
     cap = next(row for row in rows if row[1] == "五华区" and not row[0])
     assert cap[2:8] == (4000000, 200000, 200000, 0, "是", "wuhua")
-    dashboard = client.get(f"/dashboard?area=530102&period={month}").get_data(as_text=True)
-    assert "违反附件1规定：1 个" in dashboard and "超预算支出项目：1 行" in dashboard
+    for area in ("530102", "530102001"):  # the county's dashboard and its station's
+        dashboard = client.get(f"/dashboard?area={area}&period={month}").get_data(as_text=True)
+        assert "违反附件1规定：1 个" in dashboard and "超预算支出项目：1 行" in dashboard, area
 
 
 def test_the_project_prints_as_attachment_a1_and_downloads_as_its_spreadsheet(client, people):
