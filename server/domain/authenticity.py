@@ -1,4 +1,4 @@
-"""Were the visits real? The rules that ask a supervisor to look twice at a home visit (issue: authenticity flags).
+"""Were the visits real? The rules that ask a supervisor to look twice at a home visit (docs/authenticity.md).
 Pure: distances through ``adapters/geodesy.py`` (geopy), photo likeness through ``adapters/perceptual.py``.
 
 A flag never rejects a visit and never changes an indicator: it asks for review. Each rule takes its threshold

@@ -16,8 +16,8 @@ from server.domain.money import Group, MoneyError, Source, forbidden_use, parse_
 from server.errors import RowProblem
 
 PROJECT_COLUMNS = ("contract_no", "county", "year", "name", "operator", "starts_on", "ends_on", "amount_yuan",
-                   "stations", "ministry_province_yuan", "local_matching_yuan", "donations_yuan", "group", "line",
-                   "line_yuan")
+                   "stations", "ministry_province_yuan", "local_matching_yuan", "donations_yuan", "brand_services",
+                   "other_services", "group", "line", "line_yuan")
 REQUIRED_COLUMNS = ("contract_no", "county", "year", "name", "operator", "starts_on", "ends_on", "amount_yuan",
                     "stations", "group", "line", "line_yuan")
 HEADER_ALIASES = {
@@ -25,7 +25,7 @@ HEADER_ALIASES = {
     "承接机构": "operator", "开始日期": "starts_on", "结束日期": "ends_on", "合同金额（元）": "amount_yuan",
     "社工站代码": "stations", "申请部省级资金（元）": "ministry_province_yuan",
     "州（市）、县（市、区）配套资金（元）": "local_matching_yuan", "配套资金（元）": "local_matching_yuan",
-    "社会募集资金（元）": "donations_yuan", "类别": "group", "支出项目": "line", "金额（元）": "line_yuan",
+    "社会募集资金（元）": "donations_yuan", "品牌服务项目": "brand_services", "自选项目": "other_services", "类别": "group", "支出项目": "line", "金额（元）": "line_yuan",
 }
 GROUP_WORDS = {"I": Group.SERVICES, "一": Group.SERVICES, "1": Group.SERVICES,
                "II": Group.STAFF_PAY, "二": Group.STAFF_PAY, "2": Group.STAFF_PAY,
@@ -35,7 +35,8 @@ GROUP_WORDS = {"I": Group.SERVICES, "一": Group.SERVICES, "1": Group.SERVICES,
 SOURCE_COLUMNS = {Source.MINISTRY_PROVINCE: "ministry_province_yuan", Source.LOCAL_MATCHING: "local_matching_yuan",
                   Source.DONATIONS: "donations_yuan"}
 PROJECT_FIELDS = ("county", "year", "name", "operator", "starts_on", "ends_on", "amount_yuan", "stations",
-                  *SOURCE_COLUMNS.values())
+                  *SOURCE_COLUMNS.values(), "brand_services", "other_services")
+LIST_SEPARATORS = r"[,，、;；]+"  # between station codes, and between services (whose names may hold spaces)
 
 
 def canonical_row(row: Mapping[str, str | None]) -> dict[str, str]:
@@ -59,6 +60,7 @@ class ProjectRows:
     stations: list[str] = field(default_factory=list)
     sources: dict[Source, int] = field(default_factory=dict)
     lines: list[tuple[Group, str, int]] = field(default_factory=list)
+    services: list[tuple[str, str]] = field(default_factory=list)  # A2's "2 + N": (brand | other, name)
 
 
 def _day(text: str, line: int, column: str, problems: list[RowProblem]) -> date:
@@ -151,6 +153,9 @@ def _read_project(project: ProjectRows, row: dict[str, str], line: int, problems
     project.sources = {source: _yuan(row.get(column, ""), line, column, problems, blank_is_zero=True)
                        for source, column in SOURCE_COLUMNS.items()}
     project.sources = {source: amount for source, amount in project.sources.items() if amount}
+    project.services = [(kind, name.strip()[:200]) for kind, column in (("brand", "brand_services"),
+                                                                         ("other", "other_services"))
+                        for name in re.split(LIST_SEPARATORS, row.get(column, "")) if name.strip()]
 
 
 # --- a spending report file: one row per project, month and budget line ----------------------------------------

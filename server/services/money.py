@@ -225,7 +225,7 @@ def import_projects(table, scope: Scope, user: User) -> ProjectImportSummary:
     for rows in projects:
         data = ProjectInput(rows.county, rows.year, rows.name, rows.operator, rows.contract_no, rows.starts_on,
                             rows.ends_on, rows.amount, rows.stations, rows.sources,
-                            [Line(group, name, amount) for group, name, amount in rows.lines])
+                            [Line(group, name, amount) for group, name, amount in rows.lines], rows.services)
         try:
             _validate(data, scope)
             for index, line in enumerate(data.lines):

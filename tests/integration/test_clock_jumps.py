@@ -67,6 +67,8 @@ def _applied_case(case_id: str, deadline: float) -> Case:
 @pytest.mark.slow
 @pytest.mark.parametrize("jump", JUMPS)
 def test_a_server_whose_clock_jumped_dates_everything_by_the_database(app, client, make_user, tmp_path, jump):
+    if (jump, db.engine.dialect.name) in (("ahead", "postgresql"), ("behind", "sqlite")):
+        pytest.skip("each jump once, one on each database (the suite's time)")
     publish_form((ROOT / "forms" / "home_visit.xlsx").read_bytes(), "home_visit.xlsx")
     make_user("wuhua", "county", "530102", "Wuhua-pass-1")
     token = active_collect_token(make_user("worker1", "worker", "530102001", "Worker-pass-1")).token

@@ -274,12 +274,13 @@ def test_the_project_prints_as_attachment_a1_and_downloads_as_its_spreadsheet(cl
 # --- importing projects -------------------------------------------------------------------------------------
 
 HEADER = ("合同编号,县（市、区）代码,年度,项目名称,承接机构,开始日期,结束日期,合同金额（元）,社工站代码,申请部省级资金（元）,"
-          "配套资金（元）,社会募集资金（元）,类别,支出项目,金额（元）\n")
+          "配套资金（元）,社会募集资金（元）,品牌服务项目,自选项目,类别,支出项目,金额（元）\n")
 
 
 def project_file(year: int, *extra: str) -> bytes:
-    rows = [f"WH-1,530102,{year},华山项目,启明中心,{year}-01-01,{year}-12-31,100000,530102001,60000,40000,,二,社工劳务费,70000",
-            f"WH-1,,,,,,,,,,,,一,社区活动,20000", f"WH-1,,,,,,,,,,,,四,交通费,5000", f"WH-1,,,,,,,,,,,,五,场地,5000",
+    rows = [f"WH-1,530102,{year},华山项目,启明中心,{year}-01-01,{year}-12-31,100000,530102001,60000,40000,,"
+            "一老一小关爱、困境儿童个案,四点半课堂,二,社工劳务费,70000",
+            "WH-1,,,,,,,,,,,,,,一,社区活动,20000", "WH-1,,,,,,,,,,,,,,四,交通费,5000", "WH-1,,,,,,,,,,,,,,五,场地,5000",
             *extra]
     return (HEADER + "\n".join(rows) + "\n").encode("utf-8")
 
@@ -298,6 +299,8 @@ def test_projects_import_from_a_file_with_chinese_headers_and_again_updates(clie
     project = client.get("/api/v1/projects", headers=wuhua).json["projects"][0]
     assert project["checks"] == [] and project["amount"]["fen"] == 10_000_000
     assert [line["name"] for line in project["lines"]] == ["社工劳务费", "社区活动", "1.交通费", "场地"]
+    assert project["services"] == [{"kind": "brand", "name": "一老一小关爱"}, {"kind": "brand", "name": "困境儿童个案"},
+                                   {"kind": "other", "name": "四点半课堂"}]
     assert upload(client, wuhua, project_file(year)).json == {"created": 0, "updated": 1}
     assert db.session.scalar(select(func.count()).select_from(Project)) == 1
 
@@ -305,8 +308,8 @@ def test_projects_import_from_a_file_with_chinese_headers_and_again_updates(clie
 def test_a_bad_projects_file_reports_every_problem_by_line_and_imports_nothing(client, people):
     wuhua = auth(client, "wuhua")
     year = today_in_china().year
-    bad = project_file(year, "WH-1,,,,,,,,,,,,一,购买汽车一辆,1", "WH-1,,,,,,,,,,,,六,杂费,1.234",
-                       f"WH-2,530103,{year},拓东项目,同心社,{year}-01-01,{year}-12-31,1,530103001,,,,二,劳务,1")
+    bad = project_file(year, "WH-1,,,,,,,,,,,,,,一,购买汽车一辆,1", "WH-1,,,,,,,,,,,,,,六,杂费,1.234",
+                       f"WH-2,530103,{year},拓东项目,同心社,{year}-01-01,{year}-12-31,1,530103001,,,,,,二,劳务,1")
     response = upload(client, wuhua, bad)
     assert response.status_code == 400, response.json
     problems = {(p["line"], p["column"]) for p in response.json["details"]["problems"]}
