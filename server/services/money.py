@@ -50,7 +50,7 @@ from server.queries import places as place_queries
 from server.services import audit
 
 MAX_LINES = 200
-OFFICE_ROLES = (Role.ADMIN, Role.COUNTY)
+OFFICE_ROLES = (Role.ADMIN, Role.COUNTY)  # who keeps projects and a county's year
 
 
 @dataclass(frozen=True)

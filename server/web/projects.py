@@ -104,7 +104,7 @@ def project_a1_xlsx(project_id: int):
 
 # --- keeping a project (county supervisors, admins) ---------------------------------------------------------------
 
-KEEPERS = (Role.ADMIN, Role.COUNTY)
+KEEPERS = money.OFFICE_ROLES  # who keeps projects: county supervisors and admins
 BLANK_LINES, BLANK_SERVICES = 8, 3
 
 
