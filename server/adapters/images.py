@@ -94,8 +94,11 @@ DEMO_COLOURS = ((186, 140, 99), (120, 150, 110), (170, 170, 160), (140, 110, 90)
                 (110, 130, 150), (160, 120, 120), (130, 160, 140))
 
 
-def demo_photo(variant: int) -> bytes:
-    """A small stand-in 'home photo' for demo visits: a wall, a roof and a door, in one of eight colours."""
+def demo_photo(variant: int, detail: int = 0) -> bytes:
+    """A small stand-in 'home photo' for demo visits: a wall, a roof and a door, in one of eight colours, with a
+    window and a few flowers placed by ``detail`` — each visit's photo its own, as real photos are."""
+    import random
+
     from PIL import ImageDraw
 
     wall = DEMO_COLOURS[variant % len(DEMO_COLOURS)]
@@ -105,6 +108,12 @@ def demo_photo(variant: int) -> bytes:
     draw.rectangle((170, 200, 470, 390), fill=wall)
     draw.polygon([(140, 205), (320, 90), (500, 205)], fill=(120, 60, 50))
     draw.rectangle((290, 280, 350, 390), fill=(80, 50, 30))
+    place = random.Random(detail)
+    x, y = place.randint(185, 400), place.randint(215, 300)
+    draw.rectangle((x, y, x + 50, y + 40), fill=(200, 225, 240))
+    for _ in range(6):
+        fx, fy = place.randint(0, 630), place.randint(390, 470)
+        draw.ellipse((fx, fy, fx + 8, fy + 8), fill=(place.randint(180, 255), place.randint(40, 200), 60))
     out = BytesIO()
     image.save(out, format="JPEG", quality=80)
     return out.getvalue()

@@ -25,23 +25,14 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from server.adapters.geodesy import Point, distance_m
 from server.adapters.perceptual import bits_apart
 from server.domain.clock import in_china
+from server.domain.flags import SubmissionFlag
 
 
-class AuthenticityFlag(StrEnum):
-    PHOTO_REUSED = "photo_reused"            # the same photo (same bytes) in another visit
-    PHOTO_NEAR_COPY = "photo_near_copy"      # a near-identical photo (perceptual hash) in another visit
-    FAR_FROM_HOME = "far_from_home"          # recorded far from the case's home (or its village's centre)
-    NO_GPS = "no_gps"                        # the form asks for a position and none was recorded
-    POOR_GPS = "poor_gps"                    # a position too vague to prove anything
-    TOO_SHORT = "too_short"                  # the form was open for less than the form's minimum
-    ODD_HOURS = "odd_hours"                  # started at night
-    IMPOSSIBLE_TRAVEL = "impossible_travel"  # the worker's previous or next visit is too far for the time between
-    ONE_SPOT = "one_spot"                    # many people's visits recorded at one spot, away from their homes
+AuthenticityFlag = SubmissionFlag  # the authenticity flags are review flags like the others (``domain/flags.py``)
 
 
 DEFAULT_MIN_MINUTES = {"home_visit": 3, "elder_patrol": 3, "child_followup": 3, "household_survey": 5}

@@ -22,6 +22,16 @@ class SubmissionFlag(StrEnum):
     IMAGE_TOO_LARGE = "image_too_large"    # an image over the pixel limit (a decompression bomb): never decoded
     IMAGE_UNREADABLE = "image_unreadable"  # an image that cannot be decoded (truncated, corrupt)
     LONG_TEXT = "long_text"                # a free-text answer longer than any real note
+    # Was the visit real? (``domain/authenticity.py``, docs/authenticity.md)
+    PHOTO_REUSED = "photo_reused"          # the same photo (same bytes) in another visit
+    PHOTO_NEAR_COPY = "photo_near_copy"    # a near-identical photo (perceptual hash) in another visit
+    FAR_FROM_HOME = "far_from_home"        # recorded far from the case's home (or its village's centre)
+    NO_GPS = "no_gps"                      # the form asks for a position and none was recorded
+    POOR_GPS = "poor_gps"                  # a position too vague to prove anything
+    TOO_SHORT = "too_short"                # the form was open for less than the form's minimum
+    ODD_HOURS = "odd_hours"                # started at night
+    IMPOSSIBLE_TRAVEL = "impossible_travel"  # the worker's previous or next visit too far for the time between
+    ONE_SPOT = "one_spot"                  # many people's visits at one spot, away from their homes
 
 
 ANY_FLAG = "any"  # in list filters: flagged for any reason

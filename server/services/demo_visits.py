@@ -12,6 +12,7 @@ the 90 % line, and trickles into the months around it.
 """
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
 from dataclasses import dataclass
@@ -293,9 +294,12 @@ def _answers(form_id: str, rng: random.Random) -> dict[str, str]:
             "risk_level": pick(["low", "medium", "high"])}
 
 
+_PHOTO_DETAILS = itertools.count(1)  # each demo visit's photo its own (apart from the visit's random choices)
+
+
 def _photo_upload(rng: random.Random) -> HashingUpload:
     upload = media_storage().new_upload()
-    upload.write(demo_photo(rng.randint(0, 7)))
+    upload.write(demo_photo(rng.randint(0, 7), next(_PHOTO_DETAILS)))
     upload.seek(0)
     return upload
 

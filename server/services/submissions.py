@@ -54,7 +54,7 @@ from server.queries import cases as case_queries
 from server.queries import forms as form_queries
 from server.queries import submissions as queries
 from server.services.cases import VisitContext, process_visit
-from server.services import outbox, volunteers
+from server.services import authenticity, outbox, volunteers
 from server.services.collect import station_of
 from server.services.media import IMAGE_FLAGS
 
@@ -183,11 +183,21 @@ def apply_pending_visits(limit: int = APPLY_BATCH) -> int:
                     process_visit(_visit_context(version, submitters))
             except Exception:  # noqa: BLE001 — logged; the visit is kept, see above
                 log.exception("could not apply visit %s to its case", version.instance_id)
+    try:
+        with db.session.begin_nested():  # the authenticity flags ask for review; they never hold a visit back
+            for version in pending:
+                authenticity.flag_visit(version, _asks_position(version))
+    except Exception:  # noqa: BLE001 — logged; the batch's visits are applied all the same
+        log.exception("could not check the visits of a batch for authenticity")
     applied_at = utcnow()
     for version in pending:
         version.applied_at = applied_at
     db.session.flush()
     return len(pending)
+
+
+def _asks_position(version: SubmissionVersion) -> bool:
+    return any(field.data_type == "geopoint" for field in schema_of(version.form_version).fields.values())
 
 
 def _visit_context(version: SubmissionVersion, submitters: dict[int, User]) -> VisitContext:

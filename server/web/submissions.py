@@ -55,6 +55,15 @@ FLAG_LABELS = {
     SubmissionFlag.IMAGE_TOO_LARGE: N_("Image too large to show"),
     SubmissionFlag.IMAGE_UNREADABLE: N_("Image cannot be read"),
     SubmissionFlag.LONG_TEXT: N_("Very long text"),
+    SubmissionFlag.PHOTO_REUSED: N_("Photo also sent with another visit"),
+    SubmissionFlag.PHOTO_NEAR_COPY: N_("Photo nearly identical to another visit's"),
+    SubmissionFlag.FAR_FROM_HOME: N_("Recorded far from the home"),
+    SubmissionFlag.NO_GPS: N_("No position recorded"),
+    SubmissionFlag.POOR_GPS: N_("Position too vague"),
+    SubmissionFlag.TOO_SHORT: N_("Visit too short"),
+    SubmissionFlag.ODD_HOURS: N_("Started at night"),
+    SubmissionFlag.IMPOSSIBLE_TRAVEL: N_("Too far from the previous or next visit for the time between"),
+    SubmissionFlag.ONE_SPOT: N_("Many visits recorded at one spot"),
 }
 
 
