@@ -13,7 +13,8 @@ from server.domain.authenticity import duration_flags, gps_flags
 from server.domain.cases import VISIT_FORMS
 from server.domain.flags import SubmissionFlag, merged_flags
 from server.domain.submission import value_at
-from server.models import SubmissionVersion
+from server.domain.access import Scope
+from server.models import Submission, SubmissionVersion
 from server.queries import submissions as queries
 
 
@@ -51,3 +52,17 @@ def flag_visit(version: SubmissionVersion, asks_position: bool) -> set[Submissio
     if flags:
         submission.flags = merged_flags(submission.flags, flags)
     return flags
+
+
+def visits_sharing_photos(version: SubmissionVersion, scope: Scope) -> list[Submission]:
+    """The other visits, inside the viewer's scope, holding one of this version's photos (what a ``photo_reused``
+    flag points at), oldest first."""
+    found: dict[int, Submission] = {}
+    for attachment in version.attachments:
+        if attachment.blob_sha256 is None or not (attachment.detected_type or "").startswith("image/"):
+            continue
+        for other in queries.list_submissions_holding_image(attachment.blob_sha256):
+            if other.id != version.submission_id and other.form.xml_form_id in VISIT_FORMS \
+                    and scope.contains_path(other.station.township.path):
+                found[other.id] = other
+    return sorted(found.values(), key=lambda s: (s.created_at, s.id))

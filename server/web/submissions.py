@@ -25,7 +25,7 @@ from server.queries import forms as form_queries
 from server.queries import places as place_queries
 from server.queries import submissions as queries
 from server.queries.submissions import SubmissionFilters
-from server.services import audit, cases, exports, media, review
+from server.services import audit, authenticity, cases, exports, media, review
 from server.web import bp
 from server.web.auth import current_scope, current_user, login_required
 from server.web.labels import N_
@@ -120,6 +120,8 @@ def _detail_page(submission: Submission, refused: tuple[str, str] | None = None,
         "submission.html", submission=submission, version=version, rows=rows, diffs=diffs, labels=labels,
         map_point=_map_point(version), photos=[a for a in version.attachments if a.blob_sha256],
         missing=[a.name for a in version.attachments if not a.blob_sha256], flag_labels=FLAG_LABELS,
+        same_photo=authenticity.visits_sharing_photos(version, current_scope())
+        if SubmissionFlag.PHOTO_REUSED in (submission.flags or []) else [],
         actions=actions, buttons=[(a, *REVIEW_BUTTONS[a]) for a in REVIEW_BUTTONS if a in actions],
         return_explanation=RETURN_EXPLANATION, exclude_explanation=EXCLUDE_EXPLANATION,
         exclusion_labels=EXCLUSION_LABELS, reasons=CHOOSABLE_REASONS, feedback=review.is_feedback(submission),

@@ -84,3 +84,7 @@ def test_a_photo_sent_with_two_visits_flags_both_and_the_list_filters_them(clien
     sign_in(client, "wuhua", "Wuhua-pass-1")
     listed = client.get("/submissions?flag=photo_reused").get_data(as_text=True)
     assert listed.count('data-flag="photo_reused"') == 2 and "照片与另一次走访相同" in listed
+    # Each visit's page links the other one.
+    instance = {xml: xml.split(b"<instanceID>")[1].split(b"</instanceID>")[0].decode() for xml in (first, second)}
+    page = client.get(f"/submissions/{instance[second]}").get_data(as_text=True)
+    assert 'id="same-photo"' in page and f"/submissions/{instance[first]}" in page
