@@ -425,8 +425,8 @@ OPERATIONS: dict[str, dict[str, dict]] = {
         "get": {"summary": "A county's year for §4.5: social-assistance spending, its projects, the 5 % cap and the "
                            "margin", "tags": ["money"], "parameters": COUNTY_YEAR,
                 "responses": {"200": _json(CountyMoneyAnswerSchema, "the county's year"), **_errors(401, 403, 404)}},
-        "put": {"summary": "Record the year's social-assistance spending (county, admin) or A1's tolerance in "
-                           "percentage points (admin only)", "tags": ["money"], "parameters": COUNTY_YEAR,
+        "put": {"summary": "Record the year's social-assistance spending or A1's tolerance in percentage points "
+                           "(admin only: never the county its cap judges)", "tags": ["money"], "parameters": COUNTY_YEAR,
                 "requestBody": _body(CountyMoneySchema),
                 "responses": {"200": _json(CountyMoneyAnswerSchema, "recorded"), **_errors(400, 401, 403, 404)}}},
     "/volunteers": {"get": {

@@ -13,7 +13,7 @@
   PUT  /api/v1/projects/<id>/spending/<YYYY-MM>   (station head of a covered station, county, admin) the month's
                                                   spending per budget line, replacing that month's report
   GET  /api/v1/counties/<code>/money/<year>       the county's year for §4.5: social-assistance spending, the cap
-  PUT  /api/v1/counties/<code>/money/<year>       (county, admin: the spending; admin only: the tolerance)
+  PUT  /api/v1/counties/<code>/money/<year>       (admin: the spending and the tolerance; the county only reads them)
 
 Amounts are written as yuan strings with at most two decimals (``"12345.67"``) and answered as
 ``{"fen": 1234567, "yuan": "12,345.67"}``: no floating point anywhere.
@@ -302,7 +302,7 @@ def get_county_money(county_code: str, year: int):
 
 
 @bp.put("/counties/<county_code>/money/<int:year>")
-@authenticated(Role.ADMIN, Role.COUNTY)
+@authenticated(Role.ADMIN)
 def set_county_money(county_code: str, year: int):
     service.county_in_scope(accounts.scope_of(current_user()), county_code)
     if not FIRST_DAY.year <= year <= LAST_DAY.year:

@@ -4,9 +4,9 @@
   its stations, its A1 budget (sources and lines; a line naming a forbidden use is refused, A1 note 3).
 - Station heads see the projects that cover their station and report their monthly spending per budget line;
   county users may report too (an operator's paper report entered at the bureau). Workers see none of it.
-- A county's social-assistance spending of a year (§4.5's denominator) is recorded by its county users or an
-  administrator, every change in the audit log and shown beside the cap with who recorded it; the tolerance that
-  reads A1's "about" is set by the city's administrators, never by the county its checks judge.
+- A county's year — its social-assistance spending (§4.5's denominator) and the tolerance that reads A1's "about" —
+  is recorded by the city's administrators, never by the county the cap and the checks judge (the county sees
+  both, with who recorded them and when); every change is in the audit log.
 """
 from __future__ import annotations
 
@@ -340,10 +340,9 @@ def report_spending(user: User, project: Project, month: date, amounts: dict[int
 
 def set_county_year(user: User, scope: Scope, county_code: str, year: int, social_assistance: int | None,
                     tolerance_bp: int | None) -> CountyBudgetYear:
-    _require_office(user)
+    if user.role != Role.ADMIN:
+        raise Forbidden()  # the county does not set the numbers its own cap and checks are judged by
     county_in_scope(scope, county_code)
-    if tolerance_bp is not None and user.role != Role.ADMIN:
-        raise Forbidden()  # the county does not set how its own projects are judged
     if tolerance_bp is not None and not 0 <= tolerance_bp <= MAX_TOLERANCE_BP:
         raise InvalidValue(field="tolerance_points", reason="应在 0 至 5 之间 / between 0 and 5")
     row = queries.get_county_year(county_code, year) or CountyBudgetYear(county_code=county_code, year=year,

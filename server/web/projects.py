@@ -248,8 +248,9 @@ def project_update(project_id: int):
 @bp.post("/counties/<county_code>/money")
 @login_required
 def county_money(county_code: str):
-    """Record a county's year for §4.5: its social-assistance spending (county, admin), A1's tolerance (admin)."""
-    _keeper_only()
+    """Record a county's year for §4.5: its social-assistance spending and A1's tolerance (the city's admins)."""
+    if current_user().role != Role.ADMIN:
+        raise NotFound(what="页面", key=request.path)
     money.county_in_scope(current_scope(), county_code)  # another county's: not there
     form = request.form
     try:

@@ -78,7 +78,9 @@ def _project() -> None:
         {Source.MINISTRY_PROVINCE: 12_000_000, Source.LOCAL_MATCHING: 8_000_000}, lines))
     travel = next(line for line in project.lines if line.group == Group.EXECUTION)
     money.report_spending(user, project, date(year, 1, 1), {travel.id: 1_200_000}, "1月报表", date(year, 12, 1))
-    money.set_county_year(user, scope, "530102", year, 420_000_000, None)
+    city = db.session.get(Area, "530100")
+    money.set_county_year(get_user_by_username("city"), Scope(role=Role.ADMIN, area_code=city.code, area_path=city.path),
+                          "530102", year, 420_000_000, None)
     db.session.commit()
 
 

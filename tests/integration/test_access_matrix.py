@@ -396,7 +396,7 @@ ROUTES: dict[tuple[str, str], Call] = {
     # Projects and money: seen by station heads (their station's), county supervisors and admins in scope.
     ("web.project_list", "GET"): Call("/projects", LIST_PAGE),
     ("web.project_detail", "GET"): Call(lambda s, w: f"/projects/{w.projects[s.key]}", PAGE),
-    ("web.county_money", "POST"): Call(lambda s, w: f"/counties/{s.county}/money", "302 302 302 404 302/404 302/404",
+    ("web.county_money", "POST"): Call(lambda s, w: f"/counties/{s.county}/money", "302 302 302 404 404 302/404",
                                        data={"year": "2026"}),
     ("web.project_new", "GET"): Call("/projects/new", "302 302 302 404 200 200"),
     ("web.project_create", "POST"): Call("/projects/new", "302 302 302 404 400 400", data={}),
@@ -510,7 +510,7 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("api.get_county_money", "GET"): Call(lambda s, w: f"/api/v1/counties/{s.county}/money/2026",
                                           "401 401 403 403 200/404 200/404"),
     ("api.set_county_money", "PUT"): Call(lambda s, w: f"/api/v1/counties/{s.county}/money/2026",
-                                          "401 401 403 403 400/404 400/404", json={}),
+                                          "401 401 403 403 403 400/404", json={}),
     ("api.list_subscriptions", "GET"): Call("/api/v1/subscriptions", "401 401 403 403 200 200"),
     ("api.create_subscription", "POST"): Call("/api/v1/subscriptions", "401 401 403 403 400 400", json={}),
     ("api.get_subscription", "GET"): Call(lambda s, w: f"/api/v1/subscriptions/{w.subscriptions[s.key]}",

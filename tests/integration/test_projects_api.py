@@ -156,13 +156,15 @@ def test_the_county_cap_of_section_4_5_with_the_margin_and_who_recorded_the_spen
     create(client, wuhua)  # 200 000 yuan
     url = f"/api/v1/counties/530102/money/{year}"
     assert client.get(url, headers=wuhua).json["cap"] is None  # nothing recorded yet
-    at_cap = client.put(url, json={"social_assistance_yuan": "4000000"}, headers=wuhua).json  # 5 % = 200 000
-    assert at_cap["within"] and at_cap["margin"] == {"fen": 0, "yuan": "0.00"} and at_cap["recorded_by"] == "wuhua"
-    over = client.put(url, json={"social_assistance_yuan": "3999999.99"}, headers=wuhua).json
+    at_cap = client.put(url, json={"social_assistance_yuan": "4000000"}, headers=city).json  # 5 % = 200 000
+    assert at_cap["within"] and at_cap["margin"] == {"fen": 0, "yuan": "0.00"} and at_cap["recorded_by"] == "city"
+    over = client.put(url, json={"social_assistance_yuan": "3999999.99"}, headers=city).json
     assert not over["within"] and over["margin"]["fen"] == -1  # 5 % of it is 199 999.9995 yuan: a fen short
-    # The county does not set how A1's "about" is read for its own projects; the city does, and it shows.
+    # The county never sets the numbers it is judged by (the denominator, how A1's "about" is read); it sees them.
+    assert client.put(url, json={"social_assistance_yuan": "9999999"}, headers=wuhua).status_code == 403
     assert client.put(url, json={"tolerance_points": 2}, headers=wuhua).status_code == 403
     assert client.put(url, json={"tolerance_points": 2}, headers=city).json["tolerance_points"] == 2.0
+    assert client.get(url, headers=wuhua).json["social_assistance"]["fen"] == 399_999_999
     assert client.get(url, headers=auth(client, "panlong")).status_code == 404
     assert client.get(url, headers=auth(client, "huashan")).status_code == 403
 
@@ -204,7 +206,7 @@ def test_the_county_page_lists_its_projects_with_their_checks_and_the_cap(client
     lines[2] = {**lines[2], "amount_yuan": "20000"}
     create(client, auth(client, "wuhua"), lines=lines)
     client.put(f"/api/v1/counties/530102/money/{today_in_china().year}", json={"social_assistance_yuan": "3000000"},
-               headers=auth(client, "wuhua"))
+               headers=auth(client, "city"))
     sign_in(client, "wuhua", PASSWORD)
     html = client.get("/projects").get_data(as_text=True)
     assert "占 75.0 %，超过约 70 % 的上限" in html
@@ -228,7 +230,8 @@ def test_the_report_pack_has_a_money_sheet_and_the_dashboard_flags_what_needs_a_
     month = f"{today.year}-{today.month:02d}"
     client.put(f"/api/v1/projects/{project['id']}/spending/{month}",
                json={"lines": [{"line_id": travel, "amount_yuan": "6000.01"}]}, headers=wuhua)
-    client.put(f"/api/v1/counties/530102/money/{today.year}", json={"social_assistance_yuan": "4000000"}, headers=wuhua)
+    client.put(f"/api/v1/counties/530102/money/{today.year}", json={"social_assistance_yuan": "4000000"},
+               headers=auth(client, "city"))
     sign_in(client, "wuhua", PASSWORD)
     book = load_workbook(BytesIO(client.get(f"/dashboard/report.xlsx?area=530102&period={month}").data))
     rows = [tuple(cell.value for cell in row) for row in book["资金使用 Money"].iter_rows()]
@@ -241,7 +244,7 @@ def test_the_report_pack_has_a_money_sheet_and_the_dashboard_flags_what_needs_a_
     check = next(row for row in rows if row[3] == "核对")
     assert "75.0 %" in check[4] and "A1 预算编制说明第2条" in check[4] and check[8] == "违反"
     cap = next(row for row in rows if row[1] == "五华区" and not row[0])
-    assert cap[2:8] == (4000000, 200000, 200000, 0, "是", "wuhua")
+    assert cap[2:8] == (4000000, 200000, 200000, 0, "是", "city")
     for area in ("530102", "530102001"):  # the county's dashboard and its station's
         dashboard = client.get(f"/dashboard?area={area}&period={month}").get_data(as_text=True)
         assert "违反附件1规定：1 个" in dashboard and "超预算支出项目：1 行" in dashboard, area
@@ -374,27 +377,27 @@ def test_a_county_keeps_a_project_on_the_page_and_a_refused_line_keeps_the_form(
     assert client.get("/projects/new").status_code == 404  # a station head reads projects, never keeps them
 
 
-def test_the_county_records_its_years_spending_on_the_page_and_only_the_city_its_tolerance(client, people):
+def test_the_city_records_a_countys_year_on_the_page_and_the_county_only_sees_it(client, people):
     from tests.support.web import csrf_token, sign_in
 
     year = today_in_china().year
     sign_in(client, "wuhua", PASSWORD)
     page = client.get("/projects").get_data(as_text=True)
-    assert 'id="spending-530102"' in page and 'id="tolerance-530102"' not in page and "spending-530103" not in page
-    saved = client.post("/counties/530102/money", data={"csrf_token": csrf_token(page), "year": str(year),
-                                                        "social_assistance_yuan": "4,000,000.00"})
-    assert saved.status_code == 302
-    page = client.get("/projects").get_data(as_text=True)
-    assert "4,000,000.00" in page and "wuhua" in page
-    refused = client.post("/counties/530102/money", data={"csrf_token": csrf_token(page), "year": str(year),
-                                                          "tolerance_points": "2"}, follow_redirects=True)
-    assert "未保存" in refused.get_data(as_text=True)
+    assert 'id="spending-530102"' not in page and "由市级填报" in page
+    assert client.post("/counties/530102/money", data={"csrf_token": csrf_token(page), "year": str(year),
+                                                       "social_assistance_yuan": "9999999"}).status_code == 404
     sign_in(client, "city", PASSWORD)
     page = client.get("/projects").get_data(as_text=True)
-    client.post("/counties/530102/money", data={"csrf_token": csrf_token(page), "year": str(year),
-                                                "tolerance_points": "2.5"})
-    assert client.get(f"/api/v1/counties/530102/money/{year}",
-                      headers=auth(client, "city")).json["tolerance_points"] == 2.5
+    assert 'id="spending-530102"' in page and 'id="tolerance-530103"' in page
+    saved = client.post("/counties/530102/money", data={"csrf_token": csrf_token(page), "year": str(year),
+                                                        "social_assistance_yuan": "4,000,000.00",
+                                                        "tolerance_points": "2.5"})
+    assert saved.status_code == 302
+    answer = client.get(f"/api/v1/counties/530102/money/{year}", headers=auth(client, "wuhua")).json
+    assert answer["social_assistance"]["fen"] == 400_000_000 and answer["tolerance_points"] == 2.5
+    assert answer["recorded_by"] == "city"
+    sign_in(client, "wuhua", PASSWORD)
+    assert "4,000,000.00" in client.get("/projects").get_data(as_text=True)
 
 
 def test_the_station_page_shows_the_projects_covering_it(client, people):
