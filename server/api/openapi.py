@@ -15,7 +15,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import jsonify
 from marshmallow import Schema, fields, validate
 
-from server.api import bp, schemas
+from server.api import bp, quality, schemas
 from server.api.alerts import AlertArgsSchema, AlertPageSchema
 from server.api.changes import ChangesArgsSchema, ChangesPageSchema
 from server.api.indicators import IndicatorArgsSchema
@@ -229,7 +229,8 @@ TABLE_FILE = _upload("a CSV (UTF-8 or GB18030) or XLSX file")
 INSTANCE_ID = _path("instance_id", "the instanceID (uuid:…)")
 SUBSCRIPTION_ID = _path("subscription_id", "the subscription", type="integer", minimum=1)
 PROJECT_ID = _path("project_id", "the project", type="integer", minimum=1)
-COUNTY_YEAR = [_path("county_code", "the county's area code"), _path("year", "the budget year", type="integer")]
+COUNTY = _path("county_code", "the county's area code")
+COUNTY_YEAR = [COUNTY, _path("year", "the budget year", type="integer")]
 
 
 def _body(schema: Any) -> dict:
@@ -386,6 +387,24 @@ OPERATIONS: dict[str, dict[str, dict]] = {
                    "county, admins); disclosed beside every satisfaction rate", "tags": ["review"],
         "parameters": [INSTANCE_ID], "requestBody": _body(schemas.ExclusionRequestSchema),
         "responses": {"200": _json(schemas.SubmissionDetailSchema, "excluded"), **_errors(400, 401, 403, 404)}}},
+    "/submissions/{instance_id}/verdict": {"post": {
+        "summary": "The verdict on a visit the authenticity checks flagged: genuine, or not_genuine (rejects it; a "
+                   "note is required) — station heads, county supervisors, admins; an unflagged visit: 409",
+        "tags": ["review"], "parameters": [INSTANCE_ID], "requestBody": _body(schemas.VerdictRequestSchema),
+        "responses": {"200": _json(schemas.SubmissionDetailSchema, "judged"), **_errors(400, 401, 403, 404, 409)}}},
+    "/quality": {"get": {
+        "summary": "Visit quality: authenticity flags per 100 visits by kind, per station (per worker of one station; "
+                   "a station head: theirs) and by month (admin, county, station; workers: 403)",
+        "tags": ["quality"], "parameters": [{"in": "query", "schema": quality.QualityArgsSchema}],
+        "responses": {"200": _json(quality.QualitySchema, "the view"), **_errors(400, 401, 403, 404)}}},
+    "/counties/{county_code}/authenticity-thresholds": {
+        "get": {"summary": "A county's thresholds for the authenticity checks: in force, its own, the defaults "
+                           "(admin, the county's supervisors)", "tags": ["quality"], "parameters": [COUNTY],
+                "responses": {"200": _json(quality.ThresholdsSchema, "the thresholds"), **_errors(401, 403, 404)}},
+        "put": {"summary": "Replace a county's own thresholds (a key left out keeps the default); a value out of "
+                           "range: 400, nothing saved", "tags": ["quality"], "parameters": [COUNTY],
+                "requestBody": _body(quality.ThresholdsBodySchema),
+                "responses": {"200": _json(quality.ThresholdsSchema, "saved"), **_errors(400, 401, 403, 404)}}},
     "/audit": {"get": {
         "summary": "The audit log, newest first; keyset pages (admin; others get 404)", "tags": ["audit"],
         "parameters": [{"in": "query", "schema": schemas.AuditArgsSchema}],

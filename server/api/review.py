@@ -5,6 +5,8 @@
   POST  /api/v1/submissions/<instance_id>/return      {"reason"}  a visit with a case, back to the worker's phone
   PUT   /api/v1/submissions/<instance_id>/exclusion   {"reason", "note"}  resident feedback out of the indicators
                                                       (county supervisors and admins; approving it counts it again)
+  POST  /api/v1/submissions/<instance_id>/verdict     {"verdict": "genuine"|"not_genuine", "note"}  on a visit the
+                                                      authenticity checks flagged; not genuine rejects it
 Each answers the submission as ``GET /api/v1/submissions/<instance_id>`` does (a comment: 201 and the comment).
 """
 from __future__ import annotations
@@ -19,12 +21,13 @@ from server.api.schemas import (
     ExclusionRequestSchema,
     ReturnRequestSchema,
     ReviewRequestSchema,
+    VerdictRequestSchema,
     SubmissionDetailSchema,
     SubmissionEventSchema,
     load,
 )
 from server.api.submissions import submission_in_scope, submission_view
-from server.services import review
+from server.services import authenticity, review
 
 
 @bp.patch("/submissions/<instance_id>")
@@ -61,4 +64,13 @@ def exclude_submission(instance_id: str):
     submission = submission_in_scope(instance_id)
     body = load(ExclusionRequestSchema(), request.get_json(silent=True))
     review.exclude_feedback(submission, current_user(), body["reason"], body["note"])
+    return SubmissionDetailSchema().dump(submission_view(submission))
+
+
+@bp.post("/submissions/<instance_id>/verdict")
+@authenticated()
+def judge_submission(instance_id: str):
+    submission = submission_in_scope(instance_id)
+    body = load(VerdictRequestSchema(), request.get_json(silent=True))
+    authenticity.record_verdict(submission, current_user(), body["verdict"], body["note"])
     return SubmissionDetailSchema().dump(submission_view(submission))

@@ -242,6 +242,27 @@ class ExclusionSchema(Schema):
     note = fields.String(required=True, allow_none=True)
 
 
+class AuthenticityCheckSchema(Schema):
+    code = fields.String(metadata={"description": "the flag's code (photo_reused, far_from_home…)"})
+    explanation = fields.String(metadata={"description": "what it rests on, in Chinese"})
+    explanation_en = fields.String()
+    detail = fields.Dict(metadata={"description": "the numbers behind it (metres, km/h, bits, the reference used…)"})
+    others = fields.List(fields.String(), metadata={"description": "the other visits it names, inside the "
+                                                                   "caller's area (instance IDs)"})
+
+
+class VerdictSchema(Schema):
+    verdict = fields.String(attribute="reason", metadata={"description": "genuine or not_genuine"})
+    note = fields.String(attribute="body", allow_none=True)
+    user = fields.Function(lambda e: e.user.username if e.user else None, allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class VerdictRequestSchema(Schema):
+    verdict = fields.String(required=True, validate=validate.OneOf(["genuine", "not_genuine"]))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
 class SubmissionDetailSchema(SubmissionSummarySchema):
     form = fields.String()
     form_version = fields.String()
@@ -255,6 +276,10 @@ class SubmissionDetailSchema(SubmissionSummarySchema):
     events = fields.List(fields.Nested(SubmissionEventSchema), metadata={"description": "the review history"})
     actions = fields.List(fields.String(validate=validate.OneOf([a.value for a in ReviewAction])),
                           metadata={"description": "the review actions the caller may take"})
+    authenticity = fields.List(fields.Nested(AuthenticityCheckSchema),
+                               metadata={"description": "why the visit deserves a second look (docs/authenticity.md)"})
+    verdict = fields.Nested(VerdictSchema, allow_none=True,
+                            metadata={"description": "the last verdict on the flagged visit; null: none yet"})
 
 
 # Review in ODK Central's words (PATCH …/submissions/<instanceId> {"reviewState": …}).

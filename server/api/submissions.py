@@ -27,6 +27,7 @@ from server.api.schemas import (
     SubmissionSummarySchema,
     load_args,
 )
+from server.domain.authenticity import explain
 from server.domain.clock import day_start_utc
 from server.domain.paging import BY_TIME, decode_typed, page_of
 from server.domain.privacy import masked_data
@@ -35,7 +36,7 @@ from server.media import media_storage
 from server.models import Submission, User
 from server.queries import submissions as queries
 from server.queries.submissions import SubmissionFilters
-from server.services import accounts, audit, cases, exports, media, review
+from server.services import accounts, audit, authenticity, cases, exports, media, review
 
 
 @bp.get("/submissions")
@@ -121,4 +122,13 @@ def submission_view(submission: Submission, viewer: User | None = None) -> dict:
         "exclusion": ({"reason": submission.exclusion_reason, "note": submission.exclusion_note}
                       if submission.exclusion_reason else None),
         "events": submission.events, "actions": sorted(review.actions_for(submission, viewer)),
+        "authenticity": [_check_view(shown) for shown in authenticity.flags_of(submission, accounts.scope_of(viewer))],
+        "verdict": authenticity.verdict_of(submission),
     }
+
+
+def _check_view(shown: authenticity.ShownFlag) -> dict:
+    zh, en = explain(shown.code, shown.detail)
+    return {"code": shown.code, "explanation": zh, "explanation_en": en,
+            "detail": {k: v for k, v in shown.detail.items() if k != "with"},
+            "others": [s.instance_id for s in shown.others]}

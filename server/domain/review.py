@@ -22,6 +22,7 @@ class ReviewAction(StrEnum):
     RETURN = "return"            # a visit with a case: back to the worker's phone
     COMMENT = "comment"
     EXCLUDE = "exclude"          # resident feedback only: out of the satisfaction rate, with a reason
+    VERDICT = "verdict"          # a visit flagged by the authenticity checks: genuine, or not (which rejects it)
 
 
 class ExclusionReason(StrEnum):
@@ -46,7 +47,8 @@ REASON_NAMES_EN = {
     ExclusionReason.UNSTATED: "no reason recorded (before reasons were required)",
 }
 
-SUPERVISION = frozenset({ReviewAction.APPROVE, ReviewAction.FLAG, ReviewAction.REJECT, ReviewAction.COMMENT})
+SUPERVISION = frozenset({ReviewAction.APPROVE, ReviewAction.FLAG, ReviewAction.REJECT, ReviewAction.COMMENT,
+                         ReviewAction.VERDICT})
 OVERSIGHT_ROLES = (Role.ADMIN, Role.COUNTY)  # not judged by the satisfaction rate of the stations they oversee
 
 

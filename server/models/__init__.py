@@ -1,5 +1,6 @@
 """SQLAlchemy 2 typed models. Importing this package registers every table (for Alembic)."""
 from server.models.audit import AuditEvent
+from server.models.authenticity import AuthenticityThresholds, VisitFlag
 from server.models.accounts import ApiSession, CollectToken, User
 from server.models.cases import Case, CaseCategoryLink, CaseEvent, CaseListCache, VisitInterval
 from server.models.events import Alert, Delivery, OutboxCursor, OutboxEvent, Subscription
@@ -15,4 +16,5 @@ __all__ = ["Alert", "Delivery", "OutboxCursor", "OutboxEvent", "Subscription", "
            "FormVersion", "ReviewState", "StaffMember", "Station", "StationLink", "Submission", "SubmissionAttachment",
            "SubmissionEvent", "SubmissionEventKind", "SubmissionTally", "SubmissionVersion", "User",
            "VisitInterval", "VolunteerCertificate", "VolunteerHours", "BudgetLine", "CountyBudgetYear", "Project",
-           "ProjectService", "ProjectSource", "ProjectStation", "SpendingReport"]
+           "ProjectService", "ProjectSource", "ProjectStation", "SpendingReport", "AuthenticityThresholds",
+           "VisitFlag"]

@@ -38,6 +38,9 @@ class Blob(db.Model):
     # thumbnail job that decodes it anyway; None until then — the job's durable "still to do", which the
     # ``inspect-photos`` sweep takes up when a job was lost (a worker killed while it ran).
     image_check: Mapped[Optional[str]] = mapped_column(String(20))
+    # The picture's perceptual hash (ImageHash's pHash, 16 hex digits), found by the same job: near-identical
+    # photos of two visits are a few bits apart (``domain/authenticity.py``). None until then, or not a picture.
+    phash: Mapped[Optional[str]] = mapped_column(String(16))
 
     __table_args__ = (Index("ix_blob_image_check", "image_check", "created_at"),)
 

@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from server.adapters.images import demo_photo
+from server.adapters.images import demo_photo, resized_copy
 from server.domain.clock import CHINA, today_in_china, utc_now
 from server.domain.periods import last_complete_month
 from server.domain.instances import build_instance
@@ -31,11 +31,12 @@ from server.media import media_storage
 from server.media.storage import HashingUpload
 from server.models import Case, FormVersion, ReviewState, Station, Submission, User
 from server.queries import accounts as account_queries
+from server.queries import authenticity as authenticity_queries
 from server.queries import cases as case_queries
 from server.queries import forms as form_queries
 from server.queries import places as place_queries
 from server.queries import submissions as submission_queries
-from server.services import accounts, review
+from server.services import accounts, authenticity, media, review
 from server.services.submissions import IncomingFile, IngestResult, Origin, apply_pending_visits, ingest_submission
 
 WORKER_PASSWORD = "demo-worker-2026"
@@ -125,7 +126,7 @@ def _demo_station(station: Station, worker: User, forms: dict[str, FormVersion],
         first_day = today - timedelta(days=rng.randint(VISIT_WEEKS[0] * 7, VISIT_WEEKS[1] * 7))
         case_id = str(uuid.uuid4())
         name = _name(rng, person.kind)
-        village = rng.choice(villages)
+        village = rng.choice(villages[:2] if everything else villages)  # the demo's own: two villages, well visited
         clock_reset = odd.random() < (0.5 if everything else 0.1)
         made.append((_visit(forms[person.form], station, worker, rng, first_day, case_id, person, name, village,
                             new=True, clock_reset=clock_reset), first_day))
@@ -146,6 +147,8 @@ def _demo_station(station: Station, worker: User, forms: dict[str, FormVersion],
         registered.append((person, db.session.get(Case, case_id)))
     if reviewer is not None:
         _review(made, reviewer, odd, today, everything, share=1.0 if station.code.startswith("530102") else 0.3)
+    if everything:
+        made += _faked_visits(station, worker, forms, registered, rng, reviewer, today)
     if everything or odd.random() < 0.3:
         _edit(*made[0])
     heads = [case for person, case in registered if person.kind == "adult"]
@@ -154,6 +157,81 @@ def _demo_station(station: Station, worker: User, forms: dict[str, FormVersion],
         children[-1].parent_id = heads[0].id  # a child in difficulty of a minimum-allowance household
     db.session.flush()
     return len(case_queries.list_open_cases_for_station(station.code)), len(made)
+
+
+VILLAGE_VISITS = 6  # a village's reference point needs five visits with a position; the faked ones need it
+
+
+def _faked_visits(station: Station, worker: User, forms: dict[str, FormVersion], registered: list,
+                  rng: random.Random, reviewer: User | None, today: date) -> list[tuple[Submission, date]]:
+    """A few deliberately faked visits of each kind among the demo station's genuine ones, in the last weeks (and
+    the genuine visits their villages' reference points need first); a reviewer has judged two of them."""
+    made: list[tuple[Submission, date]] = []
+
+    def visit(person: Person, case: Case, day: date, fake: Fake | None = None) -> Submission:
+        name = case.label.split(" · ")[0]
+        submission = _visit(forms[person.form], station, worker, rng, day, case.id, person, name,
+                            case.village_code or "", new=False, fake=fake)
+        made.append((submission, day))
+        return submission
+
+    by_village: dict[str, list] = {}
+    for person, case in registered:
+        by_village.setdefault(case.village_code, []).append((person, case))
+    used = {day for worker_id, day in _CLOCKS if worker_id == worker.id}
+
+    def free_day(back: int) -> date:
+        """A day, ``back`` days ago or before, on which the worker made no other visit (a fake stands alone)."""
+        day = today - timedelta(days=back)
+        while day in used:
+            day -= timedelta(days=1)
+        used.add(day)
+        return day
+
+    for village, people in by_village.items():  # enough genuine visits for each village's reference point
+        known = len(authenticity_queries.village_positions(village, 100))
+        for n in range(max(0, VILLAGE_VISITS - known)):
+            person, case = people[n % len(people)]
+            visit(person, case, today - timedelta(days=20 + n))
+    people = [pair for pair in registered]
+    office = place_of(station.code, 0)
+    office = (office[0] + 0.05, office[1])  # the station's office in the township's town, 5 km from the villages
+    photos = _PHOTOS.get(station.code, [])
+    original, second = photos[0], photos[1]
+    faked = [
+        Fake(minutes=2), Fake(starts=time(23, 20)), Fake(no_position=True), Fake(accuracy=260),
+        Fake(point=(place_of(people[0][1].village_code, VILLAGE_SPREAD)[0] + 0.03,
+                    place_of(people[0][1].village_code, VILLAGE_SPREAD)[1])),  # 3.3 km from the village
+        Fake(photo=original),                     # last month's photo sent again
+        Fake(photo=resized_copy(second)),         # the same photo, resized and saved again
+    ]
+    for n, fake in enumerate(faked):
+        person, case = people[n % len(people)]
+        visit(person, case, free_day(3 + n), fake)
+    # Two villages 25 km apart ten minutes from each other, and four people "visited" at the office one afternoon.
+    day = free_day(11)
+    first_person, first_case = people[0]
+    visit(first_person, first_case, day, Fake(starts=time(10, 0), minutes=20))
+    far = place_of(first_case.village_code, VILLAGE_SPREAD)
+    second_person, second_case = people[1]
+    visit(second_person, second_case, day, Fake(starts=time(10, 30), minutes=15, point=(far[0] + 0.22, far[1])))
+    day = free_day(12)
+    for n, (person, case) in enumerate(people[:4]):
+        visit(person, case, day, Fake(starts=time(14, 15 * n), minutes=10,
+                                      point=(office[0] + n * 0.00005, office[1])))
+    db.session.flush()
+    for sha256 in authenticity_queries.list_station_blobs(station.code):  # as the thumbnail job does, in order
+        media.inspect_photo(sha256, media_storage())
+    if reviewer is not None:
+        judged = [s for s, _d in made if s.instance_id in FAKED and s.flags]
+        if judged:
+            authenticity.record_verdict(judged[0], reviewer, authenticity.NOT_GENUINE,
+                                        "电话回访服务对象，当天社工没有上门")
+            _date_last_event(judged[0], today - timedelta(days=1))
+        if len(judged) > 3:
+            authenticity.record_verdict(judged[3], reviewer, authenticity.GENUINE, "已电话核实，老人确认社工当天来过")
+            _date_last_event(judged[3], today - timedelta(days=1))
+    return made
 
 
 def _return_to_worker(visit: tuple[Submission, date], reviewer: User, rng: random.Random) -> None:
@@ -217,13 +295,67 @@ def _name(rng: random.Random, kind: str) -> str:
     return rng.choice(SURNAMES) + rng.choice(given)
 
 
+@dataclass(frozen=True)
+class Fake:
+    """How a deliberately faked demo visit departs from a genuine one (docs/authenticity.md): so the visit-quality
+    view shows each kind of flag on any day."""
+
+    minutes: float | None = None           # how long the form was open
+    starts: time | None = None             # when it was started (Beijing time)
+    point: tuple[float, float] | None = None  # where it was recorded
+    accuracy: float | None = None
+    no_position: bool = False
+    photo: bytes | None = None             # the photo sent (another visit's, or a copy of it)
+
+
+FAKED: list[str] = []  # the faked visits' instance IDs, as loaded (the false-positive measurement leaves them out)
+_PHOTOS: dict[str, list[bytes]] = {}  # each station's demo photos, as sent (a faked visit reuses one)
+_CLOCKS: dict[tuple[int, date], datetime] = {}  # a worker's day: when their next visit may start
+
+
+def place_of(code: str, spread: float) -> tuple[float, float]:
+    """A demo area's centre (a station's around Kunming, a village's around its station), fixed by its code."""
+    if len(code) <= 9:
+        rng = random.Random(f"centre-{code}")
+        return 24.75 + rng.uniform(0, 0.6), 102.45 + rng.uniform(0, 0.6)
+    latitude, longitude = place_of(code[:9], spread)
+    rng = random.Random(f"village-{code}")
+    return latitude + rng.uniform(-spread, spread), longitude + rng.uniform(-spread, spread)
+
+
+VILLAGE_SPREAD = 0.03   # degrees (about 3 km): a township's villages around its centre
+HOME_SPREAD_M = 250     # metres: a village's homes around its centre (a normal spread)
+
+
+def _start_of(worker: User, day: date, placing: random.Random, minutes: float) -> datetime:
+    """A visit's start that the worker's day allows: the first from 09:00, each later one 20–60 minutes after the
+    previous one ended (time to walk or ride to the next home)."""
+    key = (worker.id, day)
+    start = _CLOCKS.get(key) or datetime.combine(day, time(9, placing.randint(0, 40)), tzinfo=CHINA)
+    _CLOCKS[key] = start + timedelta(minutes=minutes + placing.randint(20, 60))
+    return start
+
+
 def _visit(form: FormVersion, station: Station, worker: User, rng: random.Random, day: date, case_id: str,
-           person: Person, name: str, village: str, new: bool, clock_reset: bool = False) -> Submission:
+           person: Person, name: str, village: str, new: bool, clock_reset: bool = False,
+           fake: Fake | None = None) -> Submission:
+    placing = random.Random(f"{case_id}-{day}-{fake is not None}")  # where and when: apart from the answers' random choices
+    minutes = fake.minutes if fake and fake.minutes is not None else placing.uniform(6, 45)
+    start = datetime.combine(day, fake.starts, tzinfo=CHINA) if fake and fake.starts \
+        else _start_of(worker, day, placing, minutes)
+    end = start + timedelta(minutes=minutes)
+    centre = place_of(village, VILLAGE_SPREAD)
+    north, east = placing.gauss(0, HOME_SPREAD_M), placing.gauss(0, HOME_SPREAD_M)
+    latitude, longitude = (fake.point if fake and fake.point else
+                           (centre[0] + north / 111_320, centre[1] + east / (111_320 * 0.906)))
+    accuracy = fake.accuracy if fake and fake.accuracy else (placing.uniform(3, 15) if placing.random() < 0.95
+                                                             else placing.uniform(20, 60))
     values = {"visit_date": day.isoformat(), "case_mode": "new" if new else "existing",
-              "location": f"{25.04 + rng.uniform(-0.3, 0.3):.5f} {102.71 + rng.uniform(-0.3, 0.3):.5f} "
-                          f"{rng.randint(1700, 2300)} {rng.uniform(3, 15):.1f}"}
+              "start": start.isoformat(timespec="milliseconds"), "end": end.isoformat(timespec="milliseconds")}
+    if not (fake and fake.no_position):
+        values["location"] = f"{latitude:.6f} {longitude:.6f} {placing.randint(1700, 2300)} {accuracy:.1f}"
     values.update(_answers(form.form.xml_form_id, rng))
-    photo_name = f"{int(datetime.combine(day, time(10)).timestamp() * 1000) + rng.randint(0, 999)}.jpg"
+    photo_name = f"{int(start.timestamp() * 1000) + rng.randint(0, 999)}.jpg"
     photo_field = {"elder_patrol": "photos/photo_elder", "child_followup": "photos/photo_home",
                    "home_visit": "photos/photo_home"}[form.form.xml_form_id]
     values[photo_field] = photo_name
@@ -244,11 +376,15 @@ def _visit(form: FormVersion, station: Station, worker: User, rng: random.Random
         drop = ("registration",)
     xml = build_instance(form.xml, values, f"uuid:{uuid.uuid4()}", entity=entity, drop=drop)
     origin = Origin(submitter=worker, device_id=f"collect:demo{station.code}", user_agent="Lastmeter demo")
-    result = _ingest(xml, [IncomingFile(photo_name, _photo_upload(rng), "image/jpeg")], origin)
-    moment = datetime.combine(day, time(rng.randint(9, 17), rng.randint(0, 59)), tzinfo=CHINA)
+    photo = fake.photo if fake and fake.photo else demo_photo(rng.randint(0, 7), next(_PHOTO_DETAILS))
+    _PHOTOS.setdefault(station.code, []).append(photo)
+    result = _ingest(xml, [IncomingFile(photo_name, _upload(photo), "image/jpeg")], origin)
+    moment = min(end + timedelta(minutes=placing.randint(2, 90)), utc_now().astimezone(CHINA))
     result.submission.created_at = moment
     result.version.created_at = moment
     read_envelope(xml)  # the demo instance must read back as any phone's would
+    if fake is not None:
+        FAKED.append(result.submission.instance_id)
     return result.submission
 
 
@@ -297,9 +433,9 @@ def _answers(form_id: str, rng: random.Random) -> dict[str, str]:
 _PHOTO_DETAILS = itertools.count(1)  # each demo visit's photo its own (apart from the visit's random choices)
 
 
-def _photo_upload(rng: random.Random) -> HashingUpload:
+def _upload(photo: bytes) -> HashingUpload:
     upload = media_storage().new_upload()
-    upload.write(demo_photo(rng.randint(0, 7), next(_PHOTO_DETAILS)))
+    upload.write(photo)
     upload.seek(0)
     return upload
 
@@ -428,7 +564,8 @@ def _service(form: FormVersion, station: Station, worker: User, rng: random.Rand
     xml = build_instance(form.xml, values, f"uuid:{uuid.uuid4()}", drop=() if new else ("new_volunteer",),
                          repeats=repeats)
     origin = Origin(submitter=worker, device_id=f"collect:demo{station.code}", user_agent="Lastmeter demo")
-    result = _ingest(xml, [IncomingFile("activity.jpg", _photo_upload(rng), "image/jpeg")], origin)
+    result = _ingest(xml, [IncomingFile("activity.jpg", _upload(demo_photo(rng.randint(0, 7), next(_PHOTO_DETAILS))),
+                                                  "image/jpeg")], origin)
     moment = datetime.combine(day, time(rng.randint(15, 18), rng.randint(0, 59)), tzinfo=CHINA)
     result.submission.created_at = result.version.created_at = moment
     return result.submission

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from server.domain.authenticity import explain
+from server.queries import authenticity as authenticity_queries
 from server.domain.clock import today_in_china
 from server.domain.filetypes import served_type, sniff_content_type
 from server.domain.submission import read_envelope
@@ -44,6 +46,9 @@ class ReturnedVisit:
     case: Case
     reason: str
     returned_at: datetime
+    # The authenticity flags of the visit, (code, Chinese, English), shown to the worker who made it — never to a
+    # colleague sharing the case list.
+    checks: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def form(self) -> Form:
@@ -87,8 +92,11 @@ def returned_visits(user: User) -> list[ReturnedVisit]:
     visits = []
     for submission, event in submission_queries.list_last_returns(list(cases)):
         version = submission_queries.current_version_of(submission)
+        checks = tuple((flag.code, *explain(flag.code, flag.detail))
+                       for flag in authenticity_queries.list_visit_flags(submission.id)) \
+            if submission.submitter_id == user.id else ()
         visits.append(ReturnedVisit(submission, version, cases[submission.case_id or ""], event.body or "",
-                                    event.created_at))
+                                    event.created_at, checks))
     return visits
 
 

@@ -6,6 +6,7 @@ The scope check has been made by then; the URL only outlives it by its expiry.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import BinaryIO
@@ -13,6 +14,7 @@ from typing import BinaryIO
 from flask import current_app
 
 from server.adapters.images import THUMBNAIL_SIZES, ImageCheck, check_image, make_thumbnail
+from server.adapters.perceptual import photo_hash
 from server.domain.clock import utc_now
 from server.domain.flags import SubmissionFlag, merged_flags
 from server.extensions import db
@@ -25,6 +27,7 @@ from server.queries import submissions as queries
 
 
 SNIFF_BYTES = 32
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,23 @@ def inspect_photo(sha256: str, storage: MediaStorage) -> int:
         return 0
     if blob.image_check != ImageCheck.OK:
         return 0
+    if blob.phash is None:
+        _hash_photo(blob, storage)
     return prepare_thumbnails(sha256, storage)
+
+
+def _hash_photo(blob: Blob, storage: MediaStorage) -> None:
+    """Keep the picture's perceptual hash and flag near-identical photos of the station's visits
+    (``services/authenticity.py``). A failure is logged and never stands in the way of the thumbnails."""
+    from server.services import authenticity
+
+    try:
+        with db.session.begin_nested():
+            with storage.open(blob.sha256) as source:
+                blob.phash = photo_hash(source)
+            authenticity.check_near_copies(blob.sha256, blob.phash)
+    except Exception:  # noqa: BLE001 — logged; the check asks for review, it never holds a photo back
+        log.exception("could not compare photo %s with the station's other photos", blob.sha256)
 
 
 def inspect_unchecked_photos(storage: MediaStorage, older_than_seconds: float = 120, limit: int = 50) -> int:

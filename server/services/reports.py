@@ -19,9 +19,10 @@ from server.domain.volunteers import TARGET_VOLUNTEERS
 from server.models import Area, Case, Station
 from server.queries import cases as case_queries
 from server.queries import places as place_queries
+from server.domain.authenticity import FLAG_NAMES
 from server.queries.cases import CaseFilters
 from server.queries.indicators import list_feedback_comments
-from server.services import money, volunteers
+from server.services import authenticity, money, volunteers
 from server.services.compliance import station_compliance
 from server.services.indicators import indicators_of, indicators_of_townships
 
@@ -71,6 +72,7 @@ class ReportPack:
     volunteering: dict[str, Any] = field(default_factory=dict)   # station code → StationVolunteering
     volunteer_ledger: list[Any] = field(default_factory=list)    # LedgerRow per volunteer who served
     money: dict[str, Any] = field(default_factory=dict)          # services.money.money_of_period
+    quality: Any = None                                          # services.authenticity.QualityReport
 
     @property
     def non_compliant(self) -> list[StationReport]:
@@ -111,7 +113,8 @@ def build_report(scope: Scope, area: Area, period: Period, today: date, comment_
                       volunteering=volunteers.station_volunteering(area_scope, [s.code for s in in_scope],
                                                                    period.start, as_of),
                       volunteer_ledger=volunteers.ledger(area_scope, period.start, as_of),
-                      money=money.money_of_period(area_scope, period.start, as_of))
+                      money=money.money_of_period(area_scope, period.start, as_of),
+                      quality=authenticity.quality_report(area_scope, period.start, as_of))
 
 
 STATUS_ZH = {"met": "达标", "not_met": "未达标", "insufficient": "样本不足", "no_cases": "无应访个案"}
@@ -120,7 +123,7 @@ STATUS_ZH = {"met": "达标", "not_met": "未达标", "insufficient": "样本不
 def write_report_xlsx(pack: ReportPack, out: BinaryIO, today: date) -> None:
     """The report pack as a workbook: summary, stations, compliance, overdue cases, comments, trend."""
     write_workbook([_summary_sheet(pack), _stations_sheet(pack), _compliance_sheet(pack), _volunteer_sheet(pack),
-                    _money_sheet(pack), _overdue_sheet(pack, today), _comments_sheet(pack), _trend_sheet(pack)], out)
+                    _money_sheet(pack), _quality_sheet(pack), _overdue_sheet(pack, today), _comments_sheet(pack), _trend_sheet(pack)], out)
 
 
 def _yuan(amount: dict) -> Decimal:
@@ -155,6 +158,32 @@ def _money_sheet(pack: ReportPack) -> Sheet:
                      _yuan(cap["margin"]) if cap["margin"] else None,
                      "" if cap["within"] is None else ("是" if cap["within"] else "否"), cap["recorded_by"] or ""])
     return Sheet("资金使用 Money", rows, widths=(36, 12, 30, 22, 40, 14, 16, 14, 10))
+
+
+def _quality_sheet(pack: ReportPack) -> Sheet:
+    """走访核实: per station, the visits of the period, how many the authenticity checks flagged (per 100 and by kind)
+    and the reviewers' verdicts; then month by month (docs/authenticity.md). Flags ask for review; they change no
+    number of the other sheets."""
+    report = pack.quality
+    kinds = list(report.kinds) if report else []
+    head = ["服务站 Station", "走访 Visits", "有核实提示 Flagged", "每百次 Per 100"] + \
+        [" ".join(FLAG_NAMES.get(k, (k, ""))) for k in kinds] + ["核实属实 Genuine", "核实不属实 Not genuine"]
+    rows: list[list[Any]] = [["走访核实：提示只是请审核人再看一眼，不改变任何指标；“不属实”的走访已驳回，不计入覆盖率。"], head]
+
+    def line_row(name: str, line) -> list[Any]:
+        return [name, line.visits, line.flagged, line.flagged_per_hundred] + \
+            [line.by_kind.get(k, 0) for k in kinds] + [line.verdicts.get("genuine", 0),
+                                                      line.verdicts.get("not_genuine", 0)]
+
+    for station, line in (report.stations if report else []):
+        rows.append(line_row(station.official_name, line))
+    if report:
+        rows.append(line_row("合计 Total", report.total))
+        rows.append([])
+        rows.append(["月份 Month", "走访 Visits", "有核实提示 Flagged", "每百次 Per 100"])
+        for month, line in report.months:
+            rows.append([month, line.visits, line.flagged, line.flagged_per_hundred])
+    return Sheet("走访核实 Visit quality", rows, widths=(36, 10, 12, 10) + (12,) * (len(kinds) + 2))
 
 
 def _rate(value: float | None) -> float | None:

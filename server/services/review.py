@@ -46,7 +46,7 @@ def set_review_state(submission: Submission, state: str, user: User, note: str =
     submission.exclusion_reason = submission.exclusion_note = None
     _change_state(submission, state)
     db.session.add(SubmissionEvent(submission_id=submission.id, user_id=user.id, kind=SubmissionEventKind.REVIEW,
-                                   review_state=state, body=_text(note) or None))
+                                   review_state=state, body=clean_text(note) or None))
     if state == ReviewState.APPROVED and volunteers.is_service_record(submission):
         volunteers.register_new_volunteers(submission, user)  # new volunteers join the list only now
     audit.record("submission.review", "submission", submission.instance_id,
@@ -62,7 +62,7 @@ def exclude_feedback(submission: Submission, user: User, reason: str, note: str)
     if chosen is None:
         raise InvalidValue(field="reason", reason="请选择原因：垃圾信息、重复提交、测试数据或与本站无关 / choose spam, "
                                                   "duplicate, test or not_about_station")
-    text = _text(note)
+    text = clean_text(note)
     if not text:
         raise InvalidValue(field="note", reason="请写明说明，县、市两级都能看到 / explain it in a few words; it is "
                                                 "shown wherever the exclusion is")
@@ -76,7 +76,7 @@ def exclude_feedback(submission: Submission, user: User, reason: str, note: str)
 
 def add_comment(submission: Submission, user: User, body: str) -> SubmissionEvent:
     _require(submission, user, ReviewAction.COMMENT)
-    text = _text(body)
+    text = clean_text(body)
     if not text:
         raise InvalidValue(field="body", reason="评论不能为空 / the comment is empty")
     event = SubmissionEvent(submission_id=submission.id, user_id=user.id, kind=SubmissionEventKind.COMMENT,
@@ -91,7 +91,7 @@ def return_to_worker(submission: Submission, user: User, reason: str) -> None:
     """Send the visit back: it is marked 'has issues', and its case shows 'to redo' with the reason
     in the worker's cases.csv until their next visit to that case."""
     _require(submission, user, ReviewAction.RETURN)
-    text = _text(reason)
+    text = clean_text(reason)
     if not text:
         raise InvalidValue(field="reason", reason="请写明退回原因，社工会在手机上看到 / give the reason; the worker "
                                                   "sees it on the phone")
@@ -137,5 +137,5 @@ def _require(submission: Submission, user: User, action: ReviewAction) -> None:
                   "a county supervisor or an admin may exclude it from the indicators, with a reason.")
 
 
-def _text(value: str) -> str:
+def clean_text(value: str) -> str:
     return (value or "").strip()[:MAX_TEXT]

@@ -4,7 +4,7 @@ Route table (views by module):
   auth.py         GET|POST /login, POST /logout, GET /lang/<zh|en>
   submissions.py  GET /submissions, GET /submissions/export?format=csv|xlsx|geojson|media (the list's filters),
                   GET /submissions/<instance_id>,
-                  POST /submissions/<instance_id>/review | /comment | /return,
+                  POST /submissions/<instance_id>/review | /comment | /return | /verdict,
                   GET /media/<instance_id>/<name>[?size=240|640|1280]
   cases.py        GET /cases[?q=&station=&category=&risk=&status=&overdue=&returned=&proposed=&sort=&cursor=],
                   GET /cases/<case_id>, POST /cases/<case_id>/close | /reopen | /close-proposal/dismiss
@@ -22,6 +22,8 @@ Route table (views by module):
   fill.py         GET /fill/ (workers and station heads: forms in the browser, ODK Web Forms), GET /fill/<form>,
                   GET /fill/returned/<instance_id> (edit a returned visit), POST /fill/submission, the form's
                   files, GET /fill/status, GET /fill/sw.js (offline), GET /fill/collect (Collect QR code)
+  quality.py      GET /quality[?station=&months=3|6|12] (visit quality: authenticity flags per 100 visits),
+                  GET|POST /quality/thresholds/<county> (admin, county: the county's own thresholds)
   audit.py        GET /audit[?user=&object_type=&object_id=&from=&to=&cursor=] (admin: the audit log)
   integrations.py GET|POST /integrations, GET /integrations/<id>, POST /integrations/<id>/test | /pause | /resume |
                   /delete | /deliveries/<d>/resend (admin, county: webhooks and chat robots, their delivery logs);
@@ -41,7 +43,7 @@ LANGUAGES = ("zh", "en")
 
 def init_app(app: Flask) -> None:
     from server.web import (audit, auth, cases, dashboard, feedback, fill, integrations,  # noqa: F401  (routes register on bp)
-                            maps, projects, stations, submissions, volunteers)
+                            maps, projects, quality, stations, submissions, volunteers)
 
     from server.domain.clock import beijing_time
 

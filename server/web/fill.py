@@ -33,6 +33,7 @@ from server.services import fill
 from server.services.collect import form_files
 from server.services.submissions import IngestOutcome, Origin
 from server.web import bp
+from server.web.submissions import FLAG_LABELS
 from server.web.auth import collect_qr_of, current_user, fill_login_required
 
 STATIC_FILES = ("vendor/webforms/web-forms.js", "vendor/webforms/web-forms.css", "js/fill.js", "css/fill.css",
@@ -91,7 +92,7 @@ def fill_home():
                 "files": [url_for("web.fill_attachment", xml_form_id=form.xml_form_id, name=a["name"])
                           for a in version.attachments]}
                for form, version in forms]
-    return render_template("fill_home.html", station=fill.station_of(user), forms=forms,
+    return render_template("fill_home.html", station=fill.station_of(user), forms=forms, flag_labels=FLAG_LABELS,
                            workload=fill.workload(user), returned=fill.returned_visits(user),
                            offline=offline, texts=_texts(), asset_url=asset_url)
 

@@ -8,6 +8,7 @@ from flask_babel import get_locale, gettext as _
 
 from server.adapters.images import THUMBNAIL_SIZES
 from server.boundary import send_media
+from server.domain.authenticity import explain
 from server.domain.clock import CHINA, day_start_utc, parse_day
 from server.domain.diff import diff_values
 from server.domain.flags import ANY_FLAG, SubmissionFlag
@@ -47,6 +48,7 @@ EXCLUSION_LABELS = {
     ExclusionReason.NOT_ABOUT_STATION: N_("Not about this station"),
     ExclusionReason.UNSTATED: N_("No reason recorded (before reasons were required)"),
 }
+VERDICT_LABELS = {authenticity.GENUINE: N_("Genuine"), authenticity.NOT_GENUINE: N_("Not genuine")}
 FILTER_NAMES = ("form", "county", "station", "worker", "case", "from", "to", "review_state", "risk", "flag")
 # Why a visit was flagged for review (Submission.flags), as the pages say it.
 FLAG_LABELS = {
@@ -120,8 +122,8 @@ def _detail_page(submission: Submission, refused: tuple[str, str] | None = None,
         "submission.html", submission=submission, version=version, rows=rows, diffs=diffs, labels=labels,
         map_point=_map_point(version), photos=[a for a in version.attachments if a.blob_sha256],
         missing=[a.name for a in version.attachments if not a.blob_sha256], flag_labels=FLAG_LABELS,
-        same_photo=authenticity.visits_sharing_photos(version, current_scope())
-        if SubmissionFlag.PHOTO_REUSED in (submission.flags or []) else [],
+        checks=_checks(submission), verdict=_verdict_line(submission),
+        verdict_labels=VERDICT_LABELS,
         actions=actions, buttons=[(a, *REVIEW_BUTTONS[a]) for a in REVIEW_BUTTONS if a in actions],
         return_explanation=RETURN_EXPLANATION, exclude_explanation=EXCLUDE_EXPLANATION,
         exclusion_labels=EXCLUSION_LABELS, reasons=CHOOSABLE_REASONS, feedback=review.is_feedback(submission),
@@ -155,7 +157,32 @@ def _history_line(event) -> dict:
     return {"who": event.user.display_name or event.user.username if event.user else "—",
             "when": event.created_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M"), "kind": event.kind.value,
             "state": event.review_state.value if event.review_state else None,
-            "reason": EXCLUSION_LABELS.get(event.reason) if event.reason else None, "body": event.body}
+            "reason": EXCLUSION_LABELS.get(event.reason) if event.reason else None,
+            "verdict": VERDICT_LABELS.get(event.reason) if event.reason else None, "body": event.body}
+
+
+def _checks(submission: Submission) -> list[dict]:
+    """The visit's authenticity flags, each with what it rests on in words and the other visits it names (those
+    inside the viewer's area)."""
+    english = _english()
+    lines = []
+    for shown in authenticity.flags_of(submission, current_scope()):
+        zh, en = explain(shown.code, shown.detail)
+        lines.append({"code": shown.code, "text": en if english else zh, "others": shown.others})
+    return lines
+
+
+def _verdict_line(submission: Submission) -> dict | None:
+    event = authenticity.verdict_of(submission)
+    return _history_line(event) if event is not None else None
+
+
+@bp.post("/submissions/<instance_id>/verdict")
+@login_required
+def submission_verdict(instance_id: str):
+    return _acted(instance_id, "verdict-form", lambda submission: authenticity.record_verdict(
+        submission, current_user(), request.form.get("verdict", ""), request.form.get("note", "")),
+        _("Verdict saved."))
 
 
 @bp.post("/submissions/<instance_id>/review")

@@ -43,6 +43,9 @@ PAGES = [
     ("project", lambda area: f"/projects/{_project_id()}", ("admin", "county", "station")),
     ("project-a1", lambda area: f"/projects/{_project_id()}/a1", ("admin", "county", "station")),
     ("project-edit", lambda area: f"/projects/{_project_id()}/edit", ("admin", "county")),
+    ("quality", lambda area: "/quality", ("admin", "county", "station")),
+    ("quality-station", lambda area: "/quality?station=530102001", ("admin", "county")),
+    ("quality-thresholds", lambda area: "/quality/thresholds/530102", ("admin", "county")),
 ]
 
 
@@ -104,7 +107,23 @@ def world(collect, network, make_user, visit_form):
         make_user(username, role, scope, PASSWORD)
     _events_out()
     _project()
+    _flagged("uuid:g1")
     return current_station_link(db.session.get(Station, "530102001")).token
+
+
+def _flagged(instance_id: str) -> None:
+    """The visit's page shows why it deserves a second look, with the verdict form."""
+    from sqlalchemy import select
+
+    from server.domain.flags import SubmissionFlag
+    from server.models import Submission
+    from server.services.authenticity import raise_flag
+
+    visit = db.session.scalars(select(Submission).where(Submission.instance_id == instance_id)).one()
+    raise_flag(visit, SubmissionFlag.TOO_SHORT, {"minutes": 1.5, "minimum": 3})
+    raise_flag(visit, SubmissionFlag.FAR_FROM_HOME, {"metres": 2400, "reference": "village", "visits": 7,
+                                                     "limit": 1000})
+    db.session.commit()
 
 
 def _events_out() -> None:

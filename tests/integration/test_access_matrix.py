@@ -150,6 +150,7 @@ def _seed(app, tmp_path) -> World:
         sent = phone.submit(visit_xml(site.instance_id, case=site.case_id, photo=site.photo),
                             [(site.photo, _jpeg())])
         assert sent.status_code == 201, sent.get_data(as_text=True)
+    _flag(HUASHAN.instance_id)
     collect_tokens = {role: accounts.active_collect_token(users[USERS[role][0]]).token
                       for role in ("worker", "station")}
     api_tokens = {role: _api_token(USERS[role][0]) for role in SIGNED_IN}
@@ -159,6 +160,17 @@ def _seed(app, tmp_path) -> World:
     return World(app=app, links=links, feedback_id=feedback_id, collect_tokens=collect_tokens, api_tokens=api_tokens,
                  subscriptions=subscriptions, deliveries=deliveries, volunteers=volunteers,
                  certificates=certificates, projects=_projects())
+
+
+def _flag(instance_id: str) -> None:
+    """The authenticity checks asked for a second look at this visit (a verdict can be given on it)."""
+    from server.domain.flags import SubmissionFlag
+    from server.models import Submission
+    from server.services.authenticity import raise_flag
+
+    raise_flag(db.session.scalars(select(Submission).where(Submission.instance_id == instance_id)).one(),
+               SubmissionFlag.TOO_SHORT, {"minutes": 2.0, "minimum": 3})
+    db.session.commit()
 
 
 def _projects() -> dict[str, int]:
@@ -367,6 +379,15 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("web.submission_exclusion", "POST"): Call(lambda s, w: f"/submissions/{s.instance_id}/exclusion",
                                                "302 302 302 400/404 400/404 400/404",
                                                data={"reason": "spam", "note": "测试"}),  # a visit: no exclusion
+    # A verdict on the (flagged) visit: "not genuine" needs the reviewer's words — refused, nothing changed.
+    ("web.submission_verdict", "POST"): Call(lambda s, w: f"/submissions/{s.instance_id}/verdict",
+                                             "302 302 302 400/404 400/404 400/404",
+                                             data={"verdict": "not_genuine", "note": " "}),
+    ("web.quality", "GET"): Call(lambda s, w: f"/quality?station={s.station}", "302 302 302 200 200/404 200/404"),
+    ("web.quality_thresholds", "GET"): Call(lambda s, w: f"/quality/thresholds/{s.county}",
+                                            "302 302 302 404 200/404 200/404"),
+    ("web.quality_thresholds_save", "POST"): Call(lambda s, w: f"/quality/thresholds/{s.county}",
+                                                  "302 302 302 404 400/404 400/404", data={"far_from_home_m": "x"}),
     ("web.submission_media", "GET"): Call(lambda s, w: f"/media/{s.instance_id}/{s.photo}", PAGE),
     ("web.case_list", "GET"): Call(lambda s, w: f"/cases?station={s.station}", LIST_PAGE),
     ("web.case_detail", "GET"): Call(lambda s, w: f"/cases/{s.case_id}", PAGE),
@@ -487,6 +508,15 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("api.exclude_submission", "PUT"): Call(lambda s, w: f"/api/v1/submissions/{s.instance_id}/exclusion",
                                             "401 401 403/404 400/404 400/404 400/404",  # a visit: no exclusion
                                             json={"reason": "spam", "note": "测试"}),
+    ("api.judge_submission", "POST"): Call(lambda s, w: f"/api/v1/submissions/{s.instance_id}/verdict",
+                                           "401 401 403/404 400/404 400/404 400/404",
+                                           json={"verdict": "not_genuine", "note": ""}),  # no words: refused
+    ("api.get_quality", "GET"): Call(lambda s, w: f"/api/v1/quality?station={s.station}",
+                                     "401 401 403 200 200/404 200/404"),
+    ("api.get_thresholds", "GET"): Call(lambda s, w: f"/api/v1/counties/{s.county}/authenticity-thresholds",
+                                        "401 401 403 403 200/404 200/404"),
+    ("api.put_thresholds", "PUT"): Call(lambda s, w: f"/api/v1/counties/{s.county}/authenticity-thresholds",
+                                        "401 401 403 403 400/404 400/404", json={"values": {"far_from_home_m": "x"}}),
     ("api.get_attachment", "GET"): Call(  # a thumbnail here, the original on the page: both ways through media
         lambda s, w: f"/api/v1/submissions/{s.instance_id}/attachments/{s.photo}?size=240", REST_OBJECT),
     ("api.get_indicators", "GET"): Call(lambda s, w: f"/api/v1/indicators?area={s.township}", REST_OBJECT),
@@ -694,6 +724,10 @@ CSRF: dict[tuple[str, str], Change] = {
     ("web.submission_comment", "POST"): Change(f"/submissions/{HUASHAN.instance_id}/comment", {"body": "已核实"}, 302),
     ("web.submission_return", "POST"): Change(f"/submissions/{HUASHAN.instance_id}/return",
                                               {"reason": "照片看不清门牌"}, 302),
+    ("web.submission_verdict", "POST"): Change(f"/submissions/{HUASHAN.instance_id}/verdict", {"verdict": "genuine"},
+                                               302),
+    ("web.quality_thresholds_save", "POST"): Change(f"/quality/thresholds/{HUASHAN.county}",
+                                                    {"far_from_home_m": "1500"}, 302),
     ("web.submission_exclusion", "POST"): Change(lambda w: f"/submissions/{w.feedback_id}/exclusion",
                                                  {"reason": "test", "note": "培训时的演示"}, 302),
     ("web.certificate_revoke", "POST"): Change(f"/certificates/{HUASHAN.station}-2026-0001/revoke",

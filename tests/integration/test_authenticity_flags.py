@@ -1,6 +1,7 @@
 """Authenticity flags raised once visits are applied (docs/authenticity.md), through Collect-like submissions of the
 real home-visit form with real JPEGs: too short, at night, no position, a photo sent with two visits (both flagged,
-the earlier one when the later arrives) — and a genuine visit flagged for nothing."""
+the earlier one when the later arrives), a resized copy of a photo (the thumbnail job), far from the village's
+reference point, impossible travel, a village filled in at one spot — and genuine visits flagged for nothing."""
 from __future__ import annotations
 
 import uuid
@@ -12,8 +13,11 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from server.adapters.images import demo_photo
 from server.extensions import db
-from server.models import Submission
+from server.adapters.geodesy import destination
+from server.adapters.images import resized_copy
+from server.models import Submission, VisitFlag
 from server.services.forms import publish_form
 from server.services.submissions import apply_pending_visits
 from tests.support.instances import fill_instance
@@ -31,10 +35,16 @@ def xform(app, collect, make_user):
     return collect.get("/forms/home_visit.xml").data
 
 
-def jpeg(shade: int) -> bytes:
-    out = BytesIO()
-    Image.new("RGB", (64, 48), (shade, 120, 200 - shade)).save(out, "JPEG")
-    return out.getvalue()
+def jpeg(seed: int) -> bytes:
+    """A photo of its own (a house drawn from the seed: different seeds are far apart in perceptual hash)."""
+    return demo_photo(seed % 8, seed)
+
+
+HOME = (25.0406, 102.7123)
+
+
+def at(point: tuple[float, float], accuracy: float = 8) -> str:
+    return f"{point[0]:.7f} {point[1]:.7f} 1890 {accuracy}"
 
 
 def visit(xform: bytes, started: datetime, minutes: float, location: str | None = "25.0406 102.7123 1890 8") -> bytes:
@@ -88,3 +98,79 @@ def test_a_photo_sent_with_two_visits_flags_both_and_the_list_filters_them(clien
     instance = {xml: xml.split(b"<instanceID>")[1].split(b"</instanceID>")[0].decode() for xml in (first, second)}
     page = client.get(f"/submissions/{instance[second]}").get_data(as_text=True)
     assert 'id="same-photo"' in page and f"/submissions/{instance[first]}" in page
+
+
+def instance_of(xml: bytes) -> str:
+    return xml.split(b"<instanceID>")[1].split(b"</instanceID>")[0].decode()
+
+
+def detail(xml: bytes, code: str) -> dict:
+    submission = db.session.scalars(select(Submission).where(Submission.instance_id == instance_of(xml))).one()
+    return db.session.get(VisitFlag, (submission.id, code)).detail
+
+
+def days_ago(days: int, hour: int = 9) -> datetime:
+    return datetime.now(CHINA).replace(hour=hour, minute=0, second=0, microsecond=0) - timedelta(days=days)
+
+
+def village_visits(collect, xform, count: int = 5) -> None:
+    """Genuine visits to people of one village (团结社区), on different days, around its centre."""
+    for n in range(count):
+        xml = visit(xform, days_ago(20 + n), 25, at(destination(HOME, 40 * n, 90 * n)))
+        assert collect.submit(xml, [("home.jpg", jpeg(200 + n))]).status_code == 201
+
+
+def test_a_resized_copy_of_a_photo_flags_both_visits_and_another_photo_of_the_same_house_does_not(collect, xform):
+    original = jpeg(300)
+    first = visit(xform, days_ago(5), 20)
+    copy = visit(xform, days_ago(4), 20)
+    other = visit(xform, days_ago(3), 20)
+    assert collect.submit(first, [("home.jpg", original)]).status_code == 201
+    assert collect.submit(copy, [("home.jpg", resized_copy(original))]).status_code == 201  # other bytes, same picture
+    assert collect.submit(other, [("home.jpg", jpeg(301))]).status_code == 201  # the same house, drawn again
+    # (the tests' job queue has run the thumbnail job after each upload: it hashes the photo)
+    assert flags_of(first) == ["photo_near_copy"] and flags_of(copy) == ["photo_near_copy"]
+    assert flags_of(other) == []
+    assert detail(copy, "photo_near_copy")["with"] == [instance_of(first)]
+    assert detail(copy, "photo_near_copy")["bits"] <= 4
+
+
+def test_a_visit_far_from_its_village_is_flagged_once_the_village_has_five_visits(collect, xform):
+    early = visit(xform, days_ago(30), 25, at(destination(HOME, 3_000, 0)))  # 3 km away, but nothing to compare
+    assert collect.submit(early, [("home.jpg", jpeg(400))]).status_code == 201
+    assert flags_of(early) == []
+    village_visits(collect, xform)
+    near = visit(xform, days_ago(2), 25, at(destination(HOME, 900, 45)))
+    far = visit(xform, days_ago(1), 25, at(destination(HOME, 1_200, 45)))
+    for n, xml in enumerate((near, far)):
+        assert collect.submit(xml, [("home.jpg", jpeg(410 + n))]).status_code == 201
+    assert flags_of(near) == [] and flags_of(far) == ["far_from_home"]
+    found = detail(far, "far_from_home")
+    assert found["reference"] == "village" and found["visits"] >= 5 and 1_000 < found["metres"] < 1_300
+
+
+def test_two_visits_too_far_apart_for_the_time_between_flag_each_other(collect, xform):
+    morning = days_ago(6, hour=10)
+    here = visit(xform, morning, 20)
+    there = visit(xform, morning + timedelta(minutes=30), 20, at(destination(HOME, 20_000, 90)))  # 20 km in 10 min
+    later = visit(xform, morning + timedelta(hours=3), 20, at(destination(HOME, 20_000, 90)))  # there, hours later
+    for n, xml in enumerate((here, there, later)):
+        assert collect.submit(xml, [("home.jpg", jpeg(500 + n))]).status_code == 201
+    assert flags_of(here) == ["impossible_travel"] and flags_of(there) == ["impossible_travel"]
+    assert flags_of(later) == []
+    assert detail(here, "impossible_travel")["with"] == [instance_of(there)]
+    assert detail(here, "impossible_travel")["kmh"] == 120
+
+
+def test_four_peoples_visits_at_one_spot_far_from_their_homes_are_flagged_the_earlier_ones_too(collect, xform):
+    village_visits(collect, xform)
+    office = destination(HOME, 4_000, 180)
+    afternoon = days_ago(8, hour=14)
+    desk = [visit(xform, afternoon + timedelta(minutes=15 * n), 10, at(destination(office, 5 * n, 90)))
+            for n in range(4)]
+    for n, xml in enumerate(desk[:3]):
+        assert collect.submit(xml, [("home.jpg", jpeg(600 + n))]).status_code == 201
+    assert all("one_spot" not in flags_of(xml) for xml in desk[:3])  # three people are not yet a village
+    assert collect.submit(desk[3], [("home.jpg", jpeg(603))]).status_code == 201
+    assert all(flags_of(xml) == ["far_from_home", "one_spot"] for xml in desk)
+    assert detail(desk[0], "one_spot")["people"] == 4

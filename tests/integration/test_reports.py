@@ -18,7 +18,7 @@ from tests.support.web import sign_in
 
 TODAY = today_in_china()
 MONTH = period_containing(TODAY).key
-SHEETS = ["概况 Summary", "各站指标 Stations", "合规 Compliance", "志愿服务台账 Volunteers", "资金使用 Money", "逾期个案 Overdue",
+SHEETS = ["概况 Summary", "各站指标 Stations", "合规 Compliance", "志愿服务台账 Volunteers", "资金使用 Money", "走访核实 Visit quality", "逾期个案 Overdue",
           "居民意见 Comments",
           "月度趋势 Trend"]
 FORMULA = '=HYPERLINK("http://evil.example","点我")'

@@ -9,12 +9,12 @@ from server.domain.review import allowed_actions, describe_exclusions, exclusion
 @pytest.mark.parametrize(("role", "feedback", "has_case", "expected"), [
     ("worker", False, True, {A.COMMENT}),
     ("worker", True, False, {A.COMMENT}),
-    ("station", False, True, {A.APPROVE, A.FLAG, A.REJECT, A.RETURN, A.COMMENT}),
-    ("station", False, False, {A.APPROVE, A.FLAG, A.REJECT, A.COMMENT}),  # no case: nothing to return
+    ("station", False, True, {A.APPROVE, A.FLAG, A.REJECT, A.RETURN, A.COMMENT, A.VERDICT}),
+    ("station", False, False, {A.APPROVE, A.FLAG, A.REJECT, A.COMMENT, A.VERDICT}),  # no case: nothing to return
     ("station", True, False, {A.COMMENT}),
     ("county", True, False, {A.APPROVE, A.FLAG, A.COMMENT, A.EXCLUDE}),
     ("admin", True, False, {A.APPROVE, A.FLAG, A.COMMENT, A.EXCLUDE}),
-    ("county", False, True, {A.APPROVE, A.FLAG, A.REJECT, A.RETURN, A.COMMENT}),
+    ("county", False, True, {A.APPROVE, A.FLAG, A.REJECT, A.RETURN, A.COMMENT, A.VERDICT}),
 ])
 def test_who_may_do_what(role, feedback, has_case, expected):
     assert allowed_actions(role, feedback, has_case) == expected
