@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta, timezone
-from io import BytesIO
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from sqlalchemy import select
 
-from server.adapters.images import demo_photo
-from server.extensions import db
 from server.adapters.geodesy import destination
-from server.adapters.images import resized_copy
+from server.adapters.images import demo_photo, resized_copy
+from server.extensions import db
 from server.models import Submission, VisitFlag
 from server.services.forms import publish_form
 from server.services.submissions import apply_pending_visits
