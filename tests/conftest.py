@@ -51,9 +51,15 @@ def s3_server():
     server.stop()
 
 
+_MIGRATED: dict[str, str] = {}  # kind → URL: made once per process, however often pytest sets the fixture up again
+
+
 @pytest.fixture(scope="session", params=DATABASES)
 def database_url(request, tmp_path_factory):
-    """A migrated, empty database of each kind, shared by the session's tests."""
+    """A migrated, empty database of each kind, shared by the session's tests. Run in parallel (pytest-xdist),
+    a worker's tests may switch between the kinds several times: each kind is still made once."""
+    if request.param in _MIGRATED:
+        return _MIGRATED[request.param]
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite3'}"
     else:
@@ -65,6 +71,7 @@ def database_url(request, tmp_path_factory):
 
         upgrade()
         db.engine.dispose()
+    _MIGRATED[request.param] = url
     return url
 
 
@@ -167,3 +174,42 @@ def collect_password(client, worker):
     from tests.support.collect import CollectClient
 
     return CollectClient(client, "", username="worker1", password=WORKER_PASSWORD)
+
+
+# --- two workers, each with its own fixed share of the files -----------------------------------------------------
+
+TIMINGS = Path(__file__).parent / "timings.txt"  # seconds per test file, from scripts/test-timings
+UNKNOWN_FILE_SECONDS_PER_TEST = 0.3
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run in parallel (``scripts/test``: pytest-xdist, ``--dist loadgroup``), each test file goes to one worker,
+    fixed in advance: the files are shared out by their measured time (``tests/timings.txt``), the longest first,
+    each to the worker with the least so far. A worker therefore runs the same files in the same order every time —
+    never one file here and there at random, which would make the order of a process's tests (and whatever state a
+    test leaves in its process) differ from run to run."""
+    workers = getattr(config.option, "numprocesses", None) or 0
+    if not isinstance(workers, int) or workers < 2 or config.getoption("dist", "no") != "loadgroup":
+        return
+    measured = _timings()
+    files: dict[str, list] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    cost = {name: measured.get(name, UNKNOWN_FILE_SECONDS_PER_TEST * len(tests)) for name, tests in files.items()}
+    load = [0.0] * workers
+    for name in sorted(files, key=lambda n: (-cost[n], n)):
+        worker = min(range(workers), key=lambda w: (load[w], w))
+        load[worker] += cost[name]
+        for item in files[name]:
+            item.add_marker(pytest.mark.xdist_group(f"share{worker}"))
+
+
+def _timings() -> dict[str, float]:
+    if not TIMINGS.exists():
+        return {}
+    found = {}
+    for line in TIMINGS.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            seconds, name = line.split(None, 1)
+            found[name.strip()] = float(seconds)
+    return found

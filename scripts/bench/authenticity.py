@@ -72,8 +72,8 @@ def main() -> None:
         rows.append((f"{FLAG_NAMES[code][0]} `{code.value}`", false_positive[code], f"{share:.2f} %",
                      "yes" if share <= LIMIT_PERCENT else "**no: retune**", caught[code]))
     body = table(("flag", "genuine visits flagged", "share", f"≤ {LIMIT_PERCENT:g} %", "faked visits flagged"), rows)
-    body += (f"\n\n{len(genuine)} genuine demo visits (positions spread around their villages with a 250 m normal "
-             f"spread and 3–60 m accuracy, 6–45 minutes each, a worker's visits 20–60 minutes apart, every photo its "
+    body += (f"\n\n{len(genuine)} genuine demo visits (positions spread around their villages with a 200 m normal spread within 300 m "
+             f"and 3–60 m accuracy, 6–45 minutes each, a worker's visits 20–60 minutes apart, every photo its "
              f"own) and {len(faked)} faked ones of every kind (`server/services/demo_visits.py`). The genuine visits are "
              "synthetic: the same script run against a copy of a county's real database (`DATABASE_URL`) is the "
              "measurement that matters; its numbers replace these.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, cast, func, literal_column, select
 
 from server.domain.access import Scope
 from server.domain.cases import VISIT_FORMS
@@ -109,7 +109,9 @@ def _visits_in_scope(scope: Scope, first: date, last: date, station: str | None)
 
 
 def _month(column):
-    return func.substr(cast(column, String), 1, 7)  # 'YYYY-MM' on both databases
+    # 'YYYY-MM' on both databases; the positions written out, not bound, so that GROUP BY repeats the very same
+    # expression as the select list (PostgreSQL compares them as text)
+    return func.substr(cast(column, String), literal_column("1"), literal_column("7"))
 
 
 def count_visits(scope: Scope, first: date, last: date, station: str | None = None) -> list[tuple[str, int | None, str, int]]:

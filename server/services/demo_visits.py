@@ -324,7 +324,8 @@ def place_of(code: str, spread: float) -> tuple[float, float]:
 
 
 VILLAGE_SPREAD = 0.03   # degrees (about 3 km): a township's villages around its centre
-HOME_SPREAD_M = 250     # metres: a village's homes around its centre (a normal spread)
+HOME_SPREAD_M = 200     # metres: a village's homes around its centre (a normal spread)…
+HOME_EDGE_M = 300       # …within its edge, north–south and east–west
 
 
 def _start_of(worker: User, day: date, placing: random.Random, minutes: float) -> datetime:
@@ -339,13 +340,14 @@ def _start_of(worker: User, day: date, placing: random.Random, minutes: float) -
 def _visit(form: FormVersion, station: Station, worker: User, rng: random.Random, day: date, case_id: str,
            person: Person, name: str, village: str, new: bool, clock_reset: bool = False,
            fake: Fake | None = None) -> Submission:
-    placing = random.Random(f"{case_id}-{day}-{fake is not None}")  # where and when: apart from the answers' random choices
+    placing = random.Random(f"{station.code}-{name}-{village}-{day}-{fake is not None}")  # where and when, apart from
+    # the answers' random choices (and the same on every load)
     minutes = fake.minutes if fake and fake.minutes is not None else placing.uniform(6, 45)
     start = datetime.combine(day, fake.starts, tzinfo=CHINA) if fake and fake.starts \
         else _start_of(worker, day, placing, minutes)
     end = start + timedelta(minutes=minutes)
     centre = place_of(village, VILLAGE_SPREAD)
-    north, east = placing.gauss(0, HOME_SPREAD_M), placing.gauss(0, HOME_SPREAD_M)
+    north, east = (max(-HOME_EDGE_M, min(HOME_EDGE_M, placing.gauss(0, HOME_SPREAD_M))) for _ in range(2))
     latitude, longitude = (fake.point if fake and fake.point else
                            (centre[0] + north / 111_320, centre[1] + east / (111_320 * 0.906)))
     accuracy = fake.accuracy if fake and fake.accuracy else (placing.uniform(3, 15) if placing.random() < 0.95

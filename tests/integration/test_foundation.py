@@ -36,7 +36,7 @@ def count(model) -> int:
 # The demo is what `scripts/serve` loads into its SQLite file; loading it (twice) on PostgreSQL adds a minute
 # and nothing the other tests do not cover there.
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_load_demo_is_idempotent_and_prints_accounts(runner):
+def test_load_demo_is_idempotent_and_prints_accounts(runner, client):
     first = runner.invoke(args=["load-demo"])
     assert first.exit_code == 0, first.output
     counts = (count(Area), count(Station), count(StaffMember), count(User))
@@ -55,6 +55,24 @@ def test_load_demo_is_idempotent_and_prints_accounts(runner):
     _every_demo_station_is_staffed_and_serving()
     _the_demo_looks_like_a_live_county_today()
     _the_demos_money_shows_what_a_supervisor_must_catch()
+    _the_demos_visit_quality_shows_every_kind_of_flag()
+    _the_demo_worker_lists_the_six_forms_and_their_station_files(client)
+
+
+def _the_demos_visit_quality_shows_every_kind_of_flag():
+    """华山街道 has a faked visit of every authenticity kind in the last weeks, one judged not genuine (rejected) and
+    one genuine; no other station's genuine visit is flagged."""
+    from server.domain.access import Role, Scope
+    from server.domain.clock import today_in_china
+    from server.services import authenticity
+
+    today = today_in_china()
+    everything = Scope(role=Role.ADMIN, area_code="530100", area_path="/530100/")
+    report = authenticity.quality_report(everything, authenticity.months_back(today, 3), today)
+    lines = {station.code: line for station, line in report.stations}
+    assert set(lines["530102001"].by_kind) == {code.value for code in authenticity.AUTHENTICITY_FLAGS}
+    assert lines["530102001"].verdicts == {"genuine": 1, "not_genuine": 1}
+    assert all(line.flagged == 0 for code, line in lines.items() if code != "530102001")
 
 
 def _the_demos_money_shows_what_a_supervisor_must_catch():
@@ -132,3 +150,44 @@ def test_unknown_json_route_gets_a_json_404(client):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.json["code"] == "404.0"
+
+
+def _the_demo_worker_lists_the_six_forms_and_their_station_files(client):
+    """The published field forms, end to end through the OpenRosa endpoints as the demo worker."""
+    from server.queries.accounts import get_user_by_username
+    from server.services.accounts import active_collect_token
+    from tests.support.collect import CollectClient
+
+    demo_collect = CollectClient(client, f"/key/{active_collect_token(get_user_by_username('worker1')).token}")
+    listing = demo_collect.get("/formList").data.decode()
+    assert sorted(re.findall(r"<formID>(\w+)</formID>", listing)) == sorted(
+        ["child_followup", "elder_patrol", "home_visit", "household_survey", "resident_feedback", "volunteer_service"])
+    manifest = demo_collect.get("/forms/household_survey/manifest").data.decode()
+    assert {"cases.csv", "villages.csv", "station.csv"} <= set(re.findall(r"<filename>([^<]+)<", manifest))
+    villages = demo_collect.get("/forms/household_survey/attachments/villages.csv").data.decode()
+    assert villages.splitlines()[0] == "name,label" and "530102001001" in villages
+    station = demo_collect.get("/forms/household_survey/attachments/station.csv").data.decode()
+    assert "station_name,昆明市五华区华山街道社会工作服务站" in station
+    assert "allowance_line_urban,830" in station
+    volunteers = demo_collect.get("/forms/volunteer_service/attachments/volunteers.csv").data.decode().splitlines()
+    assert volunteers[0] == "name,label" and len(volunteers) > 10  # the demo station's volunteers, names only
+    cases = demo_collect.get("/forms/home_visit/attachments/cases.csv").data.decode().splitlines()
+    assert len(cases) > 5 and all(",530102001" in row for row in cases[1:])  # only 华山's villages
+    _a_home_visit_registering_a_new_person_is_accepted(demo_collect)
+
+
+def _a_home_visit_registering_a_new_person_is_accepted(demo_collect):
+    from tests.support.instances import fill_instance
+
+    xform = demo_collect.get("/forms/home_visit.xml").data
+    values = {"case_mode": "new", "visit_date": "2026-11-27", "location": "25.04 102.71 1890 5",
+              "registration/reg_name": "张桂英", "registration/reg_village": "530102001001",
+              "risk_level": "medium", "photos/photo_home": "1764300000000.jpg"}
+    xml = fill_instance(xform, values)
+    response = demo_collect.submit(xml, [("1764300000000.jpg", b"\xff\xd8\xff\xe0" + b"demo" * 500)])
+    assert response.status_code == 201, response.data
+    submission = db.session.scalars(select(Submission).order_by(Submission.id.desc())).first()
+    version = submission.versions[0]
+    assert version.data["registration"]["reg_name"] == "张桂英"
+    assert version.latitude == 25.04
+    assert [a.name for a in version.attachments if a.blob_sha256] == ["1764300000000.jpg"]

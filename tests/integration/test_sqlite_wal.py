@@ -14,7 +14,7 @@ def _open_queue(path: str, barrier, results) -> None:
         results.put(repr(exc))
 
 
-def _together(opener, folder, trials: int = 100, processes: int = 6) -> list[str]:
+def _together(opener, folder, trials: int = 40, processes: int = 6) -> list[str]:
     """Each trial, ``processes`` forked processes open one new file at the same instant; what each reported."""
     ctx = multiprocessing.get_context("fork")
     outcomes: list[str] = []

@@ -39,6 +39,8 @@ def test_machine_and_spreadsheet_forms_keep_the_instant():
 def time_source():
     from server.domain import clock
 
+    clock.set_offset(0)
+    clock.forget_reference()  # whatever a test before this one, in this process, left behind
     yield clock
     clock.set_offset(0)
     clock.forget_reference()
