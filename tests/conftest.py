@@ -2,6 +2,7 @@
 file and on a real PostgreSQL cluster started for the session (never skipped)."""
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -178,30 +179,43 @@ def collect_password(client, worker):
 
 # --- two workers, each with its own fixed share of the files -----------------------------------------------------
 
-TIMINGS = Path(__file__).parent / "timings.txt"  # seconds per test file, from scripts/test-timings
+TIMINGS = Path(__file__).parent / "timings.txt"  # seconds per test file, from tests/support/timings.py
 UNKNOWN_FILE_SECONDS_PER_TEST = 0.3
 
 
-def pytest_collection_modifyitems(config, items):
-    """Run in parallel (``scripts/test``: pytest-xdist, ``--dist loadgroup``), each test file goes to one worker,
+def pytest_xdist_make_scheduler(config, log):
+    """Run in parallel (``scripts/test``: pytest-xdist, ``--dist loadfile``), each test file goes to one worker,
     fixed in advance: the files are shared out by their measured time (``tests/timings.txt``), the longest first,
-    each to the worker with the least so far. A worker therefore runs the same files in the same order every time —
-    never one file here and there at random, which would make the order of a process's tests (and whatever state a
-    test leaves in its process) differ from run to run."""
-    workers = getattr(config.option, "numprocesses", None) or 0
-    if not isinstance(workers, int) or workers < 2 or config.getoption("dist", "no") != "loadgroup":
-        return
+    each to the worker with the least so far, and each worker runs its share in collection order. A worker therefore
+    runs the same files in the same order every time, never a file that happened to be free — so the order of a
+    process's tests (and whatever state a test leaves in its process) is the same from run to run."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FixedShares(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return f"share{_shares(self.numnodes).get(nodeid.split('::', 1)[0], 0)}"
+
+    return FixedShares(config, log)
+
+
+@functools.lru_cache(maxsize=4)
+def _shares(workers: int) -> dict[str, int]:
+    """Every test file of the suite → its worker (the same whatever ``-k`` or paths select)."""
+    root = Path(__file__).parent
     measured = _timings()
-    files: dict[str, list] = {}
-    for item in items:
-        files.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
-    cost = {name: measured.get(name, UNKNOWN_FILE_SECONDS_PER_TEST * len(tests)) for name, tests in files.items()}
-    load = [0.0] * workers
-    for name in sorted(files, key=lambda n: (-cost[n], n)):
+    cost = {}
+    for path in sorted(root.rglob("test_*.py")):
+        name = path.relative_to(root.parent).as_posix()
+        cost[name] = measured.get(name, UNKNOWN_FILE_SECONDS_PER_TEST * path.read_text(encoding="utf-8").count(
+            "\ndef test_"))
+    load, shares = [0.0] * workers, {}
+    for name in sorted(cost, key=lambda n: (-cost[n], n)):
         worker = min(range(workers), key=lambda w: (load[w], w))
         load[worker] += cost[name]
-        for item in files[name]:
-            item.add_marker(pytest.mark.xdist_group(f"share{worker}"))
+        shares[name] = worker
+    return shares
 
 
 def _timings() -> dict[str, float]:
