@@ -106,7 +106,7 @@ def raise_flag(submission: Submission, code: SubmissionFlag, detail: dict[str, A
 
 def flag_visit(version: SubmissionVersion, asks_position: bool) -> set[SubmissionFlag]:
     """Raise this visit's authenticity flags, and those it gives other visits (a photo both hold, the worker's
-    visits of that day). Returns this visit's."""
+    visits of that day). Returns the flags its own record raised (the day's are on the visits they concern)."""
     submission = version.submission
     form_id = submission.form.xml_form_id
     if form_id not in VISIT_FORMS:
@@ -140,8 +140,7 @@ def flag_visit(version: SubmissionVersion, asks_position: bool) -> set[Submissio
         raise_flag(submission, flag, detail)
     if submission.submitter_id is not None and submission.visit_date is not None:
         _check_worker_day(submission, limits)
-    return set(raised) | {SubmissionFlag(f.code) for f in queries.list_visit_flags(submission.id)
-                          if f.code in (SubmissionFlag.IMPOSSIBLE_TRAVEL, SubmissionFlag.ONE_SPOT)}
+    return set(raised)
 
 
 def _point(version: SubmissionVersion) -> tuple[float, float] | None:
