@@ -164,6 +164,21 @@ def apply_visits() -> int:
     return apply_pending_visits()
 
 
+@job("export-cells")
+def refresh_export_cells() -> int:
+    """Write the answers of current submissions as the CSV export writes them (``services/export_cells.py``) where
+    they are not yet, or were for columns a form no longer has: queued when a form version is published."""
+    from server.services.export_cells import refresh
+
+    return refresh()
+
+
+@periodic("export-cells-sweep", minutes=10)
+def sweep_export_cells() -> int:
+    """The same, every ten minutes: what a killed job or an upgrade from before the cells were kept left."""
+    return refresh_export_cells()
+
+
 @periodic("sweep-uploads", minutes=60)
 def sweep_uploads() -> int:
     """Remove upload spool files older than an hour: what a crashed or killed request left half-written

@@ -91,9 +91,16 @@ class CsvWriter:
 
     def write(self, row: Sequence[Cell]) -> None:
         """One row; None is written blank, numbers as ``str()`` spells them, formula-like text made inert."""
-        # ``neutralise`` spelt out inline: a call per cell is a third of the cost of a wide row
-        self._writer.writerow([("'" + cell) if cell.__class__ is str and cell[:1] in FORMULA_TRIGGERS else cell
-                               for cell in row])
+        self._writer.writerow(_inert(row))
+
+    def write_after(self, written: str, row: Sequence[Cell]) -> None:
+        """One row whose first cells are already CSV text (``csv_cells``, each followed by its comma)."""
+        self._text.write(written)
+        self._writer.writerow(_inert(row))
+
+    def write_text(self, text: str) -> None:
+        """Whole rows already written as CSV (``csv_line``)."""
+        self._text.write(text)
 
     def close(self) -> None:
         """Flush and close, and the binary file with it (unless it was given back by ``detach``)."""
@@ -107,6 +114,28 @@ class CsvWriter:
         binary = self._text.detach()
         binary.seek(0)
         return binary
+
+
+def _inert(row: Sequence[Cell]) -> list[Cell]:
+    # ``neutralise`` spelt out inline: a call per cell is a third of the cost of a wide row
+    return [("'" + cell) if cell.__class__ is str and cell[:1] in FORMULA_TRIGGERS else cell for cell in row]
+
+
+def csv_cells(cells: Sequence[Cell]) -> str:
+    """Cells as ``CsvWriter`` writes them inside a row, each followed by its comma ('' for no cells): kept, they
+    are written before a row's other cells with ``write_after``."""
+    if not cells:
+        return ""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow([*_inert(cells), None])  # a last blank cell: ends it with a comma, never '""'
+    return buffer.getvalue()[:-2]  # less the line's end: the row's other cells follow
+
+
+def csv_line(cells: Sequence[Cell]) -> str:
+    """A whole row as ``CsvWriter.write`` writes it, line end included."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(_inert(cells))
+    return buffer.getvalue()
 
 
 def spooled_csv() -> CsvWriter:

@@ -11,6 +11,7 @@ Also here: safe names for files inside an archive and for workbook sheets. Knows
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -165,11 +166,27 @@ def submission_rows(layout: ExportLayout, data: dict[str, Any], meta: Submission
     Fields the submission's form version did not have are blank. Runs once per submission of an
     export, hence the plain loops."""
     root = layout.tables[0]
-    tables = [[[submission_date(meta.submitted_at), *root.cells(data), *_meta_cells(meta)]]]
-    for table in layout.tables[1:]:
-        tables.append([[*table.cells(item), parent_key, key]
-                       for item, key, parent_key in _repeat_items(data, table.path, layout.repeats, meta.instance_id)])
-    return tables
+    return [[[submission_date(meta.submitted_at), *root.cells(data), *meta_cells(meta)]],
+            *repeat_rows(layout, data, meta.instance_id)]
+
+
+def repeat_rows(layout: ExportLayout, data: dict[str, Any], instance_id: str) -> list[list[list[Cell]]]:
+    """The rows one submission adds to each repeat table (``instance_id``: the submission's KEY)."""
+    return [[[*table.cells(item), parent_key, key]
+             for item, key, parent_key in _repeat_items(data, table.path, layout.repeats, instance_id)]
+            for table in layout.tables[1:]]
+
+
+# What the cells kept for an export (``services/export_cells.py``) are written from: bump it whenever what a
+# cell becomes changes, so that every kept cell is written again.
+CELLS_WRITTEN_BY = "1"
+
+
+def layout_key(layout: ExportLayout) -> str:
+    """A short fingerprint of the tables' columns (and of how cells are written): cells kept for one layout serve
+    every form version with the same columns, and none other."""
+    shape = [(t.path, t.name, t.header, tuple(c.is_geopoint for c in t.columns)) for t in layout.tables]
+    return hashlib.sha256(repr((CELLS_WRITTEN_BY, layout.xml_form_id, shape)).encode()).hexdigest()[:32]
 
 
 def submission_date(moment: datetime) -> str:
@@ -181,7 +198,9 @@ def central_review_state(state: str) -> str | None:
     return CENTRAL_REVIEW_STATES.get(state, state)
 
 
-def _meta_cells(meta: SubmissionMeta) -> list[Cell]:
+def meta_cells(meta: SubmissionMeta) -> list[Cell]:
+    """The export's own cells after the answers: of a ``SubmissionMeta``, or of anything with its fields' names
+    (an export row whose answers are kept written)."""
     return [meta.instance_id, meta.submitter_id, meta.submitter_name, meta.attachments_present,
             meta.attachments_expected, None, central_review_state(meta.review_state), meta.device_id,
             meta.edits, meta.form_version, meta.station_code, meta.station_name, meta.case_id]

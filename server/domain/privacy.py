@@ -118,9 +118,14 @@ def masked_properties(properties: dict[str, Any] | None, role: Role | str) -> di
             for key, value in (properties or {}).items()}
 
 
+def sees_everything(role: Role | str) -> bool:
+    """Whether ``role`` sees every kind of sensitive answer in full (nothing of a record is masked for it)."""
+    return SEES_IN_FULL.get(Role(role), frozenset()) >= set(Sensitive)
+
+
 def masked_data(data: dict[str, Any] | None, role: Role | str, prefix: str = "") -> dict[str, Any]:
     """A submission's typed values as ``role`` may see them: the same shape, sensitive leaves masked."""
-    if SEES_IN_FULL.get(Role(role), frozenset()) >= set(Sensitive):
+    if sees_everything(role):
         return data or {}  # nothing to mask (an export runs this once per row)
     visible: dict[str, Any] = {}
     for key, value in (data or {}).items():

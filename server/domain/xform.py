@@ -9,6 +9,7 @@ expected attachments.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 from xml.etree.ElementTree import Element
 
 from server.adapters.xml import local_name, parse_xml
@@ -148,3 +149,24 @@ def read_xform_schema(xml: bytes) -> XFormSchema:
     groups |= {g.rsplit("/", i)[0] for g in list(groups) for i in range(1, g.count("/") + 1)}
     return XFormSchema(root_name=root_name, fields=fields, repeats=frozenset(repeats),
                        groups=frozenset(groups - repeats))
+
+
+class HasXForm(Protocol):
+    sha256: str
+    xml: bytes
+
+
+_SCHEMAS: dict[str, XFormSchema] = {}  # XForm hash → its schema
+_SCHEMAS_KEPT = 64
+
+
+def schema_of(form_version: HasXForm) -> XFormSchema:
+    """A form version's schema, read once per process: found by the XForm's hash alone, so that the XForm itself
+    (tens of kilobytes) is read only the first time."""
+    schema = _SCHEMAS.get(form_version.sha256)
+    if schema is None:
+        schema = read_xform_schema(form_version.xml)
+        if len(_SCHEMAS) >= _SCHEMAS_KEPT:
+            _SCHEMAS.clear()
+        _SCHEMAS[form_version.sha256] = schema
+    return schema

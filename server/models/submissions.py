@@ -8,6 +8,7 @@ from typing import Optional
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, \
     UniqueConstraint
+from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.extensions import db
@@ -116,6 +117,12 @@ class SubmissionVersion(db.Model):
     # after the 201, by ``services.submissions.apply_pending_visits``; empty while it waits (durably: a crash
     # between the 201 and the application leaves it here for the next applier).
     applied_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # Its answers as the CSV export writes them, kept when it is applied (``services/export_cells.py``): the root
+    # table's answer cells as CSV text, each repeat table's whole lines (None: the layout has no repeats), and the
+    # fingerprint of the layout they follow. Assigning ``data`` forgets them (see below).
+    export_key: Mapped[Optional[str]] = mapped_column(String(32))
+    export_cells: Mapped[Optional[str]] = mapped_column(Text)
+    export_repeat_rows: Mapped[Optional[list]] = mapped_column(JSON(none_as_null=True))  # NULL, not 'null'
 
     submission: Mapped[Submission] = relationship(back_populates="versions")
     form_version: Mapped[FormVersion] = relationship()
@@ -123,6 +130,14 @@ class SubmissionVersion(db.Model):
         back_populates="version", order_by="SubmissionAttachment.id", cascade="all, delete-orphan")
 
     __table_args__ = (Index("ix_submission_version_applied", "applied_at", "id"),)
+
+
+@event.listens_for(SubmissionVersion.data, "set", propagate=True)
+def _forget_export_cells(version: SubmissionVersion, value, old_value, initiator) -> None:
+    """Cells written from answers that have changed (an erasure) must never reach an export: whoever changes a
+    version's answers forgets its cells with them, and the export writes that row from the answers."""
+    if old_value is not value:
+        version.export_key = version.export_cells = version.export_repeat_rows = None
 
 
 class SubmissionAttachment(db.Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import joinedload
 
 from server.extensions import db
 from server.models import ApiSession, Area, CollectToken, User
@@ -31,7 +32,9 @@ def list_open_api_sessions(user_id: int) -> list[ApiSession]:
 
 
 def get_collect_token(token: str) -> CollectToken | None:
-    return db.session.scalars(select(CollectToken).where(CollectToken.token == token)).first()
+    """The token with its user, in one query (every request from a phone asks)."""
+    return db.session.scalars(select(CollectToken).where(CollectToken.token == token)
+                              .options(joinedload(CollectToken.user))).first()
 
 
 def list_active_collect_tokens(user_id: int) -> list[CollectToken]:

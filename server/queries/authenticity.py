@@ -33,11 +33,34 @@ def village_positions(village_code: str, accuracy_limit: float) -> list[tuple[fl
     return [(float(lat), float(lon)) for lat, lon in rows]
 
 
-def list_worker_day_visits(submitter_id: int, day: date) -> list[SubmissionVersion]:
-    """A worker's visits of one day (the day they recorded), current versions."""
-    return list(db.session.scalars(
-        _current_visits().where(Submission.submitter_id == submitter_id, Submission.visit_date == day)
-        .order_by(SubmissionVersion.id)))
+@dataclass(frozen=True)
+class DayVisit:
+    """What the day's checks read of one of a worker's visits: where and when, never the whole record."""
+
+    submission_id: int
+    instance_id: str
+    case_id: str | None
+    latitude: float | None
+    longitude: float | None
+    accuracy: float | None
+    start: str | None  # the form's start and end as sent (ISO 8601 with offset)
+    end: str | None
+
+
+def list_worker_day_visits(submitter_id: int, day: date, limit: int) -> list[DayVisit]:
+    """A worker's latest ``limit`` visits of one day (the day they recorded), current versions, oldest first."""
+    rows = db.session.execute(
+        _current_visits().with_only_columns(
+            Submission.id, Submission.instance_id, Submission.case_id, SubmissionVersion.latitude,
+            SubmissionVersion.longitude, SubmissionVersion.accuracy, SubmissionVersion.data["start"].as_string(),
+            SubmissionVersion.data["end"].as_string())
+        .where(Submission.submitter_id == submitter_id, Submission.visit_date == day)
+        .order_by(SubmissionVersion.id.desc()).limit(limit))
+    return [DayVisit(*row) for row in reversed(list(rows))]
+
+
+def cases_by_id(ids: list[str]) -> dict[str, Case]:
+    return {case.id: case for case in db.session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
 
 
 @dataclass(frozen=True)

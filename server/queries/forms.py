@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from server.extensions import db
 from server.models import Form, FormVersion
@@ -12,7 +13,10 @@ def get_form_by_xml_form_id(xml_form_id: str) -> Form | None:
 
 
 def get_form_version(form_id: int, version: str) -> FormVersion | None:
-    query = select(FormVersion).where(FormVersion.form_id == form_id, FormVersion.version == version)
+    """A form's version; its XForm is read only when asked for (every submission looks its version up, and the
+    schema is kept per process by the XForm's hash: ``domain.xform.schema_of``)."""
+    query = select(FormVersion).where(FormVersion.form_id == form_id, FormVersion.version == version) \
+        .options(defer(FormVersion.xml))
     return db.session.scalars(query).first()
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterator
 
-from sqlalchemy import Row, String, and_, cast, func, or_, select, tuple_
+from sqlalchemy import JSON, Row, String, and_, case, cast, func, null, or_, select, tuple_, type_coerce
 from sqlalchemy.orm import aliased, selectinload
 
 from server.domain.access import Scope
@@ -35,6 +35,17 @@ def list_pending_versions(limit: int) -> list[SubmissionVersion]:
                  selectinload(SubmissionVersion.submission).selectinload(Submission.form),
                  selectinload(SubmissionVersion.submission).selectinload(Submission.station))
         .order_by(SubmissionVersion.id).limit(limit)))
+
+
+def list_versions_without_cells(form_id: int, key: str, after: int, limit: int) -> list[Row]:
+    """Current versions of a form, after id ``after``, with no export cells or cells of another layout than
+    ``key``: (id, the submission's instance_id, data), by id."""
+    return list(db.session.execute(
+        select(SubmissionVersion.id, Submission.instance_id, SubmissionVersion.data)
+        .join(Submission, Submission.id == SubmissionVersion.submission_id)
+        .where(Submission.form_id == form_id, SubmissionVersion.current.is_(True), SubmissionVersion.id > after,
+               or_(SubmissionVersion.export_key.is_(None), SubmissionVersion.export_key != key))
+        .order_by(SubmissionVersion.id).limit(limit)).all())
 
 
 def has_pending_versions() -> bool:
@@ -121,15 +132,16 @@ def count_submissions(scope: Scope, filters: SubmissionFilters) -> int:
     return int(db.session.scalar(query.with_only_columns(func.count()).order_by(None)))
 
 
-def iter_export_batches(scope: Scope, filters: SubmissionFilters,
-                        batch_size: int = EXPORT_BATCH_SIZE) -> Iterator[list[Row]]:
+def iter_export_batches(scope: Scope, filters: SubmissionFilters, batch_size: int = EXPORT_BATCH_SIZE,
+                        kept: str | None = None) -> Iterator[list[Row]]:
     """Every submission the list's scope and filters match, oldest first, with its current version,
     as plain rows in keyset batches on (created_at, id): one batch in memory at a time however many
     match, and no ORM objects piling up in the session. Columns: id, instance_id, created_at,
     review_state, station_code, station_name, case_id, visit_date, submitter_id, submitter_name,
     xml_form_id, form_version, version_id, data, device_id, latitude, longitude, accuracy, edits,
-    attachments_expected, attachments_present."""
-    query = _export_query(scope, filters).order_by(Submission.created_at, Submission.id).limit(batch_size)
+    attachments_expected, attachments_present, export_key, export_cells, export_repeat_rows. With ``kept`` (a
+    layout's key), ``data`` is read only for rows whose export cells are not of that layout (None otherwise)."""
+    query = _export_query(scope, filters, kept).order_by(Submission.created_at, Submission.id).limit(batch_size)
     after: tuple[datetime, int] | None = None
     while True:
         page = query if after is None else query.where(tuple_(Submission.created_at, Submission.id) > after)
@@ -141,8 +153,10 @@ def iter_export_batches(scope: Scope, filters: SubmissionFilters,
         after = (rows[-1].created_at, rows[-1].id)
 
 
-def _export_query(scope: Scope, filters: SubmissionFilters):
+def _export_query(scope: Scope, filters: SubmissionFilters, kept: str | None = None):
     current, other, form = aliased(SubmissionVersion), aliased(SubmissionVersion), aliased(Form)
+    data = current.data if kept is None else type_coerce(
+        case((current.export_key == kept, null()), else_=current.data), JSON).label("data")
     edits = select(func.count()).where(other.submission_id == Submission.id).scalar_subquery() - 1
     expected = select(func.count()).where(SubmissionAttachment.version_id == current.id).scalar_subquery()
     present = (select(func.count(SubmissionAttachment.blob_sha256))
@@ -155,9 +169,9 @@ def _export_query(scope: Scope, filters: SubmissionFilters):
         Submission.station_code, Area.name.label("station_name"), Submission.case_id, Submission.visit_date,
         Submission.submitter_id, func.coalesce(func.nullif(User.display_name, ""), User.username).label(
             "submitter_name"), form.xml_form_id, FormVersion.version.label("form_version"),
-        current.id.label("version_id"), current.data, current.device_id, current.latitude, current.longitude,
+        current.id.label("version_id"), data, current.device_id, current.latitude, current.longitude,
         current.accuracy, edits.label("edits"), expected.label("attachments_expected"),
-        present.label("attachments_present"),
+        present.label("attachments_present"), current.export_key, current.export_cells, current.export_repeat_rows,
     ).join(current, and_(current.submission_id == Submission.id, current.current.is_(True))) \
         .join(form, form.id == Submission.form_id) \
         .join(FormVersion, FormVersion.id == current.form_version_id) \

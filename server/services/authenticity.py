@@ -15,7 +15,7 @@ nor changes an indicator; a reviewer's "not genuine" verdict rejects it (``recor
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -104,14 +104,27 @@ def raise_flag(submission: Submission, code: SubmissionFlag, detail: dict[str, A
         row.detail = {**row.detail, **detail, "with": merged}
 
 
-def flag_visit(version: SubmissionVersion, asks_position: bool) -> set[SubmissionFlag]:
+@dataclass
+class CheckMemo:
+    """What the checks of one batch of visits read once: each village's positions (raising flags never moves them,
+    and the batch's visits are all applied to their cases before any is checked) and each county's thresholds."""
+
+    villages: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    thresholds: dict[str, Thresholds] = field(default_factory=dict)
+
+
+def flag_visit(version: SubmissionVersion, asks_position: bool, memo: CheckMemo | None = None) -> set[SubmissionFlag]:
     """Raise this visit's authenticity flags, and those it gives other visits (a photo both hold, the worker's
     visits of that day). Returns the flags its own record raised (the day's are on the visits they concern)."""
     submission = version.submission
     form_id = submission.form.xml_form_id
     if form_id not in VISIT_FORMS:
         return set()
-    limits = thresholds_for(submission.station)
+    memo = memo or CheckMemo()
+    county = county_code_of(submission.station)
+    if county not in memo.thresholds:
+        memo.thresholds[county] = thresholds_for(submission.station)
+    limits = memo.thresholds[county]
     data = version.data or {}
     start, end = _instant(value_at(data, "start")), _instant(value_at(data, "end"))
     raised: dict[SubmissionFlag, dict[str, Any]] = {}
@@ -120,11 +133,12 @@ def flag_visit(version: SubmissionVersion, asks_position: bool) -> set[Submissio
                          "minimum": limits.min_minutes.get(form_id)} if flag == SubmissionFlag.TOO_SHORT
                         else {"started": in_china(start).strftime("%H:%M")})  # type: ignore[arg-type]
     point = _point(version)
+    villages = memo.villages
     for flag in gps_flags(point, version.accuracy, asks_position, limits):
         raised[flag] = {"accuracy_m": version.accuracy, "limit": limits.gps_accuracy_m} \
             if flag == SubmissionFlag.POOR_GPS else {}
     if point is not None and (version.accuracy is None or version.accuracy <= limits.gps_accuracy_m):
-        far = _far_from_home(submission, point, limits)
+        far = _far_from_home(submission, point, limits, villages)
         if far is not None:
             raised[SubmissionFlag.FAR_FROM_HOME] = far
     for attachment in version.attachments:
@@ -139,7 +153,7 @@ def flag_visit(version: SubmissionVersion, asks_position: bool) -> set[Submissio
     for flag, detail in raised.items():
         raise_flag(submission, flag, detail)
     if submission.submitter_id is not None and submission.visit_date is not None:
-        _check_worker_day(submission, limits)
+        _check_worker_day(submission, version, SubmissionFlag.FAR_FROM_HOME in raised, limits, villages)
     return set(raised)
 
 
@@ -156,14 +170,19 @@ class HomeReference:
     visits: int = 0   # how many visits a village's reference was learnt from
 
 
-def home_of(case: Case | None, limits: Thresholds) -> HomeReference:
+def home_of(case: Case | None, limits: Thresholds,
+            villages: dict[str, list[tuple[float, float]]] | None = None) -> HomeReference:
     """Where the case's home is taken to be: its own coordinates (a form's ``home_location``), else the median of
-    its village's visits once there are enough."""
+    its village's visits once there are enough. ``villages`` keeps the positions of each village already read."""
     if case is None:
         return HomeReference(None, None)
     own = _home_point((case.properties or {}).get(HOME_PROPERTY))
-    village_points = queries.village_positions(case.village_code, limits.gps_accuracy_m) \
-        if own is None and case.village_code else []
+    village_points: list[tuple[float, float]] = []
+    if own is None and case.village_code:
+        villages = {} if villages is None else villages
+        if case.village_code not in villages:
+            villages[case.village_code] = queries.village_positions(case.village_code, limits.gps_accuracy_m)
+        village_points = villages[case.village_code]
     point, kind = home_reference(own, village_points, limits)
     return HomeReference(point, kind, len(village_points) if kind == "village" else 0)
 
@@ -178,46 +197,81 @@ def _home_point(value: Any) -> tuple[float, float] | None:
     return point["latitude"], point["longitude"]  # type: ignore[return-value]
 
 
-def _far_from_home(submission: Submission, point: tuple[float, float], limits: Thresholds) -> dict[str, Any] | None:
-    home = home_of(submission.case, limits)
+def _far_from_home(submission: Submission, point: tuple[float, float], limits: Thresholds,
+                   villages: dict[str, list[tuple[float, float]]]) -> dict[str, Any] | None:
+    home = home_of(submission.case, limits, villages)
     if not far_from_home(point, home.point, limits):
         return None
     return {"metres": round(distance_m(point, home.point)), "reference": home.kind,  # type: ignore[arg-type]
             "visits": home.visits, "limit": limits.far_from_home_m}
 
 
-def _check_worker_day(submission: Submission, limits: Thresholds) -> None:
+DAY_VISITS = 100  # a worker's latest visits of one day checked together (a real day holds a few dozen at most)
+
+
+def _check_worker_day(submission: Submission, version: SubmissionVersion, far: bool, limits: Thresholds,
+                      villages: dict[str, list[tuple[float, float]]]) -> None:
     """Impossible travel and one spot over the worker's visits of the visit's day: every visit they implicate is
-    flagged, earlier ones included."""
-    versions = queries.list_worker_day_visits(submission.submitter_id, submission.visit_date)  # type: ignore[arg-type]
-    by_key = {v.submission.instance_id: v.submission for v in versions}
-    timed = []
-    for version in versions:
-        start, end = _instant(value_at(version.data or {}, "start")), _instant(value_at(version.data or {}, "end"))
-        point = _point(version)
-        if start is not None and end is not None and point is not None and _trusted(version, limits) \
-                and timedelta(0) <= end - start <= LONGEST_VISIT:  # a phone's reset clock says nothing of travel
-            timed.append(TimedVisit(version.submission.instance_id, start, end, point))
-    for pair in travel_pairs(timed, limits):
-        detail = {"km": round(pair.metres / 1000, 1), "kmh": round(pair.kmh) if pair.kmh is not None else None,
-                  "limit": limits.max_speed_kmh}
-        raise_flag(by_key[pair.before], SubmissionFlag.IMPOSSIBLE_TRAVEL, {**detail, "with": [pair.after]})
-        raise_flag(by_key[pair.after], SubmissionFlag.IMPOSSIBLE_TRAVEL, {**detail, "with": [pair.before]})
-    homes: dict[str, HomeReference] = {}
-    spots = []
-    for version in versions:
-        point, case = _point(version), version.submission.case
-        if point is None or case is None or not _trusted(version, limits):
-            continue
-        if case.id not in homes:
-            homes[case.id] = home_of(case, limits)
-        spots.append(SpotVisit(version.submission.instance_id, case.id, point, homes[case.id].point))
+    flagged, earlier ones included. Only what this visit changes is raised — the pairs it is one of, a group it
+    joins (only a visit far from home can be in one: ``far``); what the rest of the day implicates was raised
+    when those visits arrived — so each visit costs one read of where and when the day's latest ``DAY_VISITS``
+    were, never a pass over the whole day's records."""
+    point = _point(version)
+    if point is None or not _trusted(version, limits):
+        return  # no position to judge a journey or a spot by
+    mine = _timed_visit(submission.instance_id, version.data or {}, point)
+    if mine is None and not far:
+        return
+    day = queries.list_worker_day_visits(submission.submitter_id, submission.visit_date,  # type: ignore[arg-type]
+                                         DAY_VISITS)
+    placed = [visit for visit in day if visit.latitude is not None and visit.longitude is not None
+              and (visit.accuracy is None or visit.accuracy <= limits.gps_accuracy_m)]
+    ids = {visit.instance_id: visit.submission_id for visit in placed}
+    key = submission.instance_id
+    if key not in ids:
+        return  # superseded meanwhile by an edit, which is checked in its turn
+
+    def flag(instance_id: str, code: SubmissionFlag, detail: dict[str, Any]) -> None:
+        other = submission if instance_id == key else db.session.get(Submission, ids[instance_id])
+        raise_flag(other, code, detail)  # type: ignore[arg-type]
+
+    if mine is not None:
+        timed = [visit for visit in (_timed_visit(v.instance_id, {"start": v.start, "end": v.end},
+                                                 (float(v.latitude), float(v.longitude)))  # type: ignore[arg-type]
+                                     for v in placed) if visit is not None]
+        for pair in travel_pairs(timed, limits):
+            if key not in (pair.before, pair.after):
+                continue  # consecutive before this visit came: judged then
+            detail = {"km": round(pair.metres / 1000, 1), "kmh": round(pair.kmh) if pair.kmh is not None else None,
+                      "limit": limits.max_speed_kmh}
+            flag(pair.before, SubmissionFlag.IMPOSSIBLE_TRAVEL, {**detail, "with": [pair.after]})
+            flag(pair.after, SubmissionFlag.IMPOSSIBLE_TRAVEL, {**detail, "with": [pair.before]})
+    if not far:
+        return
+    # A group this visit joins lies within two radii of it: only those visits' homes are looked up.
+    nearby = [v for v in placed if v.case_id is not None and distance_m(
+        point, (float(v.latitude), float(v.longitude))) <= 2 * limits.spot_radius_m]  # type: ignore[arg-type]
+    cases = queries.cases_by_id(sorted({v.case_id for v in nearby}))  # type: ignore[misc]
+    homes = {case_id: home_of(case, limits, villages).point for case_id, case in cases.items()}
+    spots = [SpotVisit(v.instance_id, v.case_id, (float(v.latitude), float(v.longitude)),  # type: ignore[arg-type]
+                       homes.get(v.case_id)) for v in nearby]  # type: ignore[arg-type]
     flagged = one_spot(spots, limits)
+    if key not in flagged:
+        return  # a group this visit is not in was there before it, and was flagged then
     people = len({spot.case_id for spot in spots if spot.key in flagged})
-    for key in flagged:
-        raise_flag(by_key[key], SubmissionFlag.ONE_SPOT,
-                   {"people": people, "radius": limits.spot_radius_m, "day": submission.visit_date.isoformat(),  # type: ignore[union-attr]
-                    "with": sorted(flagged - {key})})
+    for other in flagged:
+        flag(other, SubmissionFlag.ONE_SPOT,
+             {"people": people, "radius": limits.spot_radius_m, "day": submission.visit_date.isoformat(),  # type: ignore[union-attr]
+              "with": sorted(flagged - {other})})
+
+
+def _timed_visit(key: str, data: dict[str, Any], point: tuple[float, float]) -> TimedVisit | None:
+    """The visit as a journey's end, when its form's start and end are there and believable (a phone's reset clock
+    says nothing of travel)."""
+    start, end = _instant(value_at(data, "start")), _instant(value_at(data, "end"))
+    if start is None or end is None or not timedelta(0) <= end - start <= LONGEST_VISIT:
+        return None
+    return TimedVisit(key, start, end, point)
 
 
 def _trusted(version: SubmissionVersion, limits: Thresholds) -> bool:

@@ -47,6 +47,9 @@ def erase_case(case_id: str, reason: str, storage: MediaStorage, scope: Scope | 
         raise NotFound(what="服务对象", key=case_id)
     if not reason.strip():
         raise BadRequest(reason="请写明删除依据（如本人申请日期）/ give the reason (e.g. the person's request)")
+    # The applier's lock first: nothing applying a visit or keeping its export cells (services/export_cells.py)
+    # can write back what it read of these answers before they were blanked.
+    outbox.claim(outbox.APPLIER)
     now = utc_now()
     erased = [case, *case_queries.list_members(case.id)]
     for person in erased:

@@ -27,16 +27,16 @@ from server.adapters.export_files import CsvWriter, ZipStream, file_size, spoole
 from server.adapters.tabular import XlsxStream
 from server.domain.access import Scope
 from server.domain.clock import LABEL, beijing_iso, beijing_wall_time, today_in_china
-from server.domain.privacy import masked_data
-from server.domain.export_rows import ExportLayout, LabelledTable, SubmissionMeta, export_layout, labelled_table, \
-    media_path, safe_file_name, sheet_titles, submission_rows
+from server.domain.privacy import masked_data, sees_everything
+from server.domain.export_rows import ExportLayout, LabelledTable, SubmissionMeta, labelled_table, layout_key, \
+    media_path, meta_cells, safe_file_name, sheet_titles, submission_date, submission_rows
 from server.domain.labels import read_labels
 from server.errors import BadRequest, LastmeterError, NotFound
 from server.media.storage import MediaStorage, StorageError
 from server.queries import forms as form_queries
 from server.queries import submissions as queries
 from server.queries.submissions import SubmissionFilters
-from server.services.submissions import schema_of
+from server.services import export_cells
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +115,10 @@ def _layout(filters: SubmissionFilters, format_name: str) -> ExportLayout:
     if not filters.xml_form_id:
         raise FormRequiredForExport(format=format_name)
     form = form_queries.get_form_by_xml_form_id(filters.xml_form_id)
-    if form is None or form.current_version is None:
+    layout = None if form is None else export_cells.current_layout(form)
+    if layout is None:
         raise NotFound(what="表单", key=filters.xml_form_id)
-    return export_layout(form.xml_form_id, schema_of(form.current_version))
+    return layout[0]
 
 
 def _filename(filters: SubmissionFilters, extension: str) -> str:
@@ -136,8 +137,9 @@ def _nonempty(chunks: Iterator[bytes]) -> Iterator[bytes]:
                 yield chunk
 
 
-def _records(scope: Scope, filters: SubmissionFilters) -> Iterator[list[tuple[SubmissionMeta, Row]]]:
-    for batch in queries.iter_export_batches(scope, filters):
+def _records(scope: Scope, filters: SubmissionFilters,
+             kept: str | None = None) -> Iterator[list[tuple[SubmissionMeta, Row]]]:
+    for batch in queries.iter_export_batches(scope, filters, kept=kept):
         yield [(_meta(row), row) for row in batch]
 
 
@@ -160,12 +162,22 @@ def _csv_zip(scope: Scope, filters: SubmissionFilters, layout: ExportLayout,
     archive = ZipStream()
     spools = [spooled_csv() for _ in layout.tables[1:]]
     words = labelled or [None] * len(layout.tables)
+    # A row whose answers were kept written for this layout is copied (services/export_cells.py); the others, and
+    # every row of an export in labels or with answers masked for the reader, are written from the answers.
+    kept = layout_key(layout) if labelled is None and sees_everything(scope.role) else None
     try:
         root = _csv_entry(archive, f"{layout.xml_form_id}.csv")
         for writer, table, labelled_table_ in zip([root, *spools], layout.tables, words):
             writer.write(labelled_table_.header if labelled_table_ else table.header)
-        for batch in _records(scope, filters):
-            for meta, row in batch:
+        for batch in queries.iter_export_batches(scope, filters, kept=kept):
+            for row in batch:
+                if kept is not None and row.export_key == kept:
+                    root.write_after(f"{submission_date(row.created_at)},{row.export_cells}", meta_cells(row))
+                    if spools:
+                        for spool, lines in zip(spools, row.export_repeat_rows or ()):
+                            spool.write_text("".join(lines))
+                    continue
+                meta = _meta(row)
                 rows = submission_rows(layout, masked_data(row.data, scope.role), meta)
                 if labelled:
                     rows = [[table_words.cells(cells) for cells in table_rows]

@@ -14,6 +14,7 @@ from pathlib import Path
 from server.adapters.xlsform import xlsform_to_xform
 from server.domain.xform import read_xform_info
 from server.errors import FormVersionConflict, InvalidForm
+from server import jobs
 from server.extensions import db
 from server.models import Form, FormVersion
 from server.queries import forms as queries
@@ -65,6 +66,8 @@ def publish_form(source: bytes, filename: str, published_by: int | None = None) 
         published_by=published_by)
     db.session.add(version)
     db.session.flush()
+    if form.current_version_id is not None:  # columns may have changed: kept export cells may be stale
+        jobs.after_commit("export-cells")
     form.current_version_id = version.id
     db.session.flush()
     return PublishResult(info.xml_form_id, info.version, info.title, outcome, converted.warnings)

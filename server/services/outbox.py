@@ -26,6 +26,9 @@ from server.models.events import OutboxCursor, OutboxEvent
 from server.models.types import utcnow
 
 SEQUENCER = "sequencer"
+# The applier's cursor: its row lock lets one applier run at a time (services/submissions.py), and holds back
+# beside it whatever must not interleave with one (an erasure; writing kept export cells).
+APPLIER = "case-applier"
 BATCH = 500
 
 

@@ -22,7 +22,6 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any
 
 from server import jobs
@@ -31,7 +30,7 @@ from server.domain.volunteers import VOLUNTEER_FORM
 from server.domain.filetypes import sniff_content_type, type_matches_name
 from server.domain.flags import SubmissionFlag, merged_flags, value_flags
 from server.domain.submission import SubmissionEnvelope, read_envelope, read_values, recorded_day, referenced_files
-from server.domain.xform import XFormSchema, read_xform_schema
+from server.domain.xform import XFormSchema, schema_of
 from server.errors import Forbidden, LastmeterError, NotFound
 from server.extensions import db
 from server.media import note_new_blob
@@ -54,12 +53,11 @@ from server.queries import cases as case_queries
 from server.queries import forms as form_queries
 from server.queries import submissions as queries
 from server.services.cases import VisitContext, process_visit
-from server.services import authenticity, outbox, volunteers
+from server.services import authenticity, export_cells, outbox, volunteers
 from server.services.collect import station_of
 from server.services.media import IMAGE_FLAGS
 
 FEEDBACK_FORM = "resident_feedback"
-APPLIER = "case-applier"  # the outbox consumer cursor whose row lock lets one applier run at a time
 APPLY_BATCH = 100
 
 log = logging.getLogger(__name__)
@@ -167,7 +165,7 @@ def apply_pending_visits(limit: int = APPLY_BATCH) -> int:
     counted, and cannot hold back every visit after it. Returns how many were applied."""
     if not queries.has_pending_versions():
         return 0  # nothing waits: no write (the appliers look often)
-    outbox.claim(APPLIER)
+    outbox.claim(outbox.APPLIER)
     pending = queries.list_pending_versions(limit)  # read again once claimed: another applier may have been first
     # the batch's workers, loaded once (the session's identity map holds an object only while something does)
     submitters = {user.id: user for user in account_queries.list_users_by_ids(
@@ -184,9 +182,15 @@ def apply_pending_visits(limit: int = APPLY_BATCH) -> int:
             except Exception:  # noqa: BLE001 — logged; the visit is kept, see above
                 log.exception("could not apply visit %s to its case", version.instance_id)
     try:
+        with db.session.begin_nested():  # the answers as the CSV export writes them: a shortcut, never a hold-up
+            export_cells.keep(pending)
+    except Exception:  # noqa: BLE001 — logged; an export writes these rows from their answers
+        log.exception("could not keep the export cells of a batch")
+    try:
         with db.session.begin_nested():  # the authenticity flags ask for review; they never hold a visit back
+            memo = authenticity.CheckMemo()
             for version in pending:
-                authenticity.flag_visit(version, _asks_position(version))
+                authenticity.flag_visit(version, _asks_position(version), memo)
     except Exception:  # noqa: BLE001 — logged; the batch's visits are applied all the same
         log.exception("could not check the visits of a batch for authenticity")
     applied_at = utcnow()
@@ -217,15 +221,6 @@ def _resolve_form_version(envelope: SubmissionEnvelope) -> tuple[Form, FormVersi
     if form.state == FormState.CLOSED:
         raise FormClosed(xml_form_id=form.xml_form_id)
     return form, version
-
-
-@lru_cache(maxsize=64)
-def _schema_for(sha256: str, xml: bytes) -> XFormSchema:
-    return read_xform_schema(xml)
-
-
-def schema_of(form_version: FormVersion) -> XFormSchema:
-    return _schema_for(form_version.sha256, form_version.xml)
 
 
 def _attach_to_existing(existing: SubmissionVersion, form: Form, station: Station, xml: bytes,

@@ -2,6 +2,7 @@
 case on request while the indicators of past periods stay exactly as they were."""
 import re
 import uuid
+import zipfile
 from datetime import timedelta
 from io import BytesIO
 
@@ -161,6 +162,9 @@ def test_erasing_a_case_removes_its_personal_data_and_media_but_no_indicator_mov
 
     before = indicators()
     assert before[1]["coverage"]["numerator"] == before[1]["coverage"]["denominator"] == 1  # 张桂英 counts
+    kept = [v for s in db.session.scalars(select(Submission).where(Submission.instance_id.in_(visits)))
+            for v in s.versions]
+    assert kept and all(v.export_key for v in kept) and any("张桂英" in v.export_cells for v in kept)  # the export's
     storage = media_storage()
     erased_file = photo_sha(visits[0])
     kept_file = photo_sha(served["other_visit"])
@@ -181,17 +185,24 @@ def test_erasing_a_case_removes_its_personal_data_and_media_but_no_indicator_mov
         submission = db.session.scalars(select(Submission).where(Submission.instance_id == instance_id)).one()
         assert submission.visit_date is not None and submission.case_id == case_id
         assert all(v.data == {} and v.xml == b"" and v.latitude is None and not v.attachments
-                   for v in submission.versions)
+                   and v.export_cells is None and v.export_key is None for v in submission.versions)
     assert not storage.exists(erased_file) and db.session.get(Blob, erased_file) is None
     assert not storage.derived_exists(f"{erased_file}-240.jpg")
     assert storage.exists(kept_file) and db.session.get(Blob, kept_file) is not None  # 李明's visit still uses it
     page = client.get(f"/cases/{case_id}").get_data(as_text=True)
     assert 'id="erased"' in page and "张桂英" not in page and "1234" not in page
     assert 'id="erased"' in client.get(f"/submissions/{visits[0]}").get_data(as_text=True)
+    with client.get("/submissions/export?format=csv&form=home_visit") as export:  # a county reads kept cells
+        assert export.status_code == 200 and "张桂英".encode() not in zip_text(export.get_data())
     assert client.get(f"/media/{visits[0]}/home.jpg").status_code == 404
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "case.erase")).one()
     assert (event.username, event.object_id, event.detail["reason"]) == ("cli", case_id, "本人 2026-11-27 书面申请")
     assert event.detail["files"] == 1 and event.detail["submissions"] == 2
+
+
+def zip_text(data: bytes) -> bytes:
+    with zipfile.ZipFile(BytesIO(data)) as archive:
+        return b"".join(archive.read(name) for name in archive.namelist())
 
 
 def photo_sha(instance_id: str) -> str:

@@ -205,3 +205,31 @@ def test_sheet_titles_follow_excels_rules():
 def test_repeats_sharing_a_name_are_numbered_like_central():
     layout = export_layout("survey", read_xform_schema(XFORM.replace(b"room", b"member")))
     assert [t.name for t in layout.tables[1:]] == ["survey-member~1", "survey-visit", "survey-member~2"]
+
+
+def test_a_layout_key_changes_with_the_columns_and_nothing_else():
+    from server.domain.export_rows import layout_key
+
+    schema = read_xform_schema(XFORM)
+    same = layout_key(export_layout("survey", read_xform_schema(XFORM)))
+    assert layout_key(export_layout("survey", schema)) == same and len(same) == 32
+    renamed = XFORM.replace(b"<age/>", b"<years/>").replace(b"/survey/age", b"/survey/years")
+    assert layout_key(export_layout("survey", read_xform_schema(renamed))) != same
+    retyped = XFORM.replace(b'nodeset="/survey/location" type="geopoint"', b'nodeset="/survey/location" type="string"')
+    assert layout_key(export_layout("survey", read_xform_schema(retyped))) != same  # one column instead of four
+    assert layout_key(export_layout("other", schema)) != same
+
+
+def test_kept_cells_are_the_cells_the_writer_writes_inside_a_row():
+    from server.adapters.export_files import csv_cells, csv_line
+
+    row = ["=1+2", None, "", 'say "hi", then', "line\nbreak", -5, 1.5, "王芳"]
+    out = spooled_csv()
+    out.write_after(csv_cells(row[:4]), row[4:])
+    out.write_after(csv_cells([""]), ["x"])  # one empty cell: a comma, never the '""' of a row of one empty cell
+    out.write_text(csv_line(row))
+    with out.detach() as file:
+        written = file.read().decode("utf-8-sig")
+    expected = io.StringIO()
+    csv.writer(expected).writerows([[neutralise(c) for c in row], ["", "x"], [neutralise(c) for c in row]])
+    assert written == expected.getvalue()
