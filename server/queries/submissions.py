@@ -1,6 +1,7 @@
 """Queries on submissions, their versions and attachments."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterator
@@ -37,15 +38,22 @@ def list_pending_versions(limit: int) -> list[SubmissionVersion]:
         .order_by(SubmissionVersion.id).limit(limit)))
 
 
-def list_versions_without_cells(form_id: int, key: str, after: int, limit: int) -> list[Row]:
+def list_versions_without_cells(form_id: int, key: str, after: int, limit: int) -> list[tuple[int, str, dict]]:
     """Current versions of a form, after id ``after``, with no export cells or cells of another layout than
     ``key``: (id, the submission's instance_id, data), by id."""
-    return list(db.session.execute(
-        select(SubmissionVersion.id, Submission.instance_id, SubmissionVersion.data)
-        .join(Submission, Submission.id == SubmissionVersion.submission_id)
-        .where(Submission.form_id == form_id, SubmissionVersion.current.is_(True), SubmissionVersion.id > after,
+    # Filtered on the version row alone (its form version among the form's), so that the scan walks the versions
+    # by id from ``after`` and stops at ``limit`` (a join on the submission's form let SQLite scan a whole form's
+    # submissions and sort them for every batch); the submissions' instanceIDs are then looked up by id.
+    versions = select(FormVersion.id).where(FormVersion.form_id == form_id).scalar_subquery()
+    rows = db.session.execute(
+        select(SubmissionVersion.id, SubmissionVersion.submission_id, SubmissionVersion.data)
+        .where(SubmissionVersion.id > after, SubmissionVersion.form_version_id.in_(versions),
+               SubmissionVersion.current.is_(True),
                or_(SubmissionVersion.export_key.is_(None), SubmissionVersion.export_key != key))
-        .order_by(SubmissionVersion.id).limit(limit)).all())
+        .order_by(SubmissionVersion.id).limit(limit)).all()
+    keys = dict(db.session.execute(select(Submission.id, Submission.instance_id)
+                                   .where(Submission.id.in_({row.submission_id for row in rows}))).all()) if rows else {}
+    return [(row.id, keys[row.submission_id], row.data) for row in rows]
 
 
 def has_pending_versions() -> bool:
@@ -133,24 +141,40 @@ def count_submissions(scope: Scope, filters: SubmissionFilters) -> int:
 
 
 def iter_export_batches(scope: Scope, filters: SubmissionFilters, batch_size: int = EXPORT_BATCH_SIZE,
-                        kept: str | None = None) -> Iterator[list[Row]]:
+                        kept: str | None = None, read_ahead: bool = False) -> Iterator[list[Row]]:
     """Every submission the list's scope and filters match, oldest first, with its current version,
     as plain rows in keyset batches on (created_at, id): one batch in memory at a time however many
     match, and no ORM objects piling up in the session. Columns: id, instance_id, created_at,
     review_state, station_code, station_name, case_id, visit_date, submitter_id, submitter_name,
     xml_form_id, form_version, version_id, data, device_id, latitude, longitude, accuracy, edits,
     attachments_expected, attachments_present, export_key, export_cells, export_repeat_rows. With ``kept`` (a
-    layout's key), ``data`` is read only for rows whose export cells are not of that layout (None otherwise)."""
+    layout's key), ``data`` is read only for rows whose export cells are not of that layout (None otherwise).
+
+    ``read_ahead``: the next batch is read in a second thread while the caller works on this one (the database
+    and the caller then use both cores). The caller must not use the session until the iteration ends: the
+    connection is the reader's meanwhile (two batches in memory, not one)."""
     query = _export_query(scope, filters, kept).order_by(Submission.created_at, Submission.id).limit(batch_size)
-    after: tuple[datetime, int] | None = None
-    while True:
+    connection = db.session.connection()
+
+    def read(after: tuple[datetime, int] | None) -> list[Row]:
         page = query if after is None else query.where(tuple_(Submission.created_at, Submission.id) > after)
-        rows = db.session.connection().execute(page).all()  # Core: no ORM loading for plain rows
-        if rows:
-            yield rows
-        if len(rows) < batch_size:
-            return
-        after = (rows[-1].created_at, rows[-1].id)
+        return connection.execute(page).all()  # Core: no ORM loading for plain rows
+
+    if not read_ahead:
+        rows = read(None)
+        while True:
+            if rows:
+                yield rows
+            if len(rows) < batch_size:
+                return
+            rows = read((rows[-1].created_at, rows[-1].id))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-read") as reader:
+        coming = reader.submit(read, None)
+        while coming is not None:
+            rows = coming.result()
+            coming = reader.submit(read, (rows[-1].created_at, rows[-1].id)) if len(rows) == batch_size else None
+            if rows:
+                yield rows  # closed here early (a client gone): leaving the block waits for the read under way
 
 
 def _export_query(scope: Scope, filters: SubmissionFilters, kept: str | None = None):

@@ -139,7 +139,7 @@ def _nonempty(chunks: Iterator[bytes]) -> Iterator[bytes]:
 
 def _records(scope: Scope, filters: SubmissionFilters,
              kept: str | None = None) -> Iterator[list[tuple[SubmissionMeta, Row]]]:
-    for batch in queries.iter_export_batches(scope, filters, kept=kept):
+    for batch in queries.iter_export_batches(scope, filters, kept=kept, read_ahead=True):
         yield [(_meta(row), row) for row in batch]
 
 
@@ -169,7 +169,7 @@ def _csv_zip(scope: Scope, filters: SubmissionFilters, layout: ExportLayout,
         root = _csv_entry(archive, f"{layout.xml_form_id}.csv")
         for writer, table, labelled_table_ in zip([root, *spools], layout.tables, words):
             writer.write(labelled_table_.header if labelled_table_ else table.header)
-        for batch in queries.iter_export_batches(scope, filters, kept=kept):
+        for batch in queries.iter_export_batches(scope, filters, kept=kept, read_ahead=True):
             for row in batch:
                 if kept is not None and row.export_key == kept:
                     root.write_after(f"{submission_date(row.created_at)},{row.export_cells}", meta_cells(row))
