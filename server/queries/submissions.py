@@ -32,7 +32,7 @@ def list_pending_versions(limit: int) -> list[SubmissionVersion]:
     """Versions acknowledged but not yet applied to their cases, oldest first, with what applying them reads."""
     return list(db.session.scalars(
         select(SubmissionVersion).where(SubmissionVersion.applied_at.is_(None))
-        .options(selectinload(SubmissionVersion.form_version),
+        .options(selectinload(SubmissionVersion.form_version), selectinload(SubmissionVersion.attachments),
                  selectinload(SubmissionVersion.submission).selectinload(Submission.form),
                  selectinload(SubmissionVersion.submission).selectinload(Submission.station))
         .order_by(SubmissionVersion.id).limit(limit)))
