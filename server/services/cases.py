@@ -55,6 +55,7 @@ class VisitContext:
     station: Station
     submitter: User | None
     edited: bool
+    intervals: dict[str, int] | None = None  # ``visit_intervals()`` read once for a batch of visits (else per visit)
 
 
 def visit_intervals() -> dict[str, int]:
@@ -225,7 +226,7 @@ def _record_visit(case: Case, context: VisitContext) -> None:
     except ValueError:
         proposed = None
     case.next_due = next_due_date(case.last_visit, case.registered_on,
-                                  interval_days(case.category_codes, visit_intervals()), proposed)
+                                  interval_days(case.category_codes, context.intervals or visit_intervals()), proposed)
     if case.redo:
         # The worker went back, as the supervisor asked: the flag has done its job.
         case.redo, case.redo_reason = False, None
