@@ -137,9 +137,8 @@ def _nonempty(chunks: Iterator[bytes]) -> Iterator[bytes]:
                 yield chunk
 
 
-def _records(scope: Scope, filters: SubmissionFilters,
-             kept: str | None = None) -> Iterator[list[tuple[SubmissionMeta, Row]]]:
-    for batch in queries.iter_export_batches(scope, filters, kept=kept, read_ahead=True):
+def _records(scope: Scope, filters: SubmissionFilters) -> Iterator[list[tuple[SubmissionMeta, Row]]]:
+    for batch in queries.iter_export_batches(scope, filters, read_ahead=True):
         yield [(_meta(row), row) for row in batch]
 
 
