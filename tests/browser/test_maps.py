@@ -40,12 +40,12 @@ def test_a_visit_is_drawn_on_gcj02_tiles_where_it_truly_is(page, live_server, vi
     sign_in(page, live_server)
     page.goto(f"{live_server}/submissions/uuid:a1")
     page.wait_for_selector("#map.ready")
-    page.wait_for_function("document.querySelectorAll('#map img.leaflet-tile-loaded').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('#map img.leaflet-tile-loaded').length > 0")
     assert any(path.startswith("/16/") for path in tile_server.requested)  # drawn at the page's zoom
     latitude, longitude = wgs84_to_gcj02(*POINT)
     tile_x, tile_y, offset_x, offset_y = _tile_pixel(latitude, longitude, 16)
     tile = page.locator(f"#map img.leaflet-tile[src$='/16/{tile_x}/{tile_y}.png']")
-    page.wait_for_function(f"document.querySelector(\"#map img[src$='/16/{tile_x}/{tile_y}.png']\")"
+    page.wait_for_function(f"() => document.querySelector(\"#map img[src$='/16/{tile_x}/{tile_y}.png']\")"
                            ".classList.contains('leaflet-tile-loaded')")
     box = tile.bounding_box()
     marker = page.locator("#map path.leaflet-interactive").first.bounding_box()
@@ -64,9 +64,9 @@ def test_the_visit_map_clusters_and_colours_the_filtered_visits(page, live_serve
     page.click("nav >> text=走访地图")
     page.wait_for_selector("#visit-map.ready")
     assert page.locator("#map-count").inner_text() == "地图上共 2 次走访"  # 华山's two; 拓东's is not 五华区's
-    page.wait_for_function("document.querySelectorAll('#visit-map img.leaflet-tile-loaded').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('#visit-map img.leaflet-tile-loaded').length > 0")
     # Two visits at one spot: one cluster of 2 until zoomed in
-    page.wait_for_function("document.querySelectorAll('#visit-map .marker-cluster').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#visit-map .marker-cluster').length === 1")
     assert page.locator("#visit-map .marker-cluster").inner_text().strip() == "2"
     assert page.locator("#legend-state").is_visible() and not page.locator("#legend-risk").is_visible()
     page.select_option("#colour-by", "risk")
