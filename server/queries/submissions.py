@@ -38,16 +38,21 @@ def list_pending_versions(limit: int) -> list[SubmissionVersion]:
         .order_by(SubmissionVersion.id).limit(limit)))
 
 
-def list_versions_without_cells(form_id: int, key: str, after: int, limit: int) -> list[tuple[int, str, dict]]:
-    """Current versions of a form, after id ``after``, with no export cells or cells of another layout than
-    ``key``: (id, the submission's instance_id, data), by id."""
+def latest_version_id() -> int:
+    return db.session.scalar(select(func.max(SubmissionVersion.id))) or 0
+
+
+def list_versions_without_cells(form_id: int, key: str, after: int, upto: int,
+                                limit: int) -> list[tuple[int, str, dict]]:
+    """Current versions of a form with ids in (``after``, ``upto``] and no export cells or cells of another layout
+    than ``key``: (id, the submission's instance_id, data), by id."""
     # Filtered on the version row alone (its form version among the form's), so that the scan walks the versions
     # by id from ``after`` and stops at ``limit`` (a join on the submission's form let SQLite scan a whole form's
     # submissions and sort them for every batch); the submissions' instanceIDs are then looked up by id.
     versions = select(FormVersion.id).where(FormVersion.form_id == form_id).scalar_subquery()
     rows = db.session.execute(
         select(SubmissionVersion.id, SubmissionVersion.submission_id, SubmissionVersion.data)
-        .where(SubmissionVersion.id > after, SubmissionVersion.form_version_id.in_(versions),
+        .where(SubmissionVersion.id > after, SubmissionVersion.id <= upto, SubmissionVersion.form_version_id.in_(versions),
                SubmissionVersion.current.is_(True),
                or_(SubmissionVersion.export_key.is_(None), SubmissionVersion.export_key != key))
         .order_by(SubmissionVersion.id).limit(limit)).all()

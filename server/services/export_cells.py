@@ -12,7 +12,6 @@ does, so cells of erased answers are never written back.
 """
 from __future__ import annotations
 
-import logging
 import time
 
 from sqlalchemy import update
@@ -28,8 +27,6 @@ from server.services import outbox
 
 REFRESH_BATCH = 500
 REFRESH_SECONDS = 50.0  # one run of the job; the next run (or the next queued one) goes on where it stopped
-
-log = logging.getLogger(__name__)
 
 
 _LAYOUTS: dict[tuple[str, str], tuple[ExportLayout, str]] = {}  # (form, XForm hash) → layout and its key
@@ -72,23 +69,28 @@ def keep(versions: list[SubmissionVersion]) -> None:
 
 def refresh(seconds: float = REFRESH_SECONDS, batch: int = REFRESH_BATCH) -> int:
     """Write the cells of current versions that have none, or cells of a layout no longer current, form by form,
-    for about ``seconds``; each batch is its own transaction. Returns how many were written."""
+    for about ``seconds``; each batch is its own transaction. Returns how many were written.
+
+    How far each layout's versions were looked through is kept on a cursor of its own (``cells:<key>``): a run
+    goes on from there, so a sweep finding nothing reads only the versions stored since the last one, never the
+    whole table again; a new layout (a form's new columns) has a new key, and starts from the first version."""
     done, deadline = 0, time.monotonic() + seconds
     for form in form_queries.list_forms():
         layout = current_layout(form)
         if layout is None:
             continue
-        after = 0
+        mark = f"cells:{layout[1]}"
         while time.monotonic() < deadline:
             outbox.claim(outbox.APPLIER)  # as an erasure does: its blanked answers are never written back from an older read
-            rows = queries.list_versions_without_cells(form.id, layout[1], after, batch)
-            if not rows:
-                db.session.commit()
-                break
-            db.session.execute(update(SubmissionVersion), [
-                {"id": version_id, **written(*layout, data or {}, instance_id)}
-                for version_id, instance_id, data in rows])
+            after, last = outbox.claim(mark), queries.latest_version_id()
+            rows = queries.list_versions_without_cells(form.id, layout[1], after, last, batch)
+            if rows:
+                db.session.execute(update(SubmissionVersion), [
+                    {"id": version_id, **written(*layout, data or {}, instance_id)}
+                    for version_id, instance_id, data in rows])
+                done += len(rows)
+            outbox.move(mark, rows[-1][0] if len(rows) == batch else last)  # a short batch: looked through to the end
             db.session.commit()
-            done += len(rows)
-            after = rows[-1][0]
+            if len(rows) < batch:
+                break
     return done

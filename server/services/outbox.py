@@ -138,8 +138,13 @@ def consume(name: str, work: Callable[[list[OutboxEvent]], None], batch: int = B
     if not events:
         return 0
     work(events)
-    db.session.execute(update(OutboxCursor).where(OutboxCursor.name == name).values(position=events[-1].seq))
+    move(name, events[-1].seq)
     return len(events)
+
+
+def move(name: str, position: int) -> None:
+    """Set claimed cursor ``name``'s position (in this transaction)."""
+    db.session.execute(update(OutboxCursor).where(OutboxCursor.name == name).values(position=position))
 
 
 def position_of(name: str) -> int:

@@ -103,3 +103,17 @@ def test_a_reader_who_sees_answers_masked_is_never_given_kept_cells(client, coll
     db.session.commit()
     table = export(client)["visit.csv"]
     assert b"KEPT-CELLS" not in table and "王芳".encode() in table  # written from the answers, masked for them
+
+
+def test_the_sweep_goes_on_from_where_it_stopped(client, collect, city):
+    for number in range(3):
+        assert collect.submit(visit_xml(f"uuid:w{number}", photo=None), []).status_code == 201
+    forget_all()
+    assert export_cells.refresh(batch=2) == 3  # in batches of two, to the end
+    assert export_cells.refresh() == 0  # nothing stored since: nothing read again
+    assert collect.submit(visit_xml("uuid:w3", photo=None), []).status_code == 201
+    forget_all()  # the new one's cells lost (an applier that failed), and the older ones' too
+    assert export_cells.refresh() == 1  # only what came after the last sweep is looked at
+    assert kept() == 1
+    sign_in(client, "city", "City-pass-1")
+    assert export(client)["visit.csv"].count(b"uuid:w") == 8  # every row there all the same (KEY, instanceID)
