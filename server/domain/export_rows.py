@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date, datetime, timezone
+from operator import attrgetter
 from typing import Any, Callable, Iterator, NamedTuple
 
 from server.domain.cells import Cell, cell_text
@@ -194,16 +195,24 @@ def submission_date(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def central_review_state(state: str) -> str | None:
-    return CENTRAL_REVIEW_STATES.get(state, state)
+# The fields the export's own cells after the answers come from, in their order (KEY … the case); a row of the
+# export query has columns of these names too.
+META_FIELDS = ("instance_id", "submitter_id", "submitter_name", "attachments_present", "attachments_expected",
+               "review_state", "device_id", "edits", "form_version", "station_code", "station_name", "case_id")
+_meta_values = attrgetter(*META_FIELDS)
 
 
 def meta_cells(meta: SubmissionMeta) -> list[Cell]:
-    """The export's own cells after the answers: of a ``SubmissionMeta``, or of anything with its fields' names
-    (an export row whose answers are kept written)."""
-    return [meta.instance_id, meta.submitter_id, meta.submitter_name, meta.attachments_present,
-            meta.attachments_expected, None, central_review_state(meta.review_state), meta.device_id,
-            meta.edits, meta.form_version, meta.station_code, meta.station_name, meta.case_id]
+    """The export's own cells after the answers, of a ``SubmissionMeta``."""
+    return own_cells(_meta_values(meta))
+
+
+def own_cells(values: tuple) -> list[Cell]:
+    """The export's own cells of the values of ``META_FIELDS``, in that order (as ``itemgetter`` takes them from a
+    row: a million rows are read faster by position than by name)."""
+    key, submitter_id, submitter_name, present, expected, state, device, edits, version, station, name, case = values
+    return [key, submitter_id, submitter_name, present, expected, None, CENTRAL_REVIEW_STATES.get(state, state),
+            device, edits, version, station, name, case]
 
 
 # An export builds each table's cells once per row, a million times: the lookups are compiled into one Python

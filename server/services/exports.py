@@ -17,6 +17,7 @@ import json
 import logging
 from contextlib import closing
 from dataclasses import dataclass
+from operator import itemgetter
 from datetime import date
 from typing import Any, Callable, Iterator
 from urllib.parse import quote
@@ -29,7 +30,7 @@ from server.domain.access import Scope
 from server.domain.clock import LABEL, beijing_iso, beijing_wall_time, today_in_china
 from server.domain.privacy import masked_data, sees_everything
 from server.domain.export_rows import ExportLayout, LabelledTable, SubmissionMeta, labelled_table, layout_key, \
-    media_path, meta_cells, safe_file_name, sheet_titles, submission_date, submission_rows
+    META_FIELDS, media_path, own_cells, safe_file_name, sheet_titles, submission_date, submission_rows
 from server.domain.labels import read_labels
 from server.errors import BadRequest, LastmeterError, NotFound
 from server.media.storage import MediaStorage, StorageError
@@ -168,12 +169,15 @@ def _csv_zip(scope: Scope, filters: SubmissionFilters, layout: ExportLayout,
         root = _csv_entry(archive, f"{layout.xml_form_id}.csv")
         for writer, table, labelled_table_ in zip([root, *spools], layout.tables, words):
             writer.write(labelled_table_.header if labelled_table_ else table.header)
+        pick = None
         for batch in queries.iter_export_batches(scope, filters, kept=kept, read_ahead=True):
+            pick = pick or _by_position(batch[0], KEPT_FIELDS)
             for row in batch:
-                if kept is not None and row.export_key == kept:
-                    root.write_after(f"{submission_date(row.created_at)},{row.export_cells}", meta_cells(row))
+                submitted, key, cells, repeat_lines, *own = pick(row)
+                if key == kept and kept is not None:
+                    root.write_after(f"{submission_date(submitted)},{cells}", own_cells(own))
                     if spools:
-                        for spool, lines in zip(spools, row.export_repeat_rows or ()):
+                        for spool, lines in zip(spools, repeat_lines or ()):
                             spool.write_text("".join(lines))
                     continue
                 meta = _meta(row)
@@ -194,6 +198,15 @@ def _csv_zip(scope: Scope, filters: SubmissionFilters, layout: ExportLayout,
     finally:
         for spool in spools:
             spool.close()
+
+
+# What a row whose answers are kept written gives the CSV export, taken by position (``_by_position``).
+KEPT_FIELDS = ("created_at", "export_key", "export_cells", "export_repeat_rows", *META_FIELDS)
+
+
+def _by_position(row: Row, names: tuple[str, ...]) -> Callable[[Row], tuple]:
+    """A getter of these columns of rows like ``row``: by position, a tenth of the cost of by name."""
+    return itemgetter(*(row._fields.index(name) for name in names))
 
 
 def _csv_entry(archive: ZipStream, name: str) -> CsvWriter:
