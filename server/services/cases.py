@@ -10,8 +10,9 @@ A problem in the entity block never fails the submission: the visit is kept eith
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Iterable
 
 from server.domain.cases import (
     DEFAULT_VISIT_INTERVAL_DAYS,
@@ -46,6 +47,33 @@ CASE_LIST = "cases"
 COLUMN_PROPERTIES = ("category", "village_code", "risk_level", "last_visit", "next_visit_date")
 
 
+@dataclass
+class VisitBatch:
+    """What the visits applied together share, each read once: the visit intervals, the cases (those the batch
+    names, looked up in one query with ``look_up``; those it registers, which the next visit finds here before
+    anything is written: a batch is written in one flush, each table's rows together) and the villages it names."""
+    intervals: dict[str, int]
+    cases: dict[str, Case | None] = dataclass_field(default_factory=dict)  # None: looked up, not there
+    villages: dict[str, str | None] = dataclass_field(default_factory=dict)  # village code → its station's code
+
+    def look_up(self, case_ids: Iterable[str]) -> None:
+        """Read these cases in one query (and remember the ids no case has)."""
+        wanted = sorted({case_id for case_id in case_ids if case_id and case_id not in self.cases})
+        found = {case.id: case for case in queries.list_cases_by_ids(wanted)}
+        self.cases.update({case_id: found.get(case_id) for case_id in wanted})
+
+    def case(self, case_id: str) -> Case | None:
+        if case_id not in self.cases:
+            self.cases[case_id] = queries.get_case_by_id(case_id)
+        return self.cases[case_id]
+
+    def station_of_village(self, village_code: str) -> str | None:
+        if village_code not in self.villages:
+            village = place_queries.get_area_by_code(village_code)
+            self.villages[village_code] = village.parent_code if village is not None else None
+        return self.villages[village_code]
+
+
 @dataclass(frozen=True)
 class VisitContext:
     submission: Submission
@@ -55,7 +83,7 @@ class VisitContext:
     station: Station
     submitter: User | None
     edited: bool
-    intervals: dict[str, int] | None = None  # ``visit_intervals()`` read once for a batch of visits (else per visit)
+    batch: VisitBatch
 
 
 def visit_intervals() -> dict[str, int]:
@@ -98,8 +126,9 @@ def touch(case: Case) -> None:
 def process_visit(context: VisitContext) -> Case | None:
     """Apply a new or edited submission to its case: entity create/update, then the visit itself.
 
-    One flush at the end: the lookups on the way (the case, the village, the intervals) must not each
-    write out what is pending, which made a visit cost a dozen flushes."""
+    Nothing is flushed here: the lookups on the way (the case, the village, the intervals) must not each write out
+    what is pending, and the applier writes a whole batch of visits in one flush, each table's rows together (an
+    event about a case that already existed flushes first, to be numbered after what it follows: ``outbox.record``)."""
     with db.session.no_autoflush:
         return _process_visit(context)
 
@@ -107,9 +136,11 @@ def process_visit(context: VisitContext) -> Case | None:
 def _process_visit(context: VisitContext) -> Case | None:
     case, changes, event_recorded = _apply_entity(context)
     if case is None and context.submission.case_id:
-        case = queries.get_case_by_id(context.submission.case_id)
+        case = context.batch.case(context.submission.case_id)
     if case is None:
         return None
+    created = case in db.session.new and context.batch.cases.get(case.id) is not case  # by this visit, not before
+    context.batch.cases[case.id] = case
     context.submission.case_id = case.id
     if context.submission.form.xml_form_id in VISIT_FORMS:
         _record_visit(case, context)
@@ -120,8 +151,6 @@ def _process_visit(context: VisitContext) -> Case | None:
     if context.submission.form.xml_form_id in VISIT_FORMS:
         _propose_closing(case, context)
     touch(case)
-    created = case in db.session.new
-    db.session.flush()
     outbox.case_event(EventType.CASE_CREATED if created else EventType.CASE_UPDATED, case, new_object=created)
     return case
 
@@ -141,7 +170,7 @@ def _apply_entity(context: VisitContext) -> tuple[Case | None, dict[str, Any], b
     entity = context.envelope.entity
     if entity is None or entity.dataset != CASE_LIST or not entity.entity_id:
         return None, {}, False
-    existing = queries.get_case_by_id(entity.entity_id)
+    existing = context.batch.case(entity.entity_id)
     if existing is not None and existing.station_code != context.station.code:
         return None, {}, False  # never let one station's phone write into another's case
     properties = _saved_properties(context)
@@ -158,7 +187,7 @@ def _create_case(case_id: str, label: str, properties: dict[str, Any], context: 
                 assigned_worker_id=_user_id(context), registered_on=_visit_date(context), version=1,
                 properties={})
     db.session.add(case)
-    changes = _set_properties(case, properties, context.station)
+    changes = _set_properties(case, properties, context)
     db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.CREATED, submission_id=context.submission.id,
                              user_id=_user_id(context), version=1, changes=changes))
     return case
@@ -169,7 +198,7 @@ def _update_case(case: Case, base_version: str, properties: dict[str, Any],
     """Apply the update; returns the changes and whether it was a conflict (then already on the timeline)."""
     base = int(base_version) if base_version.isdigit() else None
     stale = not context.edited and base is not None and base < case.version
-    changes = _set_properties(case, properties, context.station)
+    changes = _set_properties(case, properties, context)
     case.version += 1
     if stale:
         case.conflict = True
@@ -182,7 +211,7 @@ def _update_case(case: Case, base_version: str, properties: dict[str, Any],
     return changes, stale
 
 
-def _set_properties(case: Case, properties: dict[str, Any], station: Station) -> dict[str, Any]:
+def _set_properties(case: Case, properties: dict[str, Any], context: VisitContext) -> dict[str, Any]:
     """Apply saved entity properties; returns what changed. Unusable values are noted, not fatal."""
     changes: dict[str, Any] = {}
     if "category" in properties:
@@ -192,7 +221,8 @@ def _set_properties(case: Case, properties: dict[str, Any], station: Station) ->
             case.categories = [CaseCategoryLink(category=c) for c in categories]
             changes["category"] = [c.value for c in categories]
     village = properties.get("village_code")
-    if village and village != case.village_code and _village_of_station(str(village), station):
+    if village and village != case.village_code and \
+            context.batch.station_of_village(str(village)) == context.station.code:
         case.village_code = str(village)
         changes["village_code"] = village
     risk = properties.get("risk_level")
@@ -205,11 +235,6 @@ def _set_properties(case: Case, properties: dict[str, Any], station: Station) ->
         case.properties = {**(case.properties or {}), **changed_extra}
         changes.update(changed_extra)
     return changes
-
-
-def _village_of_station(village_code: str, station: Station) -> bool:
-    village = place_queries.get_area_by_code(village_code)
-    return village is not None and village.parent_code == station.code
 
 
 def _visit_date(context: VisitContext) -> date:
@@ -226,7 +251,7 @@ def _record_visit(case: Case, context: VisitContext) -> None:
     except ValueError:
         proposed = None
     case.next_due = next_due_date(case.last_visit, case.registered_on,
-                                  interval_days(case.category_codes, context.intervals or visit_intervals()), proposed)
+                                  interval_days(case.category_codes, context.batch.intervals), proposed)
     if case.redo:
         # The worker went back, as the supervisor asked: the flag has done its job.
         case.redo, case.redo_reason = False, None

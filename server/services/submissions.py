@@ -37,6 +37,7 @@ from server.media import note_new_blob
 from server.media.storage import HashingUpload, MediaStorage
 from server.models import (
     Blob,
+    Case,
     Form,
     FormState,
     FormVersion,
@@ -52,7 +53,7 @@ from server.queries import accounts as account_queries
 from server.queries import cases as case_queries
 from server.queries import forms as form_queries
 from server.queries import submissions as queries
-from server.services.cases import VisitContext, process_visit, visit_intervals
+from server.services.cases import VisitBatch, VisitContext, process_visit, visit_intervals
 from server.services import authenticity, export_cells, outbox, volunteers
 from server.services.collect import station_of
 from server.services.media import IMAGE_FLAGS
@@ -170,20 +171,25 @@ def apply_pending_visits(limit: int = APPLY_BATCH) -> int:
     # the batch's workers, loaded once (the session's identity map holds an object only while something does)
     submitters = {user.id: user for user in account_queries.list_users_by_ids(
         sorted({v.submitter_id for v in pending if v.submitter_id is not None}))}
-    intervals = visit_intervals()  # the same for the whole batch (one transaction)
-    cases = []  # held for the batch, so that the checks below find each in the session, not in the database
+    batch = VisitBatch(visit_intervals())  # read once for the batch (one transaction); it holds the batch's cases,
+    # so that the checks below find each in the session, not in the database
+    contexts = [_visit_context(version, submitters, batch) for version in pending]
+    batch.look_up([c.envelope.entity.entity_id for c in contexts if c.envelope.entity is not None]
+                  + [c.submission.case_id for c in contexts if c.submission.case_id])
     try:
-        with db.session.begin_nested():  # the whole batch at once: one savepoint, not one per visit…
-            for version in pending:
-                cases.append(process_visit(_visit_context(version, submitters, intervals)))
+        with db.session.begin_nested():  # the whole batch at once: one savepoint and one flush, not one per visit…
+            for context in contexts:
+                process_visit(context)
     except Exception:  # noqa: BLE001 — …and when one fails, one at a time, to apply all the others
-        cases.clear()
-        for version in pending:
+        batch.cases.clear()
+        for context in contexts:
+            held = dict(batch.cases)
             try:
                 with db.session.begin_nested():
-                    cases.append(process_visit(_visit_context(version, submitters, intervals)))
+                    process_visit(context)
             except Exception:  # noqa: BLE001 — logged; the visit is kept, see above
-                log.exception("could not apply visit %s to its case", version.instance_id)
+                batch.cases = held  # without what the visit rolled back registered
+                log.exception("could not apply visit %s to its case", context.version.instance_id)
     try:
         with db.session.begin_nested():  # the answers as the CSV export writes them: a shortcut, never a hold-up
             export_cells.keep(pending)
@@ -207,12 +213,11 @@ def _asks_position(version: SubmissionVersion) -> bool:
     return any(field.data_type == "geopoint" for field in schema_of(version.form_version).fields.values())
 
 
-def _visit_context(version: SubmissionVersion, submitters: dict[int, User],
-                   intervals: dict[str, int]) -> VisitContext:
+def _visit_context(version: SubmissionVersion, submitters: dict[int, User], batch: VisitBatch) -> VisitContext:
     submission = version.submission
     return VisitContext(submission, version, read_envelope(version.xml), schema_of(version.form_version),
                         submission.station, submitters.get(version.submitter_id or 0),
-                        edited=version.deprecated_id is not None, intervals=intervals)
+                        edited=version.deprecated_id is not None, batch=batch)
 
 
 def _resolve_form_version(envelope: SubmissionEnvelope) -> tuple[Form, FormVersion]:
