@@ -26,6 +26,7 @@ from server.domain.authenticity import (QualityLine, SpotVisit, Thresholds, Time
                                         duration_flags, far_from_home, gps_flags, home_reference, near_copies,
                                         one_spot, tally_quality, thresholds_from, travel_pairs)
 from server.domain.cases import VISIT_FORMS
+from server.domain.stations import StationStatus
 from server.domain.clock import in_china, utc_now
 from server.domain.flags import SubmissionFlag, merged_flags
 from server.domain.submission import parse_geopoint
@@ -406,8 +407,11 @@ def quality_report(scope: Scope, first: date, last: date, station: Station | Non
             queries.count_verdicts(scope, first, last, VERDICTS, code))
     by_station = tally_quality(*rows, key=lambda s, w, m: s)
     stations = {s.code: s for s in place_queries.list_stations_in_scope(scope)}
-    station_lines = sorted(((stations[c], line) for c, line in by_station.items() if c in stations),
-                           key=lambda pair: (-(pair[1].flagged_per_hundred or 0), pair[0].code))
+    # An operating station with no visit in the period is listed too, last: a station that sends nothing is what a
+    # supervisor must see first of all, not one the table leaves out.
+    station_lines = sorted(((s, by_station.get(c, QualityLine())) for c, s in stations.items()
+                            if c in by_station or s.status == StationStatus.OPERATING),
+                           key=lambda pair: (not pair[1].visits, -(pair[1].flagged_per_hundred or 0), pair[0].code))
     workers: list[tuple[User | None, QualityLine]] = []
     if station is not None:
         by_worker = tally_quality(*rows, key=lambda s, w, m: w)

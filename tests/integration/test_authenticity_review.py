@@ -103,7 +103,19 @@ def test_the_quality_view_counts_flags_per_100_visits_by_station_worker_and_mont
     # The station head sees their own station by worker; another county's supervisor sees none of it.
     head = client.get("/api/v1/quality", headers=bearer(client, "huashan")).json
     assert head["workers"][0]["worker"] == "worker1"
-    assert client.get("/api/v1/quality", headers=bearer(client, "panlong")).json["total"]["visits"] == 0
+    # A station that sent nothing is listed too, last, with no rate: the one a supervisor must see first.
+    quiet = client.get("/api/v1/quality", headers=bearer(client, "panlong")).json
+    assert quiet["total"]["visits"] == 0
+    assert [(s["station"], s["visits"], s["flagged_per_100"]) for s in quiet["stations"]] == [("530103001", 0, None)]
+    assert [s["station"] for s in view["stations"]] == ["530102001"]  # wuhua's own, not panlong's
+    from server.domain.stations import StationStatus
+    from server.models import Station
+
+    db.session.get(Station, "530103001").status = StationStatus.CLOSED  # a closed station without visits is not
+    db.session.commit()
+    assert client.get("/api/v1/quality", headers=bearer(client, "panlong")).json["stations"] == []
+    db.session.get(Station, "530103001").status = StationStatus.OPERATING
+    db.session.commit()
     assert client.get("/api/v1/quality?station=530102001", headers=bearer(client, "panlong")).status_code == 404
     assert client.get("/api/v1/quality", headers=bearer(client, "worker1", "Huashan-2026")).status_code == 403
     assert client.get("/api/v1/quality?months=5", headers=headers).status_code == 400
@@ -111,6 +123,9 @@ def test_the_quality_view_counts_flags_per_100_visits_by_station_worker_and_mont
     sign_in(client, "wuhua", PASSWORD)
     page = client.get("/quality").get_data(as_text=True)
     assert 'id="quality-stations"' in page and "华山街道" in page and "走访时间过短" in page
+    sign_in(client, "panlong", PASSWORD)
+    assert "<strong>无走访</strong>" in client.get("/quality").get_data(as_text=True)
+    sign_in(client, "wuhua", PASSWORD)
     assert "/submissions?flag=too_short&amp;station=530102001" in page
     listed = client.get("/submissions?flag=poor_gps&station=530102001").get_data(as_text=True)
     assert night in listed
