@@ -51,11 +51,16 @@ def save_case_list_cache(station_code: str, variant: str, key: str, content: byt
 
 
 
-def list_cases_by_ids(ids: Iterable[str]) -> list[Case]:
+def list_cases_by_ids(ids: Iterable[str], lock: bool = False) -> list[Case]:
+    """``lock``: each row locked for this transaction (``FOR UPDATE`` in id order, the order every writer of several
+    cases takes; SQLite has one writer at a time and ignores it)."""
     wanted = list(ids)
     if not wanted:
         return []
-    return list(db.session.scalars(select(Case).where(Case.id.in_(wanted))))
+    query = select(Case).where(Case.id.in_(wanted))
+    if lock:
+        query = query.order_by(Case.id).with_for_update()
+    return list(db.session.scalars(query))
 
 
 def list_visit_intervals() -> list[VisitInterval]:

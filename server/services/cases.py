@@ -59,7 +59,8 @@ class VisitBatch:
     def look_up(self, case_ids: Iterable[str]) -> None:
         """Read these cases in one query (and remember the ids no case has)."""
         wanted = sorted({case_id for case_id in case_ids if case_id and case_id not in self.cases})
-        found = {case.id: case for case in queries.list_cases_by_ids(wanted)}
+        # locked until the batch commits (PostgreSQL): an office change made meanwhile waits, never overwritten
+        found = {case.id: case for case in queries.list_cases_by_ids(wanted, lock=True)}
         self.cases.update({case_id: found.get(case_id) for case_id in wanted})
 
     def case(self, case_id: str) -> Case | None:
@@ -183,9 +184,11 @@ def _apply_entity(context: VisitContext) -> tuple[Case | None, dict[str, Any], b
 
 
 def _create_case(case_id: str, label: str, properties: dict[str, Any], context: VisitContext) -> Case:
+    # Every column a later visit of the batch reads is given here: a column default is only filled in at the INSERT,
+    # and the case may be read before it is written (the batch is written in one flush).
     case = Case(id=case_id, label=(label or case_id)[:200], station_code=context.station.code,
                 assigned_worker_id=_user_id(context), registered_on=_visit_date(context), version=1,
-                properties={})
+                properties={}, status=CaseStatus.OPEN, redo=False, conflict=False)
     db.session.add(case)
     changes = _set_properties(case, properties, context)
     db.session.add(CaseEvent(case_id=case.id, kind=CaseEventKind.CREATED, submission_id=context.submission.id,

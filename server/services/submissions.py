@@ -173,7 +173,12 @@ def apply_pending_visits(limit: int = APPLY_BATCH) -> int:
         sorted({v.submitter_id for v in pending if v.submitter_id is not None}))}
     batch = VisitBatch(visit_intervals())  # read once for the batch (one transaction); it holds the batch's cases,
     # so that the checks below find each in the session, not in the database
-    contexts = [_visit_context(version, submitters, batch) for version in pending]
+    contexts = []
+    for version in pending:
+        try:
+            contexts.append(_visit_context(version, submitters, batch))
+        except Exception:  # noqa: BLE001 — a version that cannot be read holds back no other (marked applied below)
+            log.exception("could not apply visit %s to its case", version.instance_id)
     batch.look_up([c.envelope.entity.entity_id for c in contexts if c.envelope.entity is not None]
                   + [c.submission.case_id for c in contexts if c.submission.case_id])
     try:

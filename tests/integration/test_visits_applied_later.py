@@ -62,9 +62,9 @@ def registration(xform: bytes, case_id: str, name: str) -> bytes:
                          entity={"id": case_id, "create": "1", "update": "0", "label": f"{name} · 团结社区"})
 
 
-def follow_up(xform: bytes, case_id: str, base_version: str = "1") -> bytes:
+def follow_up(xform: bytes, case_id: str, base_version: str = "1", **answers: str) -> bytes:
     values = {"case_mode": "existing", "case": case_id, "visit_date": TODAY.isoformat(),
-              "location": "25.04 102.71 1890 5", "risk_level": "high"}
+              "location": "25.04 102.71 1890 5", "risk_level": "high", **answers}
     return fill_instance(xform, values, drop=("registration",),
                          entity={"id": case_id, "create": "0", "update": "1", "baseVersion": base_version})
 
@@ -189,6 +189,43 @@ def test_a_case_registered_by_a_visit_that_failed_is_not_found_by_the_next_one(c
     assert db.session.get(Case, kept).version == 2 and _events(kept) == ["created", "visited"]
     assert caplog.text.count("could not apply visit") == 1  # the follow-up of the lost case is applied to none
     assert _waiting() == 0
+
+
+def test_a_follow_up_in_the_batch_that_registered_the_case_sees_it_as_a_case_fully_made(client, make_user,
+                                                                                       home_visit, runner):
+    """Nothing of the batch is written before its end: the case a registration makes is read by the follow-up
+    as it will be stored (open, not sent back), so a worker's "service ended" in that follow-up is proposed."""
+    worker = make_user("worker1", "worker", "530102001", "Worker-pass-1")
+    phone = CollectClient(client, f"/key/{active_collect_token(worker).token}")
+    xform = phone.get("/forms/home_visit.xml").data
+    case_id = str(uuid.uuid4())
+    assert phone.submit(registration(xform, case_id, "张桂英"), []).status_code == 201
+    ended = follow_up(xform, case_id, **{"service_end/service_ended": "yes", "service_end/end_reason": "moved_out"})
+    assert phone.submit(ended, []).status_code == 201
+    assert runner.invoke(args=["outbox-pump", "--once"]).exit_code == 0
+    db.session.rollback()
+    case = db.session.get(Case, case_id)
+    assert (str(case.status), str(case.close_proposal_reason), case.redo, case.conflict) == \
+        ("open", "moved_out", False, False)
+
+
+def test_a_version_that_cannot_be_read_holds_back_no_other(client, make_user, home_visit, runner, caplog):
+    """A stored version whose XML no longer reads (as a stricter parser might one day find) is marked applied with
+    the error logged, and the visits after it are applied."""
+    worker = make_user("worker1", "worker", "530102001", "Worker-pass-1")
+    phone = CollectClient(client, f"/key/{active_collect_token(worker).token}")
+    xform = phone.get("/forms/home_visit.xml").data
+    broken, fine = str(uuid.uuid4()), str(uuid.uuid4())
+    for case_id, name in ((broken, "张桂英"), (fine, "李秀兰")):
+        assert phone.submit(registration(xform, case_id, name), []).status_code == 201
+    db.session.rollback()
+    first = db.session.scalars(select(SubmissionVersion).order_by(SubmissionVersion.id)).first()
+    first.xml = b"<not-xml"
+    db.session.commit()
+    assert runner.invoke(args=["outbox-pump", "--once"]).exit_code == 0
+    db.session.rollback()
+    assert db.session.get(Case, broken) is None and db.session.get(Case, fine) is not None
+    assert _waiting() == 0 and caplog.text.count("could not apply visit") == 1
 
 
 def test_a_batch_of_visits_is_written_in_a_few_statements_not_a_dozen_each(client, make_user, home_visit):
