@@ -23,7 +23,7 @@ def init_app(app: Flask) -> None:
     for command in (init_db, import_areas, create_user, load_demo, publish_forms, collect_settings, reissue_token,
                     revoke_token, import_cases, erase_case, set_visit_interval, plaque, report, import_stations,
                     import_projects,
-                    import_staff, jobs_worker, jobs_ping, outbox_pump, backup, restore, sweep_media,
+                    import_staff, jobs_worker, jobs_ping, outbox_pump, backup, restore, sweep_media, hash_photos,
                     volunteer_certificate):
         app.cli.add_command(command)
 
@@ -489,6 +489,18 @@ def restore(source: str) -> None:
     summary = run_restore(Path(source), media_storage())
     upgrade()  # a backup of an older release catches up
     click.echo(f"恢复完成 / restored: {summary.database}, {summary.submissions} submission(s), {summary.blobs} file(s)")
+
+
+@click.command("hash-photos")
+@in_transaction
+def hash_photos() -> None:
+    """Hash the photos stored before near-copy checks began, and check each against its station's photos."""
+    from server.media import media_storage
+    from server.services.media import hash_old_photos
+
+    hashed = hash_old_photos(media_storage())
+    click.echo(f"已计算 {hashed} 张照片的感知哈希并完成近似照片比对 / hashed {hashed} photo(s) and compared each "
+               "with its station's photos")
 
 
 @click.command("sweep-media")

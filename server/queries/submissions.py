@@ -305,6 +305,14 @@ def list_unchecked_blobs(stored_before: datetime, limit: int) -> list[str]:
                                    .order_by(Blob.created_at).limit(limit)))
 
 
+def list_unhashed_photos(image_check: str, after: str, limit: int) -> list[str]:
+    """Files of this ``image_check`` (a picture that can be shown) never given a perceptual hash, after ``after`` in
+    the order of their hash (a pass over the files' primary key that can stop and go on)."""
+    return list(db.session.scalars(select(Blob.sha256).where(Blob.sha256 > after, Blob.image_check == image_check,
+                                                             Blob.phash.is_(None))
+                                   .order_by(Blob.sha256).limit(limit)))
+
+
 def list_submissions_holding_image(sha256: str) -> list[Submission]:
     """Submissions with a version whose picture is this stored file."""
     holding = (select(SubmissionVersion.submission_id).join(SubmissionAttachment)

@@ -148,6 +148,23 @@ def _hash_photo(blob: Blob, storage: MediaStorage) -> None:
         log.exception("could not compare photo %s with the station's other photos", blob.sha256)
 
 
+def hash_old_photos(storage: MediaStorage, batch: int = 100) -> int:
+    """The perceptual hash of each picture stored before hashes were kept (they are kept since the near-copy check
+    came), each compared with its station's photos as the thumbnail job compares a new one: a one-off after an
+    upgrade, ``flask hash-photos``. One photo a transaction, so a stop keeps what was done and a new run goes on with
+    the rest. Returns how many were hashed."""
+    done, after = 0, ""
+    while shas := queries.list_unhashed_photos(ImageCheck.OK.value, after, batch):
+        for sha256 in shas:
+            blob = db.session.get(Blob, sha256)
+            if blob is not None and blob.phash is None:
+                _hash_photo(blob, storage)
+                db.session.commit()
+                done += blob.phash is not None
+        after = shas[-1]
+    return done
+
+
 def inspect_unchecked_photos(storage: MediaStorage, older_than_seconds: float = 120, limit: int = 50) -> int:
     """What thumbnail jobs left undone: a queue removes a job when a worker takes it, so a worker killed while
     it ran loses it. A file's ``image_check`` stays empty until its job finishes, so the files still empty after

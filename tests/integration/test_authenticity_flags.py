@@ -132,6 +132,31 @@ def test_a_resized_copy_of_a_photo_flags_both_visits_and_another_photo_of_the_sa
     assert detail(copy, "photo_near_copy")["bits"] <= 4
 
 
+def test_photos_stored_before_hashes_were_kept_are_hashed_and_compared_by_a_one_off_command(collect, xform, runner,
+                                                                                             monkeypatch):
+    from server.models import Blob
+    from server.services import media
+
+    original = jpeg(310)
+    first, copy, other = (visit(xform, days_ago(days), 20) for days in (6, 5, 4))
+    with monkeypatch.context() as before_hashes:  # as a release before the near-copy check stored them
+        before_hashes.setattr(media, "_hash_photo", lambda blob, storage: None)
+        for xml, photo in ((first, original), (copy, resized_copy(original)), (other, jpeg(311))):
+            assert collect.submit(xml, [("home.jpg", photo)]).status_code == 201
+    db.session.expire_all()
+    assert [(b.image_check, b.phash) for b in db.session.scalars(select(Blob))] == [("ok", None)] * 3
+    assert flags_of(first) == [] and flags_of(copy) == []
+
+    result = runner.invoke(args=["hash-photos"])
+    assert result.exit_code == 0 and "hashed 3 photo(s)" in result.output, result.output
+    assert flags_of(first) == ["photo_near_copy"] and flags_of(copy) == ["photo_near_copy"] and flags_of(other) == []
+    assert detail(copy, "photo_near_copy")["with"] == [instance_of(first)]
+    assert all(b.phash for b in db.session.scalars(select(Blob)))
+    again = runner.invoke(args=["hash-photos"])  # nothing left: a second run hashes none and flags nothing twice
+    assert again.exit_code == 0 and "hashed 0 photo(s)" in again.output
+    assert flags_of(first) == ["photo_near_copy"]
+
+
 def test_a_visit_far_from_its_village_is_flagged_once_the_village_has_five_visits(collect, xform):
     early = visit(xform, days_ago(30), 25, at(destination(HOME, 3_000, 0)))  # 3 km away, but nothing to compare
     assert collect.submit(early, [("home.jpg", jpeg(400))]).status_code == 201
