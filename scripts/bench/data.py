@@ -67,18 +67,22 @@ def cases(db, stations: list[str], count: int, seed: int = 7) -> list[tuple[str,
 
 def submissions(db, case_list: list[tuple[str, str]], count: int, form_id: int, form_version_id: int,
                 start_id: int = 0, seed: int = 11) -> int:
-    """``count`` visits to random cases over the last 365 days (ids from ``start_id`` + 1)."""
+    """``count`` visits to random cases over the last 365 days (ids from ``start_id`` + 1), stored in the order of
+    their ``created_at``, as the server stores visits (a submission's ``created_at`` is the time it arrived): each
+    call's rows lie in the tables as a live server would have written them, one run of arrivals per call."""
     from server.models import Submission, SubmissionVersion
 
     rng = random.Random(seed + start_id)
     xml = b"<data id='home_visit'/>"
     xml_sha256 = hashlib.sha256(xml).hexdigest()
     now = datetime.now(timezone.utc)
+    arrivals = sorted(now - timedelta(seconds=seconds)
+                      for seconds in random.Random(f"arrivals-{seed}-{start_id}").choices(range(365 * 86400), k=count))
     for first in range(start_id + 1, start_id + count + 1, CHUNK):
         rows, versions = [], []
         for n in range(first, min(first + CHUNK, start_id + count + 1)):
             case_id, station = case_list[rng.randrange(len(case_list))]
-            created = now - timedelta(seconds=rng.randint(0, 365 * 86400))
+            created = arrivals[n - start_id - 1]
             instance_id = f"uuid:{uuid.UUID(int=rng.getrandbits(128), version=4)}"
             state = "rejected" if rng.random() < 0.02 else ("approved" if rng.random() < 0.3 else "received")
             rows.append({"id": n, "form_id": form_id, "instance_id": instance_id, "station_code": station,
