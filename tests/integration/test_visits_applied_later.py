@@ -69,6 +69,18 @@ def follow_up(xform: bytes, case_id: str, base_version: str = "1", **answers: st
                          entity={"id": case_id, "create": "0", "update": "1", "baseVersion": base_version})
 
 
+def worker_phone(client, make_user) -> tuple[CollectClient, bytes]:
+    """A worker's phone, and the home-visit form it fetched."""
+    worker = make_user("worker1", "worker", "530102001", "Worker-pass-1")
+    phone = CollectClient(client, f"/key/{active_collect_token(worker).token}")
+    return phone, phone.get("/forms/home_visit.xml").data
+
+
+def register(phone: CollectClient, xform: bytes, cases: list[str]) -> None:
+    for n, case_id in enumerate(cases):
+        assert phone.submit(registration(xform, case_id, f"对象{n}"), []).status_code == 201
+
+
 def _waiting() -> int:
     return submission_queries.pending_versions_summary()[0]
 
@@ -80,9 +92,7 @@ def _events(case_id: str) -> list[str]:
 
 def test_the_201_comes_before_the_case_and_an_applier_applies_in_arrival_order(client, make_user, home_visit,
                                                                                 runner):
-    worker = make_user("worker1", "worker", "530102001", "Worker-pass-1")
-    phone = CollectClient(client, f"/key/{active_collect_token(worker).token}")
-    xform = phone.get("/forms/home_visit.xml").data
+    phone, xform = worker_phone(client, make_user)
     case_id = str(uuid.uuid4())
     assert phone.submit(registration(xform, case_id, "张桂英"), []).status_code == 201
     assert phone.submit(follow_up(xform, case_id), []).status_code == 201
@@ -115,9 +125,7 @@ def test_healthz_says_degraded_while_visits_wait_with_no_applier(client, make_us
     (and the operator's monitoring) must tell "up" from "up, but no case is being updated"."""
     from datetime import datetime, timedelta, timezone
 
-    worker = make_user("worker1", "worker", "530102001", "Worker-pass-1")
-    phone = CollectClient(client, f"/key/{active_collect_token(worker).token}")
-    xform = phone.get("/forms/home_visit.xml").data
+    phone, xform = worker_phone(client, make_user)
     assert phone.submit(registration(xform, str(uuid.uuid4()), "张桂英"), []).status_code == 201
     fresh = client.get("/healthz")
     assert fresh.status_code == 200 and fresh.json["status"] == "ok" and fresh.json["visits_waiting"] == 1
@@ -139,12 +147,9 @@ def test_a_visit_that_cannot_be_applied_holds_back_no_other(client, make_user, h
     it is marked applied with the error logged, and it stays stored and listed."""
     from server.services import submissions as service
 
-    worker = make_user("worker1", "worker", "530102001", "Worker-pass-1")
-    phone = CollectClient(client, f"/key/{active_collect_token(worker).token}")
-    xform = phone.get("/forms/home_visit.xml").data
+    phone, xform = worker_phone(client, make_user)
     cases = [str(uuid.uuid4()) for _ in range(3)]
-    for n, case_id in enumerate(cases):
-        assert phone.submit(registration(xform, case_id, f"对象{n}"), []).status_code == 201
+    register(phone, xform, cases)
     real = service.process_visit
 
     def failing_for_the_second(context):
@@ -167,9 +172,7 @@ def test_a_case_registered_by_a_visit_that_failed_is_not_found_by_the_next_one(c
     the case it registered goes with it, and a follow-up of that case later in the batch finds none."""
     from server.services import submissions as service
 
-    worker = make_user("worker1", "worker", "530102001", "Worker-pass-1")
-    phone = CollectClient(client, f"/key/{active_collect_token(worker).token}")
-    xform = phone.get("/forms/home_visit.xml").data
+    phone, xform = worker_phone(client, make_user)
     lost, kept = str(uuid.uuid4()), str(uuid.uuid4())
     for xml in (registration(xform, lost, "张桂英"), follow_up(xform, lost), registration(xform, kept, "李秀兰"),
                 follow_up(xform, kept)):
@@ -195,9 +198,7 @@ def test_a_follow_up_in_the_batch_that_registered_the_case_sees_it_as_a_case_ful
                                                                                        home_visit, runner):
     """Nothing of the batch is written before its end: the case a registration makes is read by the follow-up
     as it will be stored (open, not sent back), so a worker's "service ended" in that follow-up is proposed."""
-    worker = make_user("worker1", "worker", "530102001", "Worker-pass-1")
-    phone = CollectClient(client, f"/key/{active_collect_token(worker).token}")
-    xform = phone.get("/forms/home_visit.xml").data
+    phone, xform = worker_phone(client, make_user)
     case_id = str(uuid.uuid4())
     assert phone.submit(registration(xform, case_id, "张桂英"), []).status_code == 201
     ended = follow_up(xform, case_id, **{"service_end/service_ended": "yes", "service_end/end_reason": "moved_out"})
@@ -212,12 +213,9 @@ def test_a_follow_up_in_the_batch_that_registered_the_case_sees_it_as_a_case_ful
 def test_a_version_that_cannot_be_read_holds_back_no_other(client, make_user, home_visit, runner, caplog):
     """A stored version whose XML no longer reads (as a stricter parser might one day find) is marked applied with
     the error logged, and the visits after it are applied."""
-    worker = make_user("worker1", "worker", "530102001", "Worker-pass-1")
-    phone = CollectClient(client, f"/key/{active_collect_token(worker).token}")
-    xform = phone.get("/forms/home_visit.xml").data
+    phone, xform = worker_phone(client, make_user)
     broken, fine = str(uuid.uuid4()), str(uuid.uuid4())
-    for case_id, name in ((broken, "张桂英"), (fine, "李秀兰")):
-        assert phone.submit(registration(xform, case_id, name), []).status_code == 201
+    register(phone, xform, [broken, fine])
     db.session.rollback()
     first = db.session.scalars(select(SubmissionVersion).order_by(SubmissionVersion.id)).first()
     first.xml = b"<not-xml"
@@ -236,12 +234,9 @@ def test_a_batch_of_visits_is_written_in_a_few_statements_not_a_dozen_each(clien
 
     from server.services.submissions import apply_pending_visits
 
-    worker = make_user("worker1", "worker", "530102001", "Worker-pass-1")
-    phone = CollectClient(client, f"/key/{active_collect_token(worker).token}")
-    xform = phone.get("/forms/home_visit.xml").data
+    phone, xform = worker_phone(client, make_user)
     cases = [str(uuid.uuid4()) for _ in range(12)]
-    for n, case_id in enumerate(cases):
-        assert phone.submit(registration(xform, case_id, f"对象{n}"), []).status_code == 201
+    register(phone, xform, cases)
     db.session.rollback()
     statements = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731 — (conn, cursor, statement, …)
