@@ -37,7 +37,6 @@ from server.media import note_new_blob
 from server.media.storage import HashingUpload, MediaStorage
 from server.models import (
     Blob,
-    Case,
     Form,
     FormState,
     FormVersion,
